@@ -1,0 +1,134 @@
+"""The expression AST: frozen dataclasses, each with an id, a position in the policy file and
+its span in the expression text.
+
+`nid` is unique within one policy, so later stages (checker, planner, evaluators, explain,
+coverage) key their side tables by it, as cel-go keys its type and reference maps by
+expression id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Iterator
+
+from ..diagnostics import Pos
+
+
+@dataclass(frozen=True)
+class Node:
+    nid: int
+    pos: Pos                    # where the node starts, in the policy file
+    span: tuple[int, int]       # [start, end) offsets in the expression text
+
+    def children(self) -> Iterator["Node"]:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Node):
+                yield value
+            elif isinstance(value, tuple):
+                for item in value:
+                    if isinstance(item, Node):
+                        yield item
+                    elif isinstance(item, Keyword):
+                        yield item.value
+
+
+@dataclass(frozen=True)
+class Number(Node):
+    value: float
+    unit: str                   # "number", "percent" (95% is 95.0) or "money" (£1.5m is 1_500_000.0)
+
+
+@dataclass(frozen=True)
+class Bool(Node):
+    value: bool
+
+
+@dataclass(frozen=True)
+class String(Node):
+    value: str
+
+
+@dataclass(frozen=True)
+class Name(Node):
+    name: str
+
+
+@dataclass(frozen=True)
+class Attribute(Node):
+    """`parent.x`: a value of the entity's parent in the hierarchy."""
+
+    obj: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Unary(Node):
+    op: str                     # "-" or "not"
+    operand: Node
+
+
+@dataclass(frozen=True)
+class Binary(Node):
+    op: str                     # + - * / and or == != < <= > >=
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class In(Node):
+    operand: Node
+    items: tuple[Node, ...]
+    negated: bool
+
+
+@dataclass(frozen=True)
+class Between(Node):
+    operand: Node
+    low: Node
+    high: Node
+
+
+@dataclass(frozen=True)
+class If(Node):
+    cond: Node
+    then: Node
+    else_: Node
+
+
+@dataclass(frozen=True)
+class Lag(Node):
+    """`x[-n]`: the value of x n periods earlier."""
+
+    operand: Node
+    n: int
+
+
+@dataclass(frozen=True)
+class Keyword:
+    name: str
+    value: Node
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class Call(Node):
+    func: str
+    func_pos: Pos
+    args: tuple[Node, ...]
+    kwargs: tuple[Keyword, ...] = ()
+
+    def kwarg(self, name: str) -> Keyword | None:
+        for k in self.kwargs:
+            if k.name == name:
+                return k
+        return None
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """Every node of the tree, parents before children (iterative: trees may be deep)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(list(n.children())))

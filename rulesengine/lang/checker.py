@@ -1,0 +1,899 @@
+"""The checker: resolve names, detect cycles, type every expression, lint the policy.
+
+Input is a `Policy` (parsed, `extends` resolved); output is a `CheckedPolicy`: the policy plus
+side tables keyed by node id (types, references, rank directions), as cel-go's checker
+annotates an AST. All errors in a policy are collected before PolicyError is raised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from ..diagnostics import Diagnostic, PolicyError, Pos, Reporter, Source, did_you_mean, sorted_diagnostics
+from ..periods import PeriodError, parse_period
+from ..policy.model import ENTITY_ATTRIBUTES, Policy
+from . import ast
+from . import types as T
+from .builtins import BUILTINS, Builtin
+from .types import Type
+
+RESERVED = {"level", "members", "parent", "all", "true", "false", "higher", "lower"}
+
+
+@dataclass(frozen=True)
+class Ref:
+    """What a name means: an input, param, define, entity attribute, a scale label or level id
+    (with its position, 0 = best), `level`, `members`, or a peer-group choice."""
+
+    kind: str       # input param define attr label level level_var members group direction
+    name: str
+    index: int = 0
+
+
+@dataclass(frozen=True)
+class CheckedPolicy:
+    policy: Policy
+    types: Mapping[int, Type]
+    refs: Mapping[int, Ref]
+    directions: Mapping[int, str]        # peer-function call nid -> "higher" | "lower"
+    define_order: tuple[str, ...]        # dependencies first
+    used_inputs: tuple[str, ...]         # inputs the rules read, in declaration order
+    used_params: tuple[str, ...]
+    diagnostics: tuple[Diagnostic, ...]  # warnings; errors were raised
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "warning"]
+
+    def type_of(self, node: ast.Node) -> Type:
+        return self.types[node.nid]
+
+    def ref(self, node: ast.Node) -> Ref | None:
+        return self.refs.get(node.nid)
+
+
+def check(policy: Policy) -> CheckedPolicy:
+    """Check a policy; raise PolicyError listing every error (warnings ride along)."""
+    return _Checker(policy).run()
+
+
+@dataclass
+class _Scope:
+    origin: Source
+    level_var: bool = False         # inside previous(...) or periods_in(...)
+    level_only: bool = False        # inside periods_in(...): only `level` and level ids
+
+
+@dataclass
+class _Checker:
+    policy: Policy
+    report: Reporter = field(default_factory=Reporter)
+    types: dict[int, Type] = field(default_factory=dict)
+    refs: dict[int, Ref] = field(default_factory=dict)
+    directions: dict[int, str] = field(default_factory=dict)
+    define_types: dict[str, Type] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        p = self.policy
+        self.level_ids = {lv.id: lv.index for lv in p.levels}
+        self.labels: dict[str, list[tuple[str, int]]] = {}
+        for scale in p.scales.values():
+            for i, label in enumerate(scale.labels):
+                self.labels.setdefault(label, []).append((scale.name, i))
+
+    # --- driver -----------------------------------------------------------------------------
+
+    def run(self) -> CheckedPolicy:
+        p = self.policy
+        self.check_structure()
+        order, cyclic = self.define_order()
+        for name in order:
+            d = p.defines[name]
+            self.define_types[name] = (self.expr(d.expr, _Scope(d.origin))
+                                       if d.expr is not None else T.ERROR)
+        for name in cyclic:
+            self.define_types[name] = T.ERROR
+        if p.applies_to is not None and p.applies_to.expr is not None:
+            self.expect_bool(p.applies_to.expr, _Scope(p.applies_to.origin), "applies_to")
+        for rule in p.rules:
+            if rule.level not in self.level_ids and p.levels:
+                self.error(f"rule '{rule.id}': unknown level '{rule.level}'"
+                           f"{did_you_mean(rule.level, self.level_ids)}", rule.level_pos,
+                           rule.origin, code="unknown-level")
+            if rule.when is not None:
+                self.expect_bool(rule.when, _Scope(rule.origin), f"rule '{rule.id}'")
+        self.check_windows()
+        if self.report.has_errors:
+            raise PolicyError(sorted_diagnostics(self.report.diagnostics))
+        used_inputs, used_params = self.lint()
+        return CheckedPolicy(
+            policy=p, types=dict(self.types), refs=dict(self.refs),
+            directions=dict(self.directions), define_order=tuple(order),
+            used_inputs=used_inputs, used_params=used_params,
+            diagnostics=tuple(sorted_diagnostics(self.report.diagnostics)))
+
+    def error(self, message: str, pos: Pos | None, origin: Source, *, code: str = "type",
+              hint: str | None = None) -> None:
+        self.report.add(message, pos, source=origin, code=code, hint=hint)
+
+    def warn(self, message: str, pos: Pos | None, origin: Source, *, code: str) -> None:
+        self.report.add(message, pos, source=origin, code=code, severity="warning")
+
+    # --- the policy's declarations ------------------------------------------------------------
+
+    def check_structure(self) -> None:
+        p = self.policy
+        src = p.origin
+        if not p.levels:
+            self.error("the policy declares no levels (add 'levels:', best first)", None, src,
+                       code="structure")
+        seen: dict[str, Pos] = {}
+        for lv in p.levels:
+            if lv.id in seen:
+                self.error(f"level '{lv.id}' is declared twice", lv.pos, lv.origin,
+                           code="duplicate")
+            seen[lv.id] = lv.pos
+        if p.default is None:
+            if p.levels:
+                self.error("the policy has no 'default' level (the level when no rule fires)",
+                           None, src, code="structure")
+        elif p.default not in self.level_ids and p.levels:
+            self.error(f"default level '{p.default}' is not one of the levels"
+                       f"{did_you_mean(p.default, self.level_ids)}", p.default_pos, src,
+                       code="unknown-level")
+        elif p.levels and p.level(p.default).decided_by:
+            self.error(f"the default level '{p.default}' cannot need a decision", p.default_pos,
+                       src, code="structure")
+        if p.entity is None:
+            self.error("the policy does not say which kind of body it decides on "
+                       "(add 'entity: trust', 'entity: ics', ...)", None, src, code="structure")
+        if p.period is None:
+            self.error("the policy does not say its period (add 'period: month', 'quarter' or "
+                       "'year')", None, src, code="structure")
+        if p.peer_group is not None and p.peer_group not in ENTITY_ATTRIBUTES:
+            self.error(f"peer_group '{p.peer_group}' is not an entity attribute (one of "
+                       f"{', '.join(ENTITY_ATTRIBUTES)}){did_you_mean(p.peer_group, ENTITY_ATTRIBUTES)}",
+                       None, src, code="unknown-name")
+
+        for scale in p.scales.values():
+            if len(set(scale.labels)) != len(scale.labels):
+                self.error(f"scale '{scale.name}' lists a label twice", scale.pos, scale.origin,
+                           code="duplicate")
+
+        namespaces = [("input", p.inputs), ("param", p.params), ("define", p.defines)]
+        owner: dict[str, str] = {}
+        for kind, table in namespaces:
+            for name, item in table.items():
+                if name in RESERVED or name in ENTITY_ATTRIBUTES or name in BUILTINS:
+                    what = ("an entity attribute" if name in ENTITY_ATTRIBUTES else
+                            "a built-in function" if name in BUILTINS else "a reserved word")
+                    self.error(f"{kind} '{name}' has the name of {what}; choose another name",
+                               item.pos, item.origin, code="reserved")
+                elif name in owner:
+                    self.error(f"'{name}' is both {_article(owner[name])} and {_article(kind)}",
+                               item.pos, item.origin, code="duplicate")
+                owner.setdefault(name, kind)
+
+        for inp in p.inputs.values():
+            if inp.type == "rating":
+                if inp.scale is None:
+                    self.error(f"input '{inp.name}' is a rating: say which scale "
+                               f"(scale: {next(iter(p.scales), 'name')})", inp.pos, inp.origin,
+                               code="structure")
+                elif inp.scale not in p.scales:
+                    self.error(f"input '{inp.name}': unknown scale '{inp.scale}'"
+                               f"{did_you_mean(inp.scale, p.scales)}", inp.pos, inp.origin,
+                               code="unknown-name")
+            elif inp.scale is not None:
+                self.error(f"input '{inp.name}' has a scale but is not a rating", inp.pos,
+                           inp.origin, code="structure")
+            if inp.better and inp.type in ("flag", "rating"):
+                self.error(f"input '{inp.name}': 'better' is for numbers; a {inp.type}'s "
+                           "order is fixed", inp.pos, inp.origin, code="structure")
+
+        for param in p.params.values():
+            starts = [v.start for v in param.values if v.start is not None]
+            for start in starts:
+                try:
+                    parse_period(start, p.period)
+                except PeriodError as e:
+                    self.error(f"param '{param.name}': {e}", param.pos, param.origin,
+                               code="period")
+            if starts != sorted(starts, key=lambda s: _period_key(s, p.period)):
+                self.error(f"param '{param.name}': effective-dated values must be in date order",
+                           param.pos, param.origin, code="period")
+
+    def define_order(self) -> tuple[list[str], list[str]]:
+        """Defines with dependencies first; cycles reported once each."""
+        p = self.policy
+        deps = {name: [n.name for n in ast.walk(d.expr) if isinstance(n, ast.Name)
+                       and n.name in p.defines] if d.expr is not None else []
+                for name, d in p.defines.items()}
+        order: list[str] = []
+        state: dict[str, int] = {}   # 1 = on the path, 2 = done
+        cyclic: set[str] = set()
+        for root in p.defines:
+            if state.get(root):
+                continue
+            path: list[str] = []
+            stack: list[tuple[str, int]] = [(root, 0)]
+            while stack:
+                name, i = stack.pop()
+                if i == 0:
+                    state[name] = 1
+                    path.append(name)
+                if i < len(deps[name]):
+                    stack.append((name, i + 1))
+                    dep = deps[name][i]
+                    if state.get(dep) == 1:
+                        loop = path[path.index(dep):] + [dep]
+                        if not cyclic & set(loop):
+                            d = p.defines[dep]
+                            self.error(f"'{dep}' is defined in terms of itself: "
+                                       + " -> ".join(loop), d.pos, d.origin, code="cycle")
+                        cyclic.update(loop)
+                    elif not state.get(dep):
+                        stack.append((dep, 0))
+                else:
+                    state[name] = 2
+                    path.pop()
+                    if name not in cyclic:
+                        order.append(name)
+        return [n for n in order if n not in cyclic], sorted(cyclic)
+
+    # --- expressions --------------------------------------------------------------------------
+
+    def expect_bool(self, node: ast.Node, scope: _Scope, what: str) -> None:
+        t = self.expr(node, scope)
+        if t not in (T.BOOL, T.ERROR):
+            self.error(f"{what} must be a true/false condition, but this is {T.describe(t)}",
+                       node.pos, scope.origin)
+
+    def expr(self, node: ast.Node, scope: _Scope, expected: Type | None = None) -> Type:
+        t = self._expr(node, scope, expected)
+        self.types[node.nid] = t
+        return t
+
+    def _expr(self, node: ast.Node, scope: _Scope, expected: Type | None) -> Type:
+        if isinstance(node, ast.Number):
+            return Type(node.unit)
+        if isinstance(node, ast.Bool):
+            return T.BOOL
+        if isinstance(node, ast.String):
+            return T.STRING
+        if isinstance(node, ast.Name):
+            return self.name(node, scope, expected)
+        if isinstance(node, ast.Attribute):
+            return self.attribute(node, scope)
+        if isinstance(node, ast.Unary):
+            return self.unary(node, scope)
+        if isinstance(node, ast.Binary):
+            return self.binary(node, scope)
+        if isinstance(node, ast.In):
+            return self.in_(node, scope)
+        if isinstance(node, ast.Between):
+            return self.between(node, scope)
+        if isinstance(node, ast.If):
+            return self.if_(node, scope)
+        if isinstance(node, ast.Lag):
+            if scope.level_only:
+                return self.not_level(node, scope)
+            return self.expr(node.operand, scope)
+        if isinstance(node, ast.Call):
+            return self.call(node, scope)
+        raise AssertionError(f"unknown node {type(node).__name__}")
+
+    def name(self, node: ast.Name, scope: _Scope, expected: Type | None) -> Type:
+        p = self.policy
+        n = node.name
+        if n == "level":
+            if scope.level_var:
+                self.refs[node.nid] = Ref("level_var", n)
+                return T.LEVEL
+            self.error("'level' is the outcome being decided; use previous(level) for the last "
+                       "period's", node.pos, scope.origin, code="level")
+            return T.ERROR
+        if scope.level_only and n not in self.level_ids:
+            return self.not_level(node, scope)
+        if n in p.inputs:
+            inp = p.inputs[n]
+            self.refs[node.nid] = Ref("input", n)
+            return T.of_input(inp.type, inp.scale)
+        if n in p.params:
+            self.refs[node.nid] = Ref("param", n)
+            return Type(p.params[n].kind)
+        if n in p.defines:
+            self.refs[node.nid] = Ref("define", n)
+            return self.define_types.get(n, T.ERROR)
+        if n in ENTITY_ATTRIBUTES:
+            self.refs[node.nid] = Ref("attr", n)
+            return T.STRING
+        # Bare words: a label of the expected scale, a level id, or a label of one scale.
+        if expected is not None and expected.kind == "rating":
+            for scale, i in self.labels.get(n, []):
+                if scale == expected.scale:
+                    self.refs[node.nid] = Ref("label", n, i)
+                    return expected
+            labels = p.scales[expected.scale].labels if expected.scale in p.scales else ()
+            self.error(f"'{n}' is not a label of the '{expected.scale}' scale "
+                       f"({', '.join(labels)}){did_you_mean(n, labels)}", node.pos,
+                       scope.origin, code="unknown-label")
+            return T.ERROR
+        if n in self.level_ids and (expected is None or expected == T.LEVEL):
+            self.refs[node.nid] = Ref("level", n, self.level_ids[n])
+            return T.LEVEL
+        if expected == T.LEVEL:
+            self.error(f"'{n}' is not a level of this policy ({', '.join(self.level_ids)})"
+                       f"{did_you_mean(n, self.level_ids)}", node.pos, scope.origin,
+                       code="unknown-level")
+            return T.ERROR
+        owners = self.labels.get(n, [])
+        if len(owners) == 1:
+            scale, i = owners[0]
+            self.refs[node.nid] = Ref("label", n, i)
+            return T.rating(scale)
+        if len(owners) > 1:
+            self.error(f"'{n}' is a label of several scales "
+                       f"({', '.join(s for s, _ in owners)}); compare it with a rating",
+                       node.pos, scope.origin, code="ambiguous")
+            return T.ERROR
+        known = (list(p.inputs) + list(p.params) + list(p.defines) + list(ENTITY_ATTRIBUTES)
+                 + list(self.level_ids) + list(self.labels))
+        self.error(f"unknown name '{n}'{did_you_mean(n, known)}", node.pos, scope.origin,
+                   code="unknown-name")
+        return T.ERROR
+
+    def not_level(self, node: ast.Node, scope: _Scope) -> Type:
+        self.error("periods_in() takes a condition on 'level' only, such as "
+                   "level >= segment_3", node.pos, scope.origin, code="level")
+        return T.ERROR
+
+    def attribute(self, node: ast.Attribute, scope: _Scope) -> Type:
+        if node.obj != "parent":
+            self.error(f"'{node.obj}.{node.name}': only 'parent.' can be followed by a name",
+                       node.pos, scope.origin, code="unknown-name")
+            return T.ERROR
+        p = self.policy
+        if node.name in p.inputs:
+            inp = p.inputs[node.name]
+            self.refs[node.nid] = Ref("input", node.name)
+            return T.of_input(inp.type, inp.scale)
+        if node.name in p.defines:
+            self.refs[node.nid] = Ref("define", node.name)
+            return self.define_types.get(node.name, T.ERROR)
+        if node.name in ENTITY_ATTRIBUTES:
+            self.refs[node.nid] = Ref("attr", node.name)
+            return T.STRING
+        known = list(p.inputs) + list(p.defines) + list(ENTITY_ATTRIBUTES)
+        self.error(f"unknown name 'parent.{node.name}'{did_you_mean(node.name, known)}",
+                   node.pos, scope.origin, code="unknown-name")
+        return T.ERROR
+
+    def unary(self, node: ast.Unary, scope: _Scope) -> Type:
+        t = self.expr(node.operand, scope)
+        if node.op == "not":
+            if t not in (T.BOOL, T.ERROR):
+                self.error(f"'not' needs a true/false condition, but this is {T.describe(t)}",
+                           node.operand.pos, scope.origin)
+                return T.ERROR
+            return T.BOOL
+        if not t.numeric and t != T.ERROR:
+            self.error(f"cannot negate {T.describe(t)}", node.operand.pos, scope.origin)
+            return T.ERROR
+        return t
+
+    def binary(self, node: ast.Binary, scope: _Scope) -> Type:
+        op = node.op
+        if op in ("and", "or"):
+            for side in (node.left, node.right):
+                t = self.expr(side, scope)
+                if t not in (T.BOOL, T.ERROR):
+                    self.error(f"'{op}' needs true/false conditions on both sides, but this is "
+                               f"{T.describe(t)}", side.pos, scope.origin)
+            return T.BOOL
+        left, right = self.operands(node.left, node.right, scope)
+        if T.ERROR in (left, right):
+            return T.BOOL if op in ("==", "!=", "<", "<=", ">", ">=") else T.ERROR
+        if op in ("==", "!=", "<", "<=", ">", ">="):
+            if not T.comparable(left, right):
+                self.error(f"cannot compare {T.describe(left)} with {T.describe(right)}",
+                           node.pos, scope.origin)
+            elif op not in ("==", "!=") and not left.ordered:
+                self.error(f"'{op}' needs ordered values; {T.describe(left)} can only be "
+                           "tested with '==' or '!='", node.pos, scope.origin)
+            return T.BOOL
+        # arithmetic
+        for side, t in ((node.left, left), (node.right, right)):
+            if not t.numeric:
+                what = "a flag" if t == T.BOOL else T.describe(t)
+                self.error(f"'{op}' needs numbers, but this is {what}"
+                           + (" (a flag is true/false, not a number)" if t == T.BOOL else ""),
+                           side.pos, scope.origin)
+                return T.ERROR
+        if op in ("+", "-"):
+            if not T.units_compatible(left, right):
+                self.error(f"cannot {'add' if op == '+' else 'subtract'} {T.describe(right)} "
+                           f"{'to' if op == '+' else 'from'} {T.describe(left)}", node.pos,
+                           scope.origin)
+                return T.ERROR
+            return right if left.kind == "number" else left
+        if op == "*":
+            if left.kind == "number":
+                return right
+            return left if right.kind == "number" else T.NUMBER
+        # division: a ratio of like quantities is a plain number
+        if right.kind == "number":
+            return left
+        return T.NUMBER
+
+    def operands(self, left: ast.Node, right: ast.Node, scope: _Scope) -> tuple[Type, Type]:
+        """Type two sides that may compare: a bare label takes its scale from the other side."""
+        if self.is_bare_word(left) and not self.is_bare_word(right):
+            rt = self.expr(right, scope)
+            return self.expr(left, scope, rt if rt.kind in ("rating", "level") else None), rt
+        lt = self.expr(left, scope)
+        return lt, self.expr(right, scope, lt if lt.kind in ("rating", "level") else None)
+
+    def is_bare_word(self, node: ast.Node) -> bool:
+        p = self.policy
+        return (isinstance(node, ast.Name) and node.name not in p.inputs
+                and node.name not in p.params and node.name not in p.defines
+                and node.name not in ENTITY_ATTRIBUTES and node.name != "level")
+
+    def in_(self, node: ast.In, scope: _Scope) -> Type:
+        t = self.expr(node.operand, scope)
+        hint = t if t.kind in ("rating", "level") else None
+        if not node.items:
+            self.error("'in' needs at least one value in the list", node.pos, scope.origin)
+        for item in node.items:
+            it = self.expr(item, scope, hint)
+            if t != T.ERROR and it != T.ERROR and not T.comparable(t, it):
+                self.error(f"cannot compare {T.describe(t)} with {T.describe(it)}", item.pos,
+                           scope.origin)
+        return T.BOOL
+
+    def between(self, node: ast.Between, scope: _Scope) -> Type:
+        t = self.expr(node.operand, scope)
+        hint = t if t.kind in ("rating", "level") else None
+        if t != T.ERROR and not t.ordered:
+            self.error(f"'between' needs ordered values, but this is {T.describe(t)}",
+                       node.operand.pos, scope.origin)
+        for bound in (node.low, node.high):
+            bt = self.expr(bound, scope, hint)
+            if t != T.ERROR and bt != T.ERROR and not T.comparable(t, bt):
+                self.error(f"cannot compare {T.describe(t)} with {T.describe(bt)}", bound.pos,
+                           scope.origin)
+        return T.BOOL
+
+    def if_(self, node: ast.If, scope: _Scope) -> Type:
+        c = self.expr(node.cond, scope)
+        if c not in (T.BOOL, T.ERROR):
+            self.error(f"the condition of 'if' must be true/false, but this is "
+                       f"{T.describe(c)}", node.cond.pos, scope.origin)
+        a, b = self.operands(node.then, node.else_, scope)
+        joined = T.join(a, b)
+        if joined is None:
+            self.error(f"the branches of 'if' differ: {T.describe(a)} and {T.describe(b)}",
+                       node.pos, scope.origin)
+            return T.ERROR
+        return joined
+
+    # --- calls --------------------------------------------------------------------------------
+
+    def call(self, node: ast.Call, scope: _Scope) -> Type:
+        spec = BUILTINS.get(node.func)
+        if spec is None:
+            self.error(f"unknown function '{node.func}'{did_you_mean(node.func, BUILTINS)}",
+                       Pos(node.func_pos.line, node.func_pos.col,
+                           node.func_pos.col + len(node.func)), scope.origin,
+                       code="unknown-function")
+            for a in node.args:
+                self.expr(a, scope)
+            return T.ERROR
+        if scope.level_only:
+            return self.not_level(node, scope)
+        for kw in node.kwargs:
+            if kw.name not in spec.kwargs:
+                allowed = f" (it takes {', '.join(k + '=' for k in spec.kwargs)})" if spec.kwargs \
+                    else ""
+                self.error(f"{spec.name}() has no argument '{kw.name}'{allowed}"
+                           f"{did_you_mean(kw.name, spec.kwargs)}", kw.pos, scope.origin,
+                           code="arguments")
+        n_params = len(spec.params)
+        count = len(node.args)
+        if (spec.variadic and count < 1) or (not spec.variadic and count != n_params):
+            want = "one or more arguments" if spec.variadic else (
+                f"{n_params} argument{'s' if n_params != 1 else ''}")
+            usage = self.usage(spec)
+            self.error(f"{spec.name}() takes {want}, got {count}: {usage}", node.pos,
+                       scope.origin, code="arguments")
+            for a in node.args:
+                if not (isinstance(a, ast.Name) and a.name in ("members", "level")):
+                    self.expr(a, scope)
+            return T.ERROR
+        kinds = spec.params if not spec.variadic else spec.params * count
+        arg_types: list[Type] = []
+        for kind, arg in zip(kinds, node.args):
+            arg_types.append(self.argument(spec, kind, arg, scope))
+        self.keyword_args(spec, node, arg_types, scope)
+        if spec.family == "peer" and spec.name not in ("percentile", "peer_count"):
+            self.direction_for(spec, node, scope)
+        return self.result(spec, node, arg_types, scope)
+
+    def usage(self, spec: Builtin) -> str:
+        names = {"members": "members", "cond": "condition", "window": "n", "int": "k",
+                 "level": "level", "levelcond": "condition on level", "pct": "p",
+                 "digits": "digits", "ordinal": "x"}
+        args = [names.get(k, "x") for k in spec.params]
+        if spec.variadic:
+            args = [args[0], args[0], "..."]
+        return f"{spec.name}({', '.join(args)})"
+
+    def argument(self, spec: Builtin, kind: str, arg: ast.Node, scope: _Scope) -> Type:
+        origin = scope.origin
+        if kind == "members":
+            if isinstance(arg, ast.Name) and arg.name == "members":
+                self.refs[arg.nid] = Ref("members", "members")
+                self.types[arg.nid] = T.ERROR
+                return T.ERROR
+            self.error(f"{spec.name}() works over an entity's members: write "
+                       f"{self.usage(spec)}" + (f"; for the {spec.name} of several values use "
+                                                f"{spec.name}_of(...)" if spec.name in
+                                                ("min", "max", "sum") else ""),
+                       arg.pos, origin, code="arguments")
+            return T.ERROR
+        if kind == "level":
+            if isinstance(arg, ast.Name) and arg.name == "level":
+                self.refs[arg.nid] = Ref("level_var", "level")
+                self.types[arg.nid] = T.LEVEL
+                return T.LEVEL
+            self.error(f"{spec.name}() takes the word 'level': write {spec.name}(level)",
+                       arg.pos, origin, code="arguments")
+            return T.ERROR
+        if kind == "levelcond":
+            return self.expect(spec, arg, _Scope(origin, level_var=True, level_only=True),
+                               "cond")
+        if kind in ("window", "int"):
+            return self.whole_number(spec, arg, scope)
+        if kind == "digits":
+            t = self.expr(arg, scope)
+            if not (isinstance(arg, ast.Number) and arg.unit == "number"
+                    and arg.value == int(arg.value) and 0 <= arg.value <= 12):
+                self.error(f"{spec.name}(): the number of decimal places must be a whole number "
+                           "from 0 to 12", arg.pos, origin, code="arguments")
+            return t
+        if kind == "pct":
+            t = self.expr(arg, scope)
+            if t != T.ERROR and t.kind not in ("number", "percent"):
+                self.error(f"{spec.name}(): p must be a number from 0 to 100, not "
+                           f"{T.describe(t)}", arg.pos, origin)
+            elif isinstance(arg, ast.Number) and not 0 <= arg.value <= 100:
+                self.error(f"{spec.name}(): p must be from 0 to 100", arg.pos, origin)
+            return t
+        return self.expect(spec, arg, scope, kind)
+
+    def expect(self, spec: Builtin, arg: ast.Node, scope: _Scope, kind: str) -> Type:
+        t = self.expr(arg, scope)
+        if t == T.ERROR or kind == "any":
+            return t
+        ok = {"cond": t == T.BOOL, "num": t.numeric,
+              "value": t.numeric or t.kind == "rating",
+              "ordinal": t.kind in ("rating", "level")}[kind]
+        if not ok:
+            want = {"cond": "a true/false condition", "num": "a number",
+                    "value": "a number or a rating", "ordinal": "a rating or a level"}[kind]
+            extra = " (a flag is true/false, not a number)" if t == T.BOOL else ""
+            self.error(f"{spec.name}() needs {want} here, but this is {T.describe(t)}{extra}",
+                       arg.pos, scope.origin)
+            return T.ERROR
+        return t
+
+    def whole_number(self, spec: Builtin, arg: ast.Node, scope: _Scope) -> Type:
+        t = self.expr(arg, scope)
+        what = "number of periods" if spec.family == "time" else "number"
+        if isinstance(arg, ast.Number):
+            if arg.unit == "number" and arg.value == int(arg.value) and arg.value >= 1:
+                return t
+        elif isinstance(arg, ast.Name) and self.refs.get(arg.nid, Ref("", "")).kind == "param":
+            values = [v.value for v in self.policy.params[arg.name].values]
+            if all(v == int(v) and v >= 1 for v in values):
+                return t
+            self.error(f"{spec.name}(): param '{arg.name}' must be a whole {what} of at least "
+                       f"1 to be used here", arg.pos, scope.origin, code="arguments")
+            return T.ERROR
+        elif t == T.ERROR:
+            return t
+        self.error(f"{spec.name}(): the {what} must be a whole number of at least 1, "
+                   "written as a number or a param", arg.pos, scope.origin, code="arguments")
+        return T.ERROR
+
+    def keyword_args(self, spec: Builtin, node: ast.Call, arg_types: list[Type],
+                     scope: _Scope) -> None:
+        for kw in node.kwargs:
+            if kw.name not in spec.kwargs:
+                continue
+            v = kw.value
+            if kw.name == "by":
+                if isinstance(v, ast.Name) and v.name == "all":
+                    self.refs[v.nid] = Ref("group", "all")
+                elif isinstance(v, ast.Name) and v.name in ENTITY_ATTRIBUTES:
+                    self.refs[v.nid] = Ref("group", v.name)
+                else:
+                    self.error("by= takes an entity attribute (" + ", ".join(ENTITY_ATTRIBUTES)
+                               + ") or 'all'"
+                               + (did_you_mean(v.name, ENTITY_ATTRIBUTES + ("all",))
+                                  if isinstance(v, ast.Name) else ""),
+                               v.pos, scope.origin, code="arguments")
+                self.types[v.nid] = T.STRING
+            elif kw.name == "better":
+                if isinstance(v, ast.Name) and v.name in ("higher", "lower"):
+                    self.refs[v.nid] = Ref("direction", v.name)
+                else:
+                    self.error("better= takes 'higher' or 'lower'", v.pos, scope.origin,
+                               code="arguments")
+                self.types[v.nid] = T.STRING
+            else:  # standard=, floor=: thresholds in the unit of the scored value
+                t = self.expr(v, scope)
+                x = arg_types[0] if arg_types else T.ERROR
+                if T.ERROR not in (t, x) and not T.comparable(x, t):
+                    self.error(f"{kw.name}= must be comparable with the scored value: "
+                               f"{T.describe(t)} vs {T.describe(x)}", v.pos, scope.origin)
+        if spec.name == "metric_score" and node.kwarg("standard") and node.kwarg("floor"):
+            self.error("metric_score() takes standard= or floor=, not both", node.pos,
+                       scope.origin, code="arguments")
+
+    def direction_for(self, spec: Builtin, node: ast.Call, scope: _Scope) -> None:
+        kw = node.kwarg("better")
+        if kw is not None and isinstance(kw.value, ast.Name) and kw.value.name in ("higher",
+                                                                                    "lower"):
+            self.directions[node.nid] = kw.value.name
+            return
+        if not node.args:
+            return
+        d = self.direction(node.args[0])
+        if d is None:
+            if self.types.get(node.args[0].nid) == T.ERROR:
+                return
+            self.error(f"{spec.name}() needs to know whether higher or lower is better for "
+                       "this expression; add better=higher or better=lower", node.args[0].pos,
+                       scope.origin, code="direction")
+            return
+        self.directions[node.nid] = d
+
+    def direction(self, node: ast.Node) -> str | None:
+        """Which way is better for a value, from the inputs it is built on."""
+        p = self.policy
+        ref = self.refs.get(node.nid)
+        if isinstance(node, (ast.Name, ast.Attribute)) and ref is not None:
+            if ref.kind == "input":
+                inp = p.inputs[ref.name]
+                return "lower" if inp.type == "rating" else inp.better
+            if ref.kind == "define":
+                d = p.defines[ref.name]
+                return self.direction(d.expr) if d.expr is not None else None
+            return None
+        if isinstance(node, ast.Lag):
+            return self.direction(node.operand)
+        if isinstance(node, ast.Unary) and node.op == "-":
+            d = self.direction(node.operand)
+            return {"higher": "lower", "lower": "higher"}.get(d) if d else None
+        if isinstance(node, ast.Binary) and node.op in ("+", "-", "*", "/"):
+            consts = (ast.Number,)
+            left_const = isinstance(node.left, consts) or (
+                self.refs.get(node.left.nid, Ref("", "")).kind == "param")
+            right_const = isinstance(node.right, consts) or (
+                self.refs.get(node.right.nid, Ref("", "")).kind == "param")
+            if node.op in ("+", "-") and right_const:
+                return self.direction(node.left)
+            if node.op == "+" and left_const:
+                return self.direction(node.right)
+            if node.op in ("*", "/") and isinstance(node.right, ast.Number) and node.right.value > 0:
+                return self.direction(node.left)
+            if node.op == "*" and isinstance(node.left, ast.Number) and node.left.value > 0:
+                return self.direction(node.right)
+            return None
+        if isinstance(node, ast.If):
+            a, b = self.direction(node.then), self.direction(node.else_)
+            return a if a == b else None
+        if isinstance(node, ast.Call):
+            spec = BUILTINS.get(node.func)
+            if spec is None:
+                return None
+            if node.func in ("pct_rank", "zscore"):
+                return "higher"
+            if node.func in ("rank", "ntile", "metric_score"):
+                return "lower"
+            if node.func == "worst_rank":
+                return "higher"
+            if spec.family in ("time",) and spec.result != "bool" and spec.name != "count_over":
+                return self.direction(node.args[0]) if node.args else None
+            if spec.family == "members" and spec.name in ("sum", "mean", "min", "max"):
+                return self.direction(node.args[1]) if len(node.args) > 1 else None
+            if spec.family in ("multi", "missing", "math") and spec.result in ("same",
+                                                                                 "same_num"):
+                dirs = {self.direction(a) for a in node.args[:1 if spec.name == "round" else None]}
+                return dirs.pop() if len(dirs) == 1 else None
+        return None
+
+    def result(self, spec: Builtin, node: ast.Call, arg_types: list[Type],
+               scope: _Scope) -> Type:
+        r = spec.result
+        if r in ("same", "same_num"):
+            # the first value argument (after `members`) gives the unit
+            values = [t for k, t in zip(spec.params * len(node.args), arg_types)
+                      if k not in ("members",)]
+            first = values[0] if values else T.ERROR
+            if spec.variadic:
+                for a, t in zip(node.args[1:], values[1:]):
+                    if T.join(first, t) is None and T.ERROR not in (first, t):
+                        self.error(f"{spec.name}() needs values of one kind: "
+                                   f"{T.describe(first)} and {T.describe(t)}", a.pos,
+                                   scope.origin)
+                        return T.ERROR
+                    first = T.join(first, t) or first
+            if r == "same_num" and first.kind == "count":
+                return T.NUMBER
+            return first
+        return {"bool": T.BOOL, "count": T.COUNT, "number": T.NUMBER, "percent": T.PERCENT,
+                "level": T.LEVEL}[r]
+
+    # --- window sizes -------------------------------------------------------------------------
+
+    def check_windows(self) -> None:
+        """Nothing beyond whole_number(); kept as a stage so window limits can grow here."""
+
+    # --- lint ---------------------------------------------------------------------------------
+
+    def lint(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        p = self.policy
+        roots = [r.when for r in p.rules if r.when is not None]
+        if p.applies_to is not None and p.applies_to.expr is not None:
+            roots.append(p.applies_to.expr)
+        used: set[tuple[str, str]] = set()
+        seen_defines: set[str] = set()
+        stack = list(roots)
+        while stack:
+            root = stack.pop()
+            for n in ast.walk(root):
+                ref = self.refs.get(n.nid)
+                if ref is None or ref.kind not in ("input", "param", "define"):
+                    continue
+                used.add((ref.kind, ref.name))
+                if ref.kind == "define" and ref.name not in seen_defines:
+                    seen_defines.add(ref.name)
+                    d = p.defines[ref.name]
+                    if d.expr is not None:
+                        stack.append(d.expr)
+        for kind, table in (("input", p.inputs), ("param", p.params), ("define", p.defines)):
+            for name, item in table.items():
+                if (kind, name) not in used:
+                    self.warn(f"{kind} '{name}' is never used by a rule", item.pos, item.origin,
+                              code="unused")
+
+        reached = {r.level for r in p.rules}
+        for lv in p.levels:
+            if lv.id != p.default and lv.id not in reached and not lv.decided_by:
+                self.warn(f"no rule can reach level '{lv.id}'", lv.pos, lv.origin,
+                          code="unreachable-level")
+        self.lint_shadowing()
+        used_inputs = tuple(n for n in p.inputs if ("input", n) in used)
+        used_params = tuple(n for n in p.params if ("param", n) in used)
+        return used_inputs, used_params
+
+    def lint_shadowing(self) -> None:
+        p = self.policy
+        if p.decide == "collect":
+            return
+        rules = [r for r in p.rules if r.when is not None and r.level in self.level_ids]
+        conj = {r.id: self.conjuncts(r.when) for r in rules}
+        for i, r in enumerate(rules):
+            if isinstance(r.when, ast.Bool) and not r.when.value:
+                self.warn(f"rule '{r.id}' can never fire: its condition is false", r.pos,
+                          r.origin, code="shadowed")
+                continue
+            for j, s in enumerate(rules):
+                if s is r:
+                    continue
+                implies = any(d <= conj[r.id] for d in self.disjuncts(s.when))
+                if not implies:
+                    continue
+                if p.decide == "worst" and self.level_ids[s.level] > self.level_ids[r.level]:
+                    self.warn(f"rule '{r.id}' can never change the outcome: whenever it fires, "
+                              f"rule '{s.id}' fires too, with the worse level '{s.level}'",
+                              r.pos, r.origin, code="shadowed")
+                    break
+                if p.decide == "first" and j < i:
+                    self.warn(f"rule '{r.id}' can never change the outcome: whenever it fires, "
+                              f"the earlier rule '{s.id}' fires first", r.pos, r.origin,
+                              code="shadowed")
+                    break
+
+    def expand(self, node: ast.Node) -> ast.Node:
+        seen = set()
+        while isinstance(node, ast.Name) and node.name in self.policy.defines \
+                and node.name not in seen and self.policy.defines[node.name].expr is not None:
+            seen.add(node.name)
+            node = self.policy.defines[node.name].expr
+        return node
+
+    def conjuncts(self, node: ast.Node) -> frozenset[str]:
+        out: set[str] = set()
+        stack = [node]
+        while stack:
+            n = self.expand(stack.pop())
+            if isinstance(n, ast.Binary) and n.op == "and":
+                stack += [n.left, n.right]
+            else:
+                out.add(canonical(n))
+        return frozenset(out)
+
+    def disjuncts(self, node: ast.Node) -> list[frozenset[str]]:
+        out: list[frozenset[str]] = []
+        stack = [node]
+        while stack:
+            n = self.expand(stack.pop())
+            if isinstance(n, ast.Binary) and n.op == "or":
+                stack += [n.left, n.right]
+            else:
+                out.append(self.conjuncts(n))
+        return out
+
+
+def canonical(node: ast.Node) -> str:
+    """The expression as text, independent of spacing and positions (for structural compares
+    and content hashes)."""
+    parts: list[str] = []
+    stack: list[object] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            parts.append(item)
+            continue
+        n = item
+        if isinstance(n, ast.Number):
+            parts.append(f"{n.value!r}{'%' if n.unit == 'percent' else ''}"
+                         f"{'£' if n.unit == 'money' else ''}")
+        elif isinstance(n, ast.Bool):
+            parts.append("true" if n.value else "false")
+        elif isinstance(n, ast.String):
+            parts.append(repr(n.value))
+        elif isinstance(n, ast.Name):
+            parts.append(n.name)
+        elif isinstance(n, ast.Attribute):
+            parts.append(f"{n.obj}.{n.name}")
+        elif isinstance(n, ast.Unary):
+            stack += [")", n.operand, f"({n.op} "]
+        elif isinstance(n, ast.Binary):
+            stack += [")", n.right, f" {n.op} ", n.left, "("]
+        elif isinstance(n, ast.In):
+            items: list[object] = []
+            for k, it in enumerate(n.items):
+                items += ([", "] if k else []) + [it]
+            stack += ["])"] + items[::-1] + [" not in [" if n.negated else " in [", n.operand,
+                                               "("]
+        elif isinstance(n, ast.Between):
+            stack += [")", n.high, " and ", n.low, " between ", n.operand, "("]
+        elif isinstance(n, ast.If):
+            stack += [")", n.else_, " else ", n.then, " then ", n.cond, "(if "]
+        elif isinstance(n, ast.Lag):
+            stack += [f"[-{n.n}]", n.operand]
+        elif isinstance(n, ast.Call):
+            args: list[object] = []
+            for k, a in enumerate(n.args):
+                args += ([", "] if k else []) + [a]
+            for kw in n.kwargs:
+                args += [", ", f"{kw.name}=", kw.value]
+            stack += [")"] + args[::-1] + [f"{n.func}("]
+    return "".join(parts)
+
+
+def _article(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
+def _period_key(text: str, kind: str | None):
+    try:
+        return parse_period(text, kind).ordinal
+    except PeriodError:
+        return 0

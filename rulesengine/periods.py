@@ -1,0 +1,115 @@
+"""Periods: months, quarters and financial years as integer ordinals.
+
+Written forms: `2019-03` (month), `2021-Q3` (calendar quarter, Jul-Sep 2021), `2021/22 Q3`
+(financial-year quarter: the NHS year starts in April, so this is Oct-Dec 2021), `2005/06`
+(financial year, Apr 2005 - Mar 2006). A month also parses from `2019-03-01`.
+
+Ordinals: month = year*12 + (month-1); quarter = year*4 + (q-1) on the calendar; year = the
+calendar year in which the financial year starts. Financial years align with calendar
+quarters, so every month belongs to exactly one quarter and one financial year.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+KINDS = ("month", "quarter", "year")
+
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?$")
+_QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
+_FY_QUARTER = re.compile(r"^(\d{4})/(\d{2}) ?Q([1-4])$", re.IGNORECASE)
+_FY = re.compile(r"^(\d{4})/(\d{2}|\d{4})$")
+
+
+class PeriodError(ValueError):
+    """A period that does not parse, with the reason in words."""
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    kind: str
+    ordinal: int
+
+    def __str__(self) -> str:
+        return format_period(self.kind, self.ordinal)
+
+
+def parse_period(text: str, kind: str | None = None) -> Period:
+    """Parse a written period; with `kind`, finer periods are converted to that kind."""
+    text = str(text).strip()
+    period = _parse(text)
+    if kind is None or kind == period.kind:
+        return period
+    return convert(period, kind)
+
+
+def _parse(text: str) -> Period:
+    m = _FY_QUARTER.match(text)
+    if m:
+        start, end, q = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        _check_fy(start, end, text)
+        # FY quarter 1 = Apr-Jun = calendar Q2 of the starting year
+        return Period("quarter", start * 4 + q)  # start*4 + (q+1) - 1
+    m = _QUARTER.match(text)
+    if m:
+        return Period("quarter", int(m.group(1)) * 4 + int(m.group(2)) - 1)
+    m = _FY.match(text)
+    if m:
+        start = int(m.group(1))
+        end = int(m.group(2))
+        _check_fy(start, end if end >= 100 else end, text)
+        return Period("year", start)
+    m = _MONTH.match(text)
+    if m:
+        year, month = int(m.group(1)), int(m.group(2))
+        if not 1 <= month <= 12:
+            raise PeriodError(f"'{text}' has no month {month}")
+        if m.group(3) is not None and not 1 <= int(m.group(3)) <= 31:
+            raise PeriodError(f"'{text}' is not a date")
+        return Period("month", year * 12 + month - 1)
+    raise PeriodError(f"'{text}' is not a period (write 2019-03, 2021-Q3, 2021/22 Q3 or 2005/06)")
+
+
+def _check_fy(start: int, end: int, text: str) -> None:
+    expected = (start + 1) % 100 if end < 100 else start + 1
+    if end != expected:
+        raise PeriodError(f"'{text}' is not a financial year: {start} is followed by "
+                          f"{start + 1}")
+
+
+def format_period(kind: str, ordinal: int) -> str:
+    if kind == "month":
+        return f"{ordinal // 12:04d}-{ordinal % 12 + 1:02d}"
+    if kind == "quarter":
+        return f"{ordinal // 4:04d}-Q{ordinal % 4 + 1}"
+    if kind == "year":
+        return f"{ordinal:04d}/{(ordinal + 1) % 100:02d}"
+    raise ValueError(kind)
+
+
+def convert(period: Period, kind: str) -> Period:
+    """The coarser period containing `period` (month -> quarter -> financial year)."""
+    if period.kind == kind:
+        return period
+    rank = {"month": 0, "quarter": 1, "year": 2}
+    if rank[kind] < rank[period.kind]:
+        raise PeriodError(f"cannot turn a {period.kind} ({period}) into a {kind}: "
+                          f"a {kind} is shorter")
+    if period.kind == "month":
+        year, month0 = divmod(period.ordinal, 12)
+        if kind == "quarter":
+            return Period("quarter", year * 4 + month0 // 3)
+        return Period("year", year if month0 >= 3 else year - 1)
+    # quarter -> financial year
+    year, q0 = divmod(period.ordinal, 4)
+    return Period("year", year if q0 >= 1 else year - 1)
+
+
+def first_month(period: Period) -> int:
+    """Month ordinal of the period's first month."""
+    if period.kind == "month":
+        return period.ordinal
+    if period.kind == "quarter":
+        return period.ordinal * 3
+    return period.ordinal * 12 + 3

@@ -1,0 +1,141 @@
+"""Build model items from a validated document, parsing each embedded expression.
+
+Syntax errors are collected, not raised, so one run of `regime check` reports all of them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..diagnostics import Pos, Reporter, Source
+from ..lang import parser
+from .document import Document
+from .model import Define, Input, Level, Param, ParamValue, Rule, Scale, Stage, Timetable
+
+_PERCENT = re.compile(r"^(-?\d+(?:\.\d+)?)%$")
+_MONEY = re.compile(r"^(-?)£(\d+(?:\.\d+)?)(bn|[km])?$")
+_MONEY_SCALE = {None: 1.0, "k": 1e3, "m": 1e6, "bn": 1e9}
+
+
+def parse_quantity(value) -> tuple[float, str]:
+    """A param value as (number, unit): 25 -> (25, number), "25%" -> (25, percent),
+    "£1.5m" -> (1.5e6, money). The schema has already checked the form."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value), "number"
+    m = _PERCENT.match(str(value))
+    if m:
+        return float(m.group(1)), "percent"
+    m = _MONEY.match(str(value))
+    if m:
+        sign = -1.0 if m.group(1) else 1.0
+        return sign * float(m.group(2)) * _MONEY_SCALE[m.group(3)], "money"
+    raise ValueError(f"not a quantity: {value!r}")
+
+
+_UNIT_WORDS = {"percent": "percent", "%": "percent", "pct": "percent", "percentage": "percent",
+               "gbp": "money", "£": "money", "money": "money", "pounds": "money",
+               "count": "count"}
+
+
+@dataclass
+class Overlay:
+    """The items one file declares (a whole policy, or the overrides of an `extends` file)."""
+
+    data: dict
+    levels: tuple[Level, ...] | None
+    scales: dict[str, Scale]
+    params: dict[str, Param]
+    inputs: dict[str, Input]
+    defines: dict[str, Define]
+    rules: list[Rule]
+    removed_rules: list[tuple[str, Pos]]
+    applies_to: Define | None
+    timetable: Timetable | None
+
+
+def build_overlay(doc: Document, report: Reporter, ids: parser.NodeIds) -> Overlay:
+    """Turn a schema-valid document into model items; syntax errors go to `report`."""
+    src = doc.source
+    data = doc.data
+
+    def expr(path: tuple, text: str, name: str) -> Define:
+        node = None
+        try:
+            node = parser.parse(text, doc.locator(path), ids)
+        except parser.SyntaxProblem as p:
+            locate = doc.locator(path)
+            line, col = locate(p.offset)
+            end_line, end_col = locate(p.offset + max(p.length, 1) - 1)
+            pos = Pos(line, col, end_col + 1 if end_line == line else None)
+            report.error(p.message, pos, source=src, code="syntax", hint=p.hint)
+        return Define(name, node, text, doc.pos(path), src)
+
+    levels = None
+    if "levels" in data:
+        levels = tuple(
+            Level(id=lv["id"], label=lv.get("label", lv["id"]), meaning=lv.get("meaning", ""),
+                  index=i, decided_by=lv.get("decided_by"), pos=doc.pos(("levels", i, "id")),
+                  origin=src)
+            for i, lv in enumerate(data["levels"]))
+
+    scales = {name: Scale(name, tuple(labels), doc.key(("scales", name)), src)
+              for name, labels in data.get("scales", {}).items()}
+
+    params: dict[str, Param] = {}
+    for name, spec in data.get("params", {}).items():
+        path = ("params", name)
+        if not isinstance(spec, dict):
+            spec = {"value": spec}
+        unit_word = spec.get("unit")
+        values = []
+        if "values" in spec:
+            for v in spec["values"]:
+                number, unit = parse_quantity(v["value"])
+                values.append(ParamValue(str(v["from"]), number))
+        else:
+            number, unit = parse_quantity(spec["value"])
+            values.append(ParamValue(None, number))
+        if unit_word is not None:
+            unit = _UNIT_WORDS.get(str(unit_word).strip().lower(), str(unit_word))
+        params[name] = Param(name, tuple(values), unit, spec.get("note"), spec.get("source"),
+                             spec.get("published"), doc.key(path), src)
+
+    inputs = {
+        name: Input(name=name, type=spec["type"], better=spec.get("better"),
+                    label=spec.get("label", name.replace("_", " ")), unit=spec.get("unit"),
+                    scale=spec.get("scale"), aggregate=spec.get("aggregate"),
+                    source=spec.get("source"), note=spec.get("note"),
+                    pos=doc.key(("inputs", name)), origin=src)
+        for name, spec in data.get("inputs", {}).items()}
+
+    defines = {}
+    for name, text in data.get("define", {}).items():
+        d = expr(("define", name), text, name)
+        defines[name] = Define(name, d.expr, text, doc.key(("define", name)), src)
+
+    rules: list[Rule] = []
+    removed: list[tuple[str, Pos]] = []
+    for i, spec in enumerate(data.get("rules", [])):
+        if spec.get("remove"):
+            removed.append((spec["id"], doc.pos(("rules", i, "id"))))
+            continue
+        d = expr(("rules", i, "when"), spec["when"], spec["id"])
+        rules.append(Rule(id=spec["id"], level=spec["level"], when=d.expr, text=spec["when"],
+                          reason=spec.get("reason"), source=spec.get("source"),
+                          note=spec.get("note"), pos=doc.pos(("rules", i, "id")),
+                          level_pos=doc.pos(("rules", i, "level")), origin=src))
+
+    applies_to = None
+    if "applies_to" in data:
+        applies_to = expr(("applies_to",), data["applies_to"], "applies_to")
+
+    timetable = None
+    if "timetable" in data:
+        t = data["timetable"]
+        timetable = Timetable(t["starts"], tuple(
+            Stage(s["id"], s.get("label", s["id"]), s["working_days"], s.get("source"),
+                  s.get("note")) for s in t["stages"]))
+
+    return Overlay(data, levels, scales, params, inputs, defines, rules, removed, applies_to,
+                   timetable)

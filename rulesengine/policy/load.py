@@ -1,0 +1,247 @@
+"""Find policy files, load them (document -> schema -> build) and resolve `extends`.
+
+A policy is named on the command line by id (`oversight2021`, found in the search path) or by
+path. The search path is `--policy-path` entries, then $REGIME_POLICY_PATH, then the bundled
+`policies/` folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from ..diagnostics import Diagnostic, PolicyError, Pos, Reporter, Source, did_you_mean
+from ..lang.parser import NodeIds
+from . import schema
+from .build import Overlay, build_overlay
+from .document import load_document
+from .model import Policy
+
+ENV_POLICY_PATH = "REGIME_POLICY_PATH"
+POLICY_SUFFIXES = (".yaml", ".yml")
+
+ReadText = Callable[[Path], str]
+
+
+def bundled_policies_dir() -> Path:
+    """The policies shipped with regime: the repository's policies/ folder (source checkouts and
+    editable installs) or the copy installed as the package `rulesengine.policies` (wheels)."""
+    here = Path(__file__).resolve().parent.parent
+    installed = here / "policies"
+    if installed.is_dir():
+        return installed
+    return here.parent / "policies"
+
+
+def search_path(extra: Iterable[str | os.PathLike] = ()) -> list[Path]:
+    """Folders searched for policies by id, in order."""
+    dirs = [Path(p) for p in extra]
+    env = os.environ.get(ENV_POLICY_PATH, "")
+    dirs += [Path(p) for p in env.split(os.pathsep) if p]
+    dirs.append(bundled_policies_dir())
+    return dirs
+
+
+def display_name(path: Path) -> str:
+    """How a file is named in messages: relative to the working directory when inside it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if rel.startswith("..") else rel
+
+
+def _policy_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir()
+                  if p.suffix in POLICY_SUFFIXES and p.is_file() and not p.name.startswith("."))
+
+
+def looks_like_path(ref: str) -> bool:
+    return os.sep in ref or "/" in ref or ref.endswith(POLICY_SUFFIXES)
+
+
+def find_policy(ref: str, dirs: Sequence[Path], relative_to: Path | None = None) -> Path:
+    """The file a policy reference names: a path, or an id looked up in `dirs`."""
+    if looks_like_path(ref):
+        path = Path(ref)
+        if not path.is_absolute() and relative_to is not None:
+            path = relative_to / path
+        if path.is_file():
+            return path
+        raise PolicyError(f"no policy file at '{ref}'")
+    for folder in dirs:
+        for suffix in POLICY_SUFFIXES:
+            candidate = folder / f"{ref}{suffix}"
+            if candidate.is_file():
+                return candidate
+    known = [p.stem for folder in dirs for p in _policy_files(folder)]
+    raise PolicyError(f"no policy named '{ref}' (looked in {', '.join(map(display_name, dirs))})"
+                      f"{did_you_mean(ref, known)}")
+
+
+@dataclass(frozen=True)
+class PolicyInfo:
+    id: str
+    title: str
+    version: str
+    path: Path
+
+
+def list_policies(dirs: Sequence[Path]) -> list[PolicyInfo]:
+    """Every policy file in `dirs`, first occurrence of an id winning (as in lookup)."""
+    seen: set[str] = set()
+    out: list[PolicyInfo] = []
+    for folder in dirs:
+        for path in _policy_files(folder):
+            try:
+                doc = load_document(path.read_text(encoding="utf-8"), display_name(path))
+                data = doc.data if isinstance(doc.data, dict) else {}
+            except (PolicyError, OSError, UnicodeDecodeError):
+                data = {}
+            pid = str(data.get("policy", path.stem))
+            if path.stem in seen:
+                continue
+            seen.add(path.stem)
+            out.append(PolicyInfo(pid, str(data.get("title", "")), str(data.get("version", "")),
+                                  path))
+    return out
+
+
+def _read_file(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise PolicyError(f"{display_name(path)}: not UTF-8 text ({e.reason} at byte {e.start})")
+    except OSError as e:
+        raise PolicyError(f"{display_name(path)}: cannot read: {e.strerror}")
+
+
+def read_policy(ref: str | os.PathLike, *, dirs: Sequence[Path] | None = None,
+                read_text: ReadText = _read_file, ids: NodeIds | None = None,
+                _chain: tuple[Path, ...] = ()) -> Policy:
+    """Load a policy by id or path and resolve what it extends; not yet type-checked."""
+    dirs = list(dirs) if dirs is not None else search_path()
+    path = Path(ref) if isinstance(ref, os.PathLike) else find_policy(str(ref), dirs)
+    return load_policy_text(read_text(path), path, dirs=dirs, read_text=read_text, ids=ids,
+                            _chain=_chain)
+
+
+def load_policy_text(text: str, path: Path, *, dirs: Sequence[Path] | None = None,
+                     read_text: ReadText = _read_file, ids: NodeIds | None = None,
+                     name: str | None = None, _chain: tuple[Path, ...] = ()) -> Policy:
+    """Load a policy from its text; `path` locates files it extends, `name` is shown in messages."""
+    dirs = list(dirs) if dirs is not None else search_path()
+    ids = ids or NodeIds()
+    doc = load_document(text, name or display_name(path))
+    report = Reporter(doc.source)
+    if not isinstance(doc.data, dict):
+        report.error("a policy file must be a mapping of keys (policy:, levels:, rules:, ...)",
+                     doc.pos(()), code="schema")
+        report.raise_if_errors()
+    report.diagnostics.extend(schema.validate(doc))
+    report.raise_if_errors()
+    overlay = build_overlay(doc, report, ids)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    parent: Policy | None = None
+    extends = doc.data.get("extends")
+    if extends is not None:
+        resolved = path.resolve()
+        chain = _chain + (resolved,)
+        try:
+            parent_path = find_policy(extends, dirs, relative_to=path.parent)
+        except PolicyError as e:
+            report.error(e.diagnostics[0].message.replace("no policy", "extends: no policy", 1),
+                         doc.pos(("extends",)), code="extends")
+            report.raise_if_errors()
+            raise
+        if parent_path.resolve() in chain:
+            names = " -> ".join(display_name(p) for p in chain + (parent_path.resolve(),))
+            report.error(f"extends makes a cycle: {names}", doc.pos(("extends",)),
+                         code="extends-cycle")
+            report.raise_if_errors()
+        try:
+            parent = read_policy(parent_path, dirs=dirs, read_text=read_text, ids=ids,
+                                 _chain=chain)
+        except PolicyError as e:
+            # The parent's own problems, then a note here saying why that file was read.
+            report.error(f"the policy this one extends ('{extends}') has errors",
+                         doc.pos(("extends",)), code="extends")
+            raise PolicyError(e.diagnostics + report.diagnostics) from None
+        digest = hashlib.sha256((digest + parent.content_hash).encode()).hexdigest()
+
+    policy = _merge(doc.data, overlay, parent, doc.source, digest, report, doc.pos)
+    report.raise_if_errors()
+    return replace(policy, files=(doc.source.file,) + (parent.files if parent else ()))
+
+
+def _merge(data: dict, ov: Overlay, parent: Policy | None, src: Source, digest: str,
+           report: Reporter, pos_of) -> Policy:
+    def pick(key, default=None):
+        if key in data:
+            return data[key]
+        return getattr(parent, key) if parent is not None else default
+
+    rules = list(parent.rules) if parent else []
+    index = {r.id: i for i, r in enumerate(rules)}
+    for rule in ov.rules:
+        if rule.id in index and parent is not None:
+            rules[index[rule.id]] = rule
+        else:
+            if rule.id in index:
+                report.error(f"duplicate rule id '{rule.id}'", rule.pos, code="duplicate-rule")
+            index[rule.id] = len(rules)
+            rules.append(rule)
+    for rule_id, pos in ov.removed_rules:
+        if rule_id not in {r.id for r in rules}:
+            report.error(f"cannot remove rule '{rule_id}': "
+                         + ("the policy it extends has no such rule" if parent else
+                            "'remove' is only for policies that extend another")
+                         + did_you_mean(rule_id, [r.id for r in rules]), pos, code="extends")
+        rules = [r for r in rules if r.id != rule_id]
+
+    effective = data.get("effective", {})
+    return Policy(
+        id=data["policy"],
+        title=str(data.get("title", parent.title if parent else data["policy"])),
+        version=str(data.get("version", parent.version if parent else "")),
+        effective_from=effective.get("from", parent.effective_from if parent else None),
+        effective_to=effective.get("to", parent.effective_to if parent else None),
+        sources=tuple(_source_text(s) for s in data["sources"]) if "sources" in data
+        else (parent.sources if parent else ()),
+        entity=pick("entity"),
+        period=pick("period"),
+        peer_group=pick("peer_group", "type"),
+        applies_to=ov.applies_to or (parent.applies_to if parent else None),
+        levels=ov.levels if ov.levels is not None else (parent.levels if parent else ()),
+        default=pick("default"),
+        default_pos=pos_of(("default",)) if "default" in data else (
+            parent.default_pos if parent else None),
+        decide=pick("decide", "worst"),
+        scales={**(parent.scales if parent else {}), **ov.scales},
+        params={**(parent.params if parent else {}), **ov.params},
+        inputs={**(parent.inputs if parent else {}), **ov.inputs},
+        defines={**(parent.defines if parent else {}), **ov.defines},
+        rules=tuple(rules),
+        timetable=ov.timetable or (parent.timetable if parent else None),
+        tests=tuple(data.get("tests", ())),
+        extends=data.get("extends"),
+        origin=src,
+        files=(),
+        content_hash=digest,
+        pos=Pos(1, 1),
+    )
+
+
+def _source_text(s) -> str:
+    if isinstance(s, str):
+        return s
+    text = s["title"]
+    if s.get("url"):
+        text += f" <{s['url']}>"
+    return text
