@@ -214,7 +214,7 @@ def _merge(data: dict, ov: Overlay, parent: Policy | None, src: Source, digest: 
         effective_to=effective.get("to", parent.effective_to if parent else None),
         sources=tuple(_source_text(s) for s in data["sources"]) if "sources" in data
         else (parent.sources if parent else ()),
-        entity=pick("entity"),
+        entity=_kinds(pick("entity")),
         period=pick("period"),
         peer_group=pick("peer_group", "type"),
         applies_to=ov.applies_to or (parent.applies_to if parent else None),
@@ -236,6 +236,12 @@ def _merge(data: dict, ov: Overlay, parent: Policy | None, src: Source, digest: 
         content_hash=digest,
         pos=Pos(1, 1),
     )
+
+
+def _kinds(entity) -> tuple[str, ...] | None:
+    if entity is None or isinstance(entity, tuple):
+        return entity
+    return (entity,) if isinstance(entity, str) else tuple(entity)
 
 
 def _source_text(s) -> str:

@@ -128,7 +128,7 @@ class Policy:
     effective_from: str | None
     effective_to: str | None
     sources: tuple[str, ...]
-    entity: str | None
+    entity: tuple[str, ...] | None   # the kinds of entity decided on
     period: str | None
     peer_group: str | None
     applies_to: Define | None

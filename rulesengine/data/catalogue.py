@@ -1,0 +1,122 @@
+"""The metric catalogue: names, types and directions of the metrics regime knows.
+
+It is the contract between the bundled policies (whose `inputs:` use these names) and the
+sample data generator (which produces every one of them). Names follow domain.md §9.
+A policy may read metrics outside the catalogue; real data then has to provide them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TRUST_TYPES = ("acute", "specialist", "mental_health", "community", "ambulance")
+CQC_SCALE = ("outstanding", "good", "requires_improvement", "inadequate")
+CAPABILITY_SCALE = ("high", "medium", "low")
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    type: str                   # percent number money count flag rating
+    better: str | None          # higher | lower | None
+    label: str
+    kinds: tuple[str, ...]      # entity kinds that report it
+    types: tuple[str, ...] = () # trust types that report it (empty = all of the kinds)
+    scale: tuple[str, ...] = () # rating labels, best first
+    unit: str | None = None
+
+
+_ACUTE = ("acute",)
+_ACUTE_SPEC = ("acute", "specialist")
+_TRUST = ("trust",)
+_ORGS = ("trust", "ccg")
+
+METRICS: dict[str, Metric] = {m.name: m for m in [
+    # access and waiting times
+    Metric("ae_4hr_pct", "percent", "higher", "A&E 4-hour performance", _TRUST, _ACUTE),
+    Metric("ae_12hr_pct", "percent", "lower", "A&E patients spending over 12 hours", _TRUST,
+           _ACUTE),
+    Metric("rtt_18wk_pct", "percent", "higher", "RTT pathways within 18 weeks", _TRUST,
+           _ACUTE_SPEC),
+    Metric("rtt_18wk_plan_gap_pp", "number", "lower",
+           "RTT 18-week performance short of plan (points)", _TRUST, _ACUTE_SPEC, unit="pp"),
+    Metric("rtt_52wk_pct", "percent", "lower", "RTT waiting list over 52 weeks", _TRUST,
+           _ACUTE_SPEC),
+    Metric("rtt_52wk_count", "count", "lower", "RTT patients waiting over 52 weeks", _TRUST,
+           _ACUTE_SPEC),
+    Metric("rtt_waiting_list_size", "count", "lower", "RTT waiting list", _TRUST, _ACUTE_SPEC),
+    Metric("cancer_62d_pct", "percent", "higher", "Cancer 62-day treatment standard", _TRUST,
+           _ACUTE_SPEC),
+    Metric("cancer_fds_28d_pct", "percent", "higher", "Cancer 28-day Faster Diagnosis Standard",
+           _TRUST, _ACUTE_SPEC),
+    Metric("diag_6wk_pct", "percent", "lower", "Diagnostic waits over 6 weeks", _TRUST,
+           _ACUTE_SPEC),
+    Metric("amb_cat1_mean_sec", "number", "lower", "Category 1 mean response time", _TRUST,
+           ("ambulance",), unit="seconds"),
+    Metric("amb_cat2_mean_sec", "number", "lower", "Category 2 mean response time", _TRUST,
+           ("ambulance",), unit="seconds"),
+    Metric("mh_ooa_placement_days", "number", "lower", "Inappropriate out-of-area placement days",
+           _TRUST, ("mental_health",), unit="days"),
+    # quality
+    Metric("cqc_overall_rating", "rating", None, "CQC overall rating", _TRUST, scale=CQC_SCALE),
+    Metric("cqc_safe_rating", "rating", None, "CQC safe rating", _TRUST, scale=CQC_SCALE),
+    Metric("cqc_effective_rating", "rating", None, "CQC effective rating", _TRUST,
+           scale=CQC_SCALE),
+    Metric("cqc_caring_rating", "rating", None, "CQC caring rating", _TRUST, scale=CQC_SCALE),
+    Metric("cqc_responsive_rating", "rating", None, "CQC responsive rating", _TRUST,
+           scale=CQC_SCALE),
+    Metric("cqc_well_led_rating", "rating", None, "CQC well-led rating", _TRUST,
+           scale=CQC_SCALE),
+    Metric("cqc_enforcement_action", "flag", None, "CQC enforcement action in force", _TRUST),
+    Metric("cqc_recommends_sm", "flag", None, "CQC recommends special measures", _TRUST),
+    Metric("in_special_measures", "flag", None, "In quality or financial special measures",
+           _ORGS),
+    Metric("shmi", "number", "lower", "Summary Hospital-level Mortality Indicator", _TRUST,
+           _ACUTE, unit="ratio"),
+    Metric("hcai_mrsa_rate", "number", "lower", "MRSA bacteraemia rate", _TRUST, _ACUTE_SPEC,
+           unit="per 100k bed-days"),
+    Metric("hcai_cdiff_rate", "number", "lower", "C. difficile infection rate", _TRUST,
+           _ACUTE_SPEC, unit="per 100k bed-days"),
+    Metric("hcai_ecoli_rate", "number", "lower", "E. coli bacteraemia rate", _TRUST, _ACUTE_SPEC,
+           unit="per 100k bed-days"),
+    Metric("never_events_6m", "count", "lower", "Never events in the last 6 months", _TRUST),
+    # people
+    Metric("staff_survey_engagement", "number", "higher", "NHS Staff Survey engagement score",
+           _TRUST, unit="score 0-10"),
+    Metric("staff_survey_safety_culture", "number", "higher", "NHS Staff Survey safety culture",
+           _TRUST, unit="score 0-10"),
+    Metric("sickness_absence_pct", "percent", "lower", "Staff sickness absence", _TRUST),
+    Metric("staff_leaver_rate_pct", "percent", "lower", "Staff leaver rate", _TRUST),
+    Metric("vacancy_rate_pct", "percent", "lower", "Staff vacancy rate", _TRUST),
+    # finance and use of resources
+    Metric("income_gbp", "money", None, "Annual income", _ORGS),
+    Metric("planned_surplus_deficit", "money", "higher", "Planned surplus (+) or deficit (-)",
+           _ORGS),
+    Metric("ytd_surplus_deficit_pct", "percent", "higher",
+           "Year-to-date surplus (+) or deficit (-) as % of income", _ORGS),
+    Metric("financial_plan_variance", "money", "higher",
+           "Year-to-date actual minus planned surplus/deficit", _ORGS),
+    Metric("forecast_meets_plan", "flag", None, "Forecast to meet the financial plan", _ORGS),
+    Metric("efficiency_plan_variance", "money", "higher",
+           "Delivered minus planned efficiency savings", _ORGS),
+    Metric("agency_spend_vs_cap_pct", "percent", "lower", "Agency spend over the cap", _TRUST),
+    Metric("control_total_agreed", "flag", None, "Control total agreed", _ORGS),
+    Metric("deficit_flag", "flag", None, "Reports a deficit", _ORGS),
+    Metric("deficit_support_flag", "flag", None, "Receives deficit support", _ORGS),
+    Metric("deficit_gbp", "money", "lower", "Forecast outturn deficit (+) or surplus (-)", _ORGS),
+    Metric("deficit_pct_income", "percent", "lower", "Forecast outturn deficit as % of income",
+           _ORGS),
+    Metric("cumulative_deficit_gbp", "money", "lower", "Accumulated deficit", _ORGS),
+    Metric("liquidity_days", "number", "higher", "Liquidity", _TRUST, unit="days"),
+    Metric("capital_service_capacity", "number", "higher", "Capital service capacity", _TRUST,
+           unit="times"),
+    # leadership, licence and judgement inputs
+    Metric("licence_breach_flag", "flag", None, "Actual or suspected licence breach", _TRUST),
+    Metric("governance_failure_flag", "flag", None, "Catastrophic governance failure", _ORGS),
+    Metric("capability_rating", "rating", None, "NHS England capability rating", _TRUST,
+           scale=CAPABILITY_SCALE),
+    # commissioners and systems
+    Metric("ccg_streamlined_commissioning_on_track", "flag", None,
+           "On track for streamlined commissioning by April 2022", ("ccg",)),
+    Metric("mhis_met", "flag", None, "Mental Health Investment Standard met", ("ics", "ccg")),
+]}

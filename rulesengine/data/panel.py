@@ -1,0 +1,132 @@
+"""The Panel: entities × periods × metrics, the one hand-off from data loading to evaluation.
+
+Every metric is a float64 array [periods, entities] with NaN for missing. Ratings are held as
+codes into `labels[metric]` (normalised label words such as `requires_improvement`), so a
+panel can be loaded before any policy says which scale a rating belongs to. Periods form one
+contiguous run of ordinals of one kind (month, quarter or financial year).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from ..periods import format_period
+
+ENTITY_COLUMNS = ("entity", "name", "kind", "type", "parent", "region")
+
+
+def normalise_label(text: str) -> str:
+    """A rating label as policies write it: 'Requires improvement' -> 'requires_improvement'."""
+    return re.sub(r"[^a-z0-9]+", "_", str(text).strip().lower()).strip("_")
+
+
+@dataclass(frozen=True)
+class Entities:
+    """The organisations in a panel and their attributes, one row each, in a fixed order."""
+
+    ids: tuple[str, ...]
+    names: tuple[str, ...]
+    kinds: tuple[str, ...]
+    types: tuple[str, ...]
+    parents: tuple[str, ...]        # "" for none
+    regions: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        n = len(self.ids)
+        for col in (self.names, self.kinds, self.types, self.parents, self.regions):
+            if len(col) != n:
+                raise ValueError("entity attribute columns differ in length")
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def index(self) -> dict[str, int]:
+        return {e: i for i, e in enumerate(self.ids)}
+
+    def attribute(self, name: str) -> tuple[str, ...]:
+        """An attribute column by its name in the language: id, name, kind, type, parent, region."""
+        return {"id": self.ids, "name": self.names, "kind": self.kinds, "type": self.types,
+                "parent": self.parents, "region": self.regions}[name]
+
+    def parent_index(self) -> np.ndarray:
+        """For each entity, the row of its parent, or -1."""
+        index = self.index
+        return np.array([index.get(p, -1) if p else -1 for p in self.parents], dtype=np.int64)
+
+    def codes(self, name: str) -> tuple[np.ndarray, tuple[str, ...]]:
+        """An attribute as integer codes (for grouping) and the distinct values they stand for."""
+        column = self.attribute(name)
+        values = tuple(sorted(set(column)))
+        lookup = {v: i for i, v in enumerate(values)}
+        return np.array([lookup[v] for v in column], dtype=np.int64), values
+
+    def take(self, rows: Sequence[int]) -> "Entities":
+        rows = list(rows)
+        return Entities(*(tuple(col[i] for i in rows) for col in (
+            self.ids, self.names, self.kinds, self.types, self.parents, self.regions)))
+
+
+@dataclass(frozen=True)
+class Panel:
+    """Metric values over a contiguous run of periods for a fixed set of entities."""
+
+    period_kind: str                          # month | quarter | year
+    start: int                                # ordinal of the first period
+    n_periods: int
+    entities: Entities
+    values: Mapping[str, np.ndarray]          # metric -> float64 [n_periods, n_entities]
+    labels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # rating codes
+    sources: tuple[str, ...] = ()             # files it was read from, for provenance
+
+    def __post_init__(self) -> None:
+        shape = (self.n_periods, len(self.entities))
+        for name, arr in self.values.items():
+            if arr.shape != shape:
+                raise ValueError(f"metric '{name}' has shape {arr.shape}, expected {shape}")
+
+    @property
+    def ordinals(self) -> np.ndarray:
+        return np.arange(self.start, self.start + self.n_periods, dtype=np.int64)
+
+    @property
+    def period_labels(self) -> list[str]:
+        return [format_period(self.period_kind, o) for o in self.ordinals]
+
+    @property
+    def metrics(self) -> list[str]:
+        return sorted(self.values)
+
+    def period_index(self, label_or_ordinal) -> int:
+        from ..periods import parse_period
+
+        ordinal = (label_or_ordinal if isinstance(label_or_ordinal, int)
+                   else parse_period(label_or_ordinal, self.period_kind).ordinal)
+        i = ordinal - self.start
+        if not 0 <= i < self.n_periods:
+            raise IndexError(f"period {format_period(self.period_kind, ordinal)} is outside the "
+                             f"data ({self.period_labels[0]} to {self.period_labels[-1]})")
+        return i
+
+    def digest(self) -> str:
+        """A content hash of the data: metrics, labels, periods and entity attributes."""
+        h = hashlib.sha256()
+        h.update(f"{self.period_kind}:{self.start}:{self.n_periods}".encode())
+        for col in (self.entities.ids, self.entities.names, self.entities.kinds,
+                    self.entities.types, self.entities.parents, self.entities.regions):
+            h.update("\x1f".join(col).encode())
+        for name in sorted(self.values):
+            h.update(name.encode())
+            h.update(np.ascontiguousarray(self.values[name], dtype=np.float64).tobytes())
+            h.update("\x1f".join(self.labels.get(name, ())).encode())
+        return h.hexdigest()
+
+    def label_of(self, metric: str, code: float) -> str | None:
+        if code != code:  # NaN
+            return None
+        return self.labels[metric][int(code)]
