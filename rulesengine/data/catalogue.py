@@ -3,6 +3,13 @@
 It is the contract between the bundled policies (whose `inputs:` use these names) and the
 sample data generator (which produces every one of them). Names follow domain.md §9.
 A policy may read metrics outside the catalogue; real data then has to provide them.
+
+`aggregate` names how a metric is turned from months into quarters or years when a policy's
+input does not say (`rulesengine.data.bind`): it is set where the default for the type would be
+wrong, i.e. for snapshots and year-to-date or annual figures (a waiting list, a cumulative
+deficit, an annual plan), which must not be summed or averaged over months. `signed` marks a
+percent that may be negative or exceed 100 (a margin, spend over a cap), which the loaders
+then do not check against 0-100.
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ class Metric:
     types: tuple[str, ...] = () # trust types that report it (empty = all of the kinds)
     scale: tuple[str, ...] = () # rating labels, best first
     unit: str | None = None
+    aggregate: str | None = None   # months -> quarters/years when the policy does not say
+    signed: bool = False           # a percent that may fall outside 0-100
 
 
 _ACUTE = ("acute",)
@@ -34,6 +43,11 @@ _ORGS = ("trust", "ccg")
 METRICS: dict[str, Metric] = {m.name: m for m in [
     # access and waiting times
     Metric("ae_4hr_pct", "percent", "higher", "A&E 4-hour performance", _TRUST, _ACUTE),
+    Metric("ae_type1_4hr_pct", "percent", "higher", "A&E 4-hour performance, type 1 departments",
+           _TRUST, _ACUTE),
+    Metric("ae_attendances", "count", None, "A&E attendances, all types", _TRUST, _ACUTE),
+    Metric("ae_type1_attendances", "count", None, "A&E attendances, type 1 departments", _TRUST,
+           _ACUTE),
     Metric("ae_12hr_pct", "percent", "lower", "A&E patients spending over 12 hours", _TRUST,
            _ACUTE),
     Metric("rtt_18wk_pct", "percent", "higher", "RTT pathways within 18 weeks", _TRUST,
@@ -43,8 +57,9 @@ METRICS: dict[str, Metric] = {m.name: m for m in [
     Metric("rtt_52wk_pct", "percent", "lower", "RTT waiting list over 52 weeks", _TRUST,
            _ACUTE_SPEC),
     Metric("rtt_52wk_count", "count", "lower", "RTT patients waiting over 52 weeks", _TRUST,
-           _ACUTE_SPEC),
-    Metric("rtt_waiting_list_size", "count", "lower", "RTT waiting list", _TRUST, _ACUTE_SPEC),
+           _ACUTE_SPEC, aggregate="last"),
+    Metric("rtt_waiting_list_size", "count", "lower", "RTT waiting list", _TRUST, _ACUTE_SPEC,
+           aggregate="last"),
     Metric("cancer_62d_pct", "percent", "higher", "Cancer 62-day treatment standard", _TRUST,
            _ACUTE_SPEC),
     Metric("cancer_fds_28d_pct", "percent", "higher", "Cancer 28-day Faster Diagnosis Standard",
@@ -79,7 +94,8 @@ METRICS: dict[str, Metric] = {m.name: m for m in [
            _ACUTE_SPEC, unit="per 100k bed-days"),
     Metric("hcai_ecoli_rate", "number", "lower", "E. coli bacteraemia rate", _TRUST, _ACUTE_SPEC,
            unit="per 100k bed-days"),
-    Metric("never_events_6m", "count", "lower", "Never events in the last 6 months", _TRUST),
+    Metric("never_events_6m", "count", "lower", "Never events in the last 6 months", _TRUST,
+           aggregate="last"),
     # people
     Metric("staff_survey_engagement", "number", "higher", "NHS Staff Survey engagement score",
            _TRUST, unit="score 0-10"),
@@ -89,27 +105,33 @@ METRICS: dict[str, Metric] = {m.name: m for m in [
     Metric("staff_leaver_rate_pct", "percent", "lower", "Staff leaver rate", _TRUST),
     Metric("vacancy_rate_pct", "percent", "lower", "Staff vacancy rate", _TRUST),
     # finance and use of resources
-    Metric("income_gbp", "money", None, "Annual income", _ORGS),
+    Metric("income_gbp", "money", None, "Annual income", _ORGS, aggregate="last"),
     Metric("planned_surplus_deficit", "money", "higher", "Planned surplus (+) or deficit (-)",
-           _ORGS),
+           _ORGS, aggregate="last"),
     Metric("ytd_surplus_deficit_pct", "percent", "higher",
-           "Year-to-date surplus (+) or deficit (-) as % of income", _ORGS),
+           "Year-to-date surplus (+) or deficit (-) as % of income", _ORGS, aggregate="last",
+           signed=True),
     Metric("financial_plan_variance", "money", "higher",
-           "Year-to-date actual minus planned surplus/deficit", _ORGS),
-    Metric("forecast_meets_plan", "flag", None, "Forecast to meet the financial plan", _ORGS),
+           "Year-to-date actual minus planned surplus/deficit", _ORGS, aggregate="last"),
+    Metric("forecast_meets_plan", "flag", None, "Forecast to meet the financial plan", _ORGS,
+           aggregate="last"),
     Metric("efficiency_plan_variance", "money", "higher",
-           "Delivered minus planned efficiency savings", _ORGS),
-    Metric("agency_spend_vs_cap_pct", "percent", "lower", "Agency spend over the cap", _TRUST),
-    Metric("control_total_agreed", "flag", None, "Control total agreed", _ORGS),
-    Metric("deficit_flag", "flag", None, "Reports a deficit", _ORGS),
+           "Delivered minus planned efficiency savings", _ORGS, aggregate="last"),
+    Metric("agency_spend_vs_cap_pct", "percent", "lower", "Agency spend over the cap", _TRUST,
+           signed=True),
+    Metric("control_total_agreed", "flag", None, "Control total agreed", _ORGS,
+           aggregate="last"),
+    Metric("deficit_flag", "flag", None, "Reports a deficit", _ORGS, aggregate="last"),
     Metric("deficit_support_flag", "flag", None, "Receives deficit support", _ORGS),
-    Metric("deficit_gbp", "money", "lower", "Forecast outturn deficit (+) or surplus (-)", _ORGS),
+    Metric("deficit_gbp", "money", "lower", "Forecast outturn deficit (+) or surplus (-)", _ORGS,
+           aggregate="last"),
     Metric("deficit_pct_income", "percent", "lower", "Forecast outturn deficit as % of income",
-           _ORGS),
-    Metric("cumulative_deficit_gbp", "money", "lower", "Accumulated deficit", _ORGS),
+           _ORGS, aggregate="last", signed=True),
+    Metric("cumulative_deficit_gbp", "money", "lower", "Accumulated deficit", _ORGS,
+           aggregate="last"),
     Metric("liquidity_days", "number", "higher", "Liquidity", _TRUST, unit="days"),
     Metric("capital_service_capacity", "number", "higher", "Capital service capacity", _TRUST,
-           unit="times"),
+           unit="times", aggregate="last"),
     # leadership, licence and judgement inputs
     Metric("licence_breach_flag", "flag", None, "Actual or suspected licence breach", _TRUST),
     Metric("governance_failure_flag", "flag", None, "Catastrophic governance failure", _ORGS),
@@ -117,6 +139,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in [
            scale=CAPABILITY_SCALE),
     # commissioners and systems
     Metric("ccg_streamlined_commissioning_on_track", "flag", None,
-           "On track for streamlined commissioning by April 2022", ("ccg",)),
-    Metric("mhis_met", "flag", None, "Mental Health Investment Standard met", ("ics", "ccg")),
+           "On track for streamlined commissioning by April 2022", ("ccg",), aggregate="last"),
+    Metric("mhis_met", "flag", None, "Mental Health Investment Standard met", ("ics", "ccg"),
+           aggregate="last"),
 ]}

@@ -15,6 +15,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from ..diagnostics import Pos
 from ..periods import format_period
 
 ENTITY_COLUMNS = ("entity", "name", "kind", "type", "parent", "region")
@@ -83,6 +84,10 @@ class Panel:
     values: Mapping[str, np.ndarray]          # metric -> float64 [n_periods, n_entities]
     labels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # rating codes
     sources: tuple[str, ...] = ()             # files it was read from, for provenance
+    # Where each rating label was first read, metric -> label -> (file, position), so a label
+    # that a policy's scale lacks can be reported at its place in the user's file. Not part
+    # of the digest: it is provenance, not content.
+    label_sites: Mapping[str, Mapping[str, tuple[str, Pos]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         shape = (self.n_periods, len(self.entities))
