@@ -1,0 +1,96 @@
+"""Judgement decisions: a CSV of (entity, period, level, decided_by, reason) that overrides the
+computed level, as a Secretary of State, regulator or region decided.
+
+A decision applies to its period only; `previous(level)` in the next period sees it, so a
+decision carries into later rules (e.g. how long an entity has been in a segment).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+
+from ..diagnostics import DataError, Diagnostic, Pos, did_you_mean
+from ..engine.outcomes import Decision
+from ..periods import PeriodError, parse_period
+from ..policy.model import Policy
+from .panel import Entities
+
+COLUMNS = ("entity", "period", "level", "decided_by", "reason")
+
+
+def load_decisions(path: str | Path, policy: Policy, entities: Entities, period_kind: str,
+                   start: int, n_periods: int
+                   ) -> tuple[np.ndarray, dict[tuple[int, int], Decision]]:
+    """The decisions as a [periods, entities] array of level indexes (NaN = none) plus the
+    decisions themselves by (period index, entity index)."""
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as e:
+        raise DataError(Diagnostic(f"cannot read decisions file: {e.strerror}", file=name))
+    except UnicodeDecodeError:
+        raise DataError(Diagnostic("decisions file is not UTF-8 text", file=name))
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise DataError(Diagnostic("decisions file is empty", file=name, pos=Pos(1, 1)))
+    header = [h.strip().lower() for h in rows[0]]
+    errors: list[Diagnostic] = []
+    missing = [c for c in COLUMNS[:3] if c not in header]
+    if missing:
+        raise DataError(Diagnostic(
+            f"decisions file lacks column '{missing[0]}' (it needs {', '.join(COLUMNS)})"
+            f"{did_you_mean(missing[0], header)}", file=name, pos=Pos(1, 1)))
+    col = {c: header.index(c) for c in COLUMNS if c in header}
+    index = entities.index
+    levels = {lv.id: lv.index for lv in policy.levels}
+    out = np.full((n_periods, len(entities)), np.nan)
+    decisions: dict[tuple[int, int], Decision] = {}
+
+    def err(message: str, line: int, column: str) -> None:
+        errors.append(Diagnostic(message, file=name, pos=Pos(line, col[column] + 1),
+                                 code="decision"))
+
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) < len(header):
+            row = row + [""] * (len(header) - len(row))
+        entity = row[col["entity"]].strip()
+        level = row[col["level"]].strip()
+        period_text = row[col["period"]].strip()
+        if entity not in index:
+            err(f"unknown entity '{entity}' in column 'entity'{did_you_mean(entity, index)}",
+                line, "entity")
+            continue
+        if level not in levels:
+            err(f"'{level}' in column 'level' is not a level of policy '{policy.id}' "
+                f"({', '.join(levels)}){did_you_mean(level, levels)}", line, "level")
+            continue
+        try:
+            ordinal = parse_period(period_text, period_kind).ordinal
+        except PeriodError as e:
+            err(f"{e} (column 'period')", line, "period")
+            continue
+        t = ordinal - start
+        if not 0 <= t < n_periods:
+            continue  # outside the evaluated periods: not an error, just not in play
+        e = index[entity]
+        if (t, e) in decisions:
+            err(f"a second decision for {entity} in {period_text} "
+                f"(the first is at {decisions[(t, e)].where})", line, "period")
+            continue
+        out[t, e] = levels[level]
+        decisions[(t, e)] = Decision(
+            entity=entity, period=period_text, level=level,
+            decided_by=row[col["decided_by"]].strip() if "decided_by" in col else "",
+            reason=row[col["reason"]].strip() if "reason" in col else "",
+            where=f"{name}:{line}")
+        if len(errors) >= 20:
+            break
+    if errors:
+        raise DataError(errors)
+    return out, decisions

@@ -1,0 +1,93 @@
+"""The backend-neutral arrays an evaluation needs, prepared once from policy, data and params.
+
+Both the reference evaluator and the compiled kernel read a Layout, so they see exactly the
+same inputs: input arrays, param values per period, peer-group codes, the parent of each
+entity, the decisions array and the rules' levels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+
+from ..data.panel import Entities
+from ..lang import ast
+from ..lang.builtins import PEER_FUNCTIONS
+from ..lang.checker import CheckedPolicy
+
+ALL = "all"
+
+
+@dataclass(frozen=True)
+class Layout:
+    n_periods: int
+    n_entities: int
+    entities: Entities
+    inputs: Mapping[str, np.ndarray]        # float64 [P, E]
+    params: Mapping[str, np.ndarray]        # float64 [P]
+    parent: np.ndarray                      # int64 [E], -1 = none
+    groups: Mapping[str, np.ndarray]        # peer grouping (attribute or "all") -> int64 [E]
+    attributes: Mapping[str, tuple[np.ndarray, tuple[str, ...]]]  # name -> (codes, values)
+    kind_subject: np.ndarray                # bool [E]: of a kind the policy decides on
+    decisions: np.ndarray                   # float64 [P, E]: decided level index or NaN
+    rule_levels: np.ndarray                 # int64 [R]
+    rule_judgement: np.ndarray              # bool [R]: the rule's level needs a decision
+    default_level: int
+    n_levels: int
+
+
+def peer_groupings(checked: CheckedPolicy) -> set[str]:
+    """Every grouping the policy's peer functions use: the policy's peer_group or a by=."""
+    out: set[str] = set()
+    for node in all_nodes(checked):
+        if isinstance(node, ast.Call) and node.func in PEER_FUNCTIONS:
+            kw = node.kwarg("by")
+            out.add(kw.value.name if kw is not None else (checked.policy.peer_group or "type"))
+    return out
+
+
+def all_nodes(checked: CheckedPolicy):
+    p = checked.policy
+    roots = [d.expr for d in p.defines.values() if d.expr is not None]
+    roots += [r.when for r in p.rules if r.when is not None]
+    if p.applies_to is not None and p.applies_to.expr is not None:
+        roots.append(p.applies_to.expr)
+    for root in roots:
+        yield from ast.walk(root)
+
+
+def make_layout(checked: CheckedPolicy, entities: Entities, inputs: Mapping[str, np.ndarray],
+                params: Mapping[str, np.ndarray], n_periods: int,
+                decisions: np.ndarray | None = None) -> Layout:
+    """Prepare a Layout; `inputs` are the bound input arrays in the policy's periods."""
+    p = checked.policy
+    n = len(entities)
+    kind_codes, _ = entities.codes("kind")
+    groups: dict[str, np.ndarray] = {}
+    for by in peer_groupings(checked):
+        if by == ALL:
+            groups[by] = kind_codes.copy()
+        else:
+            codes, values = entities.codes(by)
+            # peers share both the kind and the attribute: trusts never rank against ICSs
+            groups[by] = kind_codes * (len(values) + 1) + codes
+    attributes = {name: entities.codes(name) for name in
+                  ("id", "name", "kind", "type", "parent", "region")}
+    level_index = {lv.id: lv.index for lv in p.levels}
+    rule_levels = np.array([level_index[r.level] for r in p.rules], dtype=np.int64)
+    rule_judgement = np.array([bool(p.levels[level_index[r.level]].decided_by)
+                               for r in p.rules], dtype=bool)
+    kinds = set(p.entity or ())
+    if decisions is None:
+        decisions = np.full((n_periods, n), np.nan)
+    return Layout(
+        n_periods=n_periods, n_entities=n, entities=entities,
+        inputs={k: np.ascontiguousarray(v, dtype=np.float64) for k, v in inputs.items()},
+        params={k: np.ascontiguousarray(v, dtype=np.float64) for k, v in params.items()},
+        parent=entities.parent_index(), groups=groups, attributes=attributes,
+        kind_subject=np.array([k in kinds for k in entities.kinds], dtype=bool),
+        decisions=np.ascontiguousarray(decisions, dtype=np.float64),
+        rule_levels=rule_levels, rule_judgement=rule_judgement,
+        default_level=level_index[p.default], n_levels=len(p.levels))

@@ -1,0 +1,150 @@
+"""Outcomes: what evaluating a policy over a panel produces, for every entity and period.
+
+Both backends (the NumPy reference evaluator and the compiled kernel) fill the same arrays;
+the differential tests compare them field by field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from ..data.panel import Entities
+
+NO_LEVEL = -1
+
+
+def n_words(n_rules: int) -> int:
+    """64-bit words needed for one bit per rule."""
+    return max(1, (n_rules + 63) // 64)
+
+
+@dataclass(frozen=True)
+class RawOutcomes:
+    """The arrays a backend writes, [periods, entities] unless noted."""
+
+    computed: np.ndarray        # int16: level index from the rules (0 = best)
+    level: np.ndarray           # int16: decided level where a decision exists, else computed
+    candidate: np.ndarray       # int16: worst judgement level a rule made it a candidate for, or -1
+    fired: np.ndarray           # uint64 [P, E, W]: bit i = rule i's condition was true
+    unknown: np.ndarray         # uint64 [P, E, W]: bit i = rule i's condition was unknown
+    incomplete: np.ndarray      # bool: an unknown rule could have made the level worse
+    subject: np.ndarray         # bool: the entity is one the policy decides on, this period
+
+    def equal(self, other: "RawOutcomes") -> bool:
+        return all(np.array_equal(getattr(self, f), getattr(other, f)) for f in
+                   ("computed", "level", "candidate", "fired", "unknown", "incomplete",
+                    "subject"))
+
+
+@dataclass(frozen=True)
+class Decision:
+    entity: str
+    period: str
+    level: str
+    decided_by: str
+    reason: str
+    where: str                  # file:line, for provenance
+
+
+@dataclass(frozen=True)
+class Provenance:
+    policy_id: str
+    policy_version: str
+    policy_hash: str
+    policy_files: tuple[str, ...]
+    data_digest: str
+    data_sources: tuple[str, ...]
+    engine_version: str
+    backend: str
+    revision: str | None = None     # a git revision, when the policy was read from one
+
+    def to_json(self) -> dict:
+        return {
+            "policy": {"id": self.policy_id, "version": self.policy_version,
+                       "hash": self.policy_hash, "files": list(self.policy_files),
+                       "revision": self.revision},
+            "data": {"digest": self.data_digest, "sources": list(self.data_sources)},
+            "engine": {"version": self.engine_version, "backend": self.backend},
+        }
+
+    def line(self) -> str:
+        rev = f"@{self.revision}" if self.revision else ""
+        return (f"policy {self.policy_id}{rev} v{self.policy_version} "
+                f"sha256:{self.policy_hash[:12]} · data sha256:{self.data_digest[:12]} · "
+                f"regime {self.engine_version} ({self.backend})")
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """A policy's outcomes over a panel, with the names needed to read them."""
+
+    raw: RawOutcomes
+    level_ids: tuple[str, ...]
+    level_labels: tuple[str, ...]
+    rule_ids: tuple[str, ...]
+    period_kind: str
+    period_labels: tuple[str, ...]
+    entities: Entities
+    decisions: dict[tuple[int, int], Decision] = field(default_factory=dict)  # (t, e) -> decision
+    provenance: Provenance | None = None
+
+    @property
+    def n_periods(self) -> int:
+        return len(self.period_labels)
+
+    def fired_rules(self, t: int, e: int) -> list[str]:
+        return [r for i, r in enumerate(self.rule_ids) if _bit(self.raw.fired[t, e], i)]
+
+    def unknown_rules(self, t: int, e: int) -> list[str]:
+        return [r for i, r in enumerate(self.rule_ids) if _bit(self.raw.unknown[t, e], i)]
+
+    def rows(self, periods: Sequence[int] | None = None) -> list[dict]:
+        """One dict per decided-on entity and period: the eval table's rows."""
+        out = []
+        for t in (range(self.n_periods) if periods is None else periods):
+            for e in np.flatnonzero(self.raw.subject[t]):
+                out.append(self.row(t, int(e)))
+        return out
+
+    def row(self, t: int, e: int) -> dict:
+        r = self.raw
+        lvl = int(r.level[t, e])
+        comp = int(r.computed[t, e])
+        cand = int(r.candidate[t, e])
+        d = self.decisions.get((t, e))
+        return {
+            "period": self.period_labels[t],
+            "entity": self.entities.ids[e],
+            "name": self.entities.names[e],
+            "type": self.entities.types[e],
+            "level": self.level_ids[lvl],
+            "label": self.level_labels[lvl],
+            "computed": self.level_ids[comp],
+            "candidate": self.level_ids[cand] if cand >= 0 else None,
+            "fired": self.fired_rules(t, e),
+            "unknown": self.unknown_rules(t, e),
+            "incomplete": bool(r.incomplete[t, e]),
+            "decided": d is not None,
+            "decided_by": d.decided_by if d else None,
+            "decision_reason": d.reason if d else None,
+        }
+
+    def counts(self, t: int) -> dict[str, int]:
+        """Entities per level in period t (decided-on entities only), every level listed."""
+        lv = self.raw.level[t][self.raw.subject[t]]
+        return {self.level_ids[i]: int(np.sum(lv == i)) for i in range(len(self.level_ids))}
+
+    def to_frame(self):
+        """The rows as a pandas DataFrame (pandas must be installed)."""
+        try:
+            import pandas as pd
+        except ImportError as e:  # pandas is optional
+            raise ImportError("to_frame() needs pandas: pip install pandas") from e
+        return pd.DataFrame(self.rows())
+
+
+def _bit(words: np.ndarray, i: int) -> bool:
+    return bool((int(words[i // 64]) >> (i % 64)) & 1)

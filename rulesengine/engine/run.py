@@ -1,0 +1,82 @@
+"""Run a checked policy over data: bind inputs, resolve params, load decisions, pick a backend,
+assemble Outcomes with provenance."""
+
+from __future__ import annotations
+
+import os
+from typing import Mapping
+
+from .. import __version__
+from ..diagnostics import RegimeError
+from ..lang.checker import CheckedPolicy
+from .layout import Layout, make_layout
+from .outcomes import Outcomes, Provenance, RawOutcomes
+from .params import resolve_params
+
+ENGINES = ("numba", "reference")
+
+
+def prepare(checked: CheckedPolicy, data=None, *, decisions: str | os.PathLike | None = None,
+            params: Mapping[str, float] | None = None):
+    """(bound data, layout, decisions by cell) for a policy over `data` (a Panel, a path, or
+    None for the bundled sample)."""
+    from ..data.bind import bind
+    from ..data.decisions import load_decisions
+    from ..data.panel import Panel
+
+    if data is None:
+        from ..data.sample import sample_panel
+        panel = sample_panel()
+    elif isinstance(data, Panel):
+        panel = data
+    else:
+        from ..data.loaders import load_panel
+        panel = load_panel(data, policy=checked)
+    bound = bind(checked, panel)
+    values = resolve_params(checked.policy, bound.period_kind, bound.start, bound.n_periods,
+                            params)
+    decided, by_cell = None, {}
+    if decisions is not None:
+        decided, by_cell = load_decisions(decisions, checked.policy, bound.entities,
+                                          bound.period_kind, bound.start, bound.n_periods)
+    layout = make_layout(checked, bound.entities, bound.inputs, values, bound.n_periods,
+                         decided)
+    return bound, layout, by_cell
+
+
+def run_backend(checked: CheckedPolicy, layout: Layout, engine: str) -> RawOutcomes:
+    """Evaluate with the chosen backend."""
+    if engine == "reference":
+        from .reference import evaluate_reference
+        return evaluate_reference(checked, layout)
+    if engine == "numba":
+        from ..compile.kernel import evaluate_compiled
+        return evaluate_compiled(checked, layout)
+    raise RegimeError(f"unknown engine '{engine}' (choose {' or '.join(ENGINES)})")
+
+
+def evaluate(checked: CheckedPolicy, data=None, *, decisions=None, engine: str = "numba",
+             params: Mapping[str, float] | None = None, revision: str | None = None) -> Outcomes:
+    """Evaluate a checked policy; `data` is a Panel, a path, or None for the bundled sample."""
+    bound, layout, by_cell = prepare(checked, data, decisions=decisions, params=params)
+    raw = run_backend(checked, layout, engine)
+    return assemble(checked, bound, raw, by_cell, engine, revision)
+
+
+def assemble(checked: CheckedPolicy, bound, raw: RawOutcomes, by_cell, engine: str,
+             revision: str | None = None) -> Outcomes:
+    p = checked.policy
+    return Outcomes(
+        raw=raw,
+        level_ids=tuple(lv.id for lv in p.levels),
+        level_labels=tuple(lv.label for lv in p.levels),
+        rule_ids=tuple(r.id for r in p.rules),
+        period_kind=bound.period_kind,
+        period_labels=tuple(bound.period_labels),
+        entities=bound.entities,
+        decisions=dict(by_cell),
+        provenance=Provenance(
+            policy_id=p.id, policy_version=p.version, policy_hash=p.content_hash,
+            policy_files=p.files, data_digest=bound.data_digest,
+            data_sources=tuple(bound.sources), engine_version=__version__, backend=engine,
+            revision=revision))
