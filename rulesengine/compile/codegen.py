@@ -1,0 +1,563 @@
+"""The code generator: one numba function per policy, from its plan.
+
+The kernel loops over periods; in each period it runs the plan's stages (fused loops over
+entities, `prange` when parallel) with library kernels between them, then combines the rules'
+values into levels and writes the outcome arrays. The source never contains text from the
+policy file: identifiers are the compiler's own (`v12`, `x3`, `m7`), numbers are formatted
+from parsed floats, strings become integer codes passed in as data, and policy names appear
+only in the argument spec, which is data, not code.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..lang import ast
+from ..lang.builtins import BUILTINS
+from ..lang.checker import CheckedPolicy
+from ..policy.model import ENTITY_ATTRIBUTES
+from .plan import Plan, Value
+
+COMPARE = {"==": "lib.eq", "!=": "lib.ne", "<": "lib.lt", "<=": "lib.le", ">": "lib.gt",
+           ">=": "lib.ge"}
+MEMBER_OPS = {"count": 0, "share": 1, "sum": 2, "mean": 3, "min": 4, "max": 5, "any": 6,
+              "all": 7}
+
+
+@dataclass(frozen=True)
+class Generated:
+    source: str
+    args: tuple[tuple[str, str], ...]   # (role, name) per kernel argument, in order
+    strings: tuple[str, ...]            # string literals, by code index (passed as data)
+    history: tuple[tuple[int, str, int], ...]  # (value nid, "param"|"const", param index or n)
+
+
+def number(value: float) -> str:
+    """A float as Python source (never text from the policy)."""
+    value = float(value)
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "np.inf" if value > 0 else "-np.inf"
+    return repr(value)
+
+
+class _Gen:
+    def __init__(self, checked: CheckedPolicy, plan: Plan, parallel: bool) -> None:
+        self.c = checked
+        self.p = checked.policy
+        self.plan = plan
+        self.parallel = parallel
+        self.inputs = sorted({checked.refs[v.node.nid].name for v in plan.values.values()
+                              if isinstance(v.node, (ast.Name, ast.Attribute))
+                              and checked.refs.get(v.node.nid) is not None
+                              and checked.refs[v.node.nid].kind == "input"})
+        self.params = list(self.p.params)
+        self.groupings: list[str] = []
+        self.strings: list[str] = []
+        self.history: list[tuple[int, str, int]] = []     # ring sizes, resolved at run time
+        self.ring_index: dict[int, int] = {}
+        self.lines: list[str] = []
+        self.loaded: set[int] = set()
+        self.windows = 0
+
+    # --- names ------------------------------------------------------------------------------
+
+    def x(self, name: str) -> str:
+        return f"x{self.inputs.index(name)}"
+
+    def prm(self, name: str) -> str:
+        return f"prm[{self.params.index(name)}, t]"
+
+    def grouping(self, node: ast.Call) -> str:
+        kw = node.kwarg("by")
+        by = kw.value.name if kw is not None else (self.p.peer_group or "type")
+        if by not in self.groupings:
+            self.groupings.append(by)
+        k = self.groupings.index(by)
+        return f"gp{k}, gi{k}"
+
+    def string_code(self, text: str) -> str:
+        if text not in self.strings:
+            self.strings.append(text)
+        return f"strc[{self.strings.index(text)}]"
+
+    def emit(self, line: str, indent: int) -> None:
+        self.lines.append("    " * indent + line)
+
+    # --- reading values ---------------------------------------------------------------------
+
+    def resolve(self, node: ast.Node) -> ast.Node:
+        while isinstance(node, ast.Name):
+            ref = self.c.refs.get(node.nid)
+            if ref is None or ref.kind != "define":
+                break
+            node = self.p.defines[ref.name].expr
+        return node
+
+    def var(self, node: ast.Node) -> str:
+        return f"v{self.resolve(node).nid}"
+
+    def past(self, node: ast.Node, when: str) -> str:
+        """The value of `node` at period `when` (an expression known to be >= 0)."""
+        node = self.resolve(node)
+        ref = self.c.refs.get(node.nid)
+        if isinstance(node, ast.Name) and ref is not None and ref.kind == "input":
+            return f"{self.x(ref.name)}[{when}, e]"
+        if isinstance(node, ast.Name) and ref is not None and ref.kind == "param":
+            return f"prm[{self.params.index(ref.name)}, {when}]"
+        j = self.ring_index[node.nid]
+        return f"h{node.nid}[({when}) % r{j}, e]"
+
+    def window_size(self, node: ast.Node) -> str:
+        if isinstance(node, ast.Number):
+            return str(int(node.value))
+        return f"int(prm[{self.params.index(node.name)}, t])"
+
+    # --- expressions ------------------------------------------------------------------------
+
+    def expression(self, v: Value, indent: int) -> None:
+        """Emit statements computing v's node into its variable `v<nid>`."""
+        node = v.node
+        out = f"v{node.nid}"
+        emit = lambda s: self.emit(s, indent)  # noqa: E731
+        if isinstance(node, ast.Number):
+            emit(f"{out} = {number(node.value)}")
+        elif isinstance(node, ast.Bool):
+            emit(f"{out} = {'1.0' if node.value else '0.0'}")
+        elif isinstance(node, ast.String):
+            emit(f"{out} = {self.string_code(node.value)}")
+        elif isinstance(node, ast.Name):
+            emit(f"{out} = {self.name(node)}")
+        elif isinstance(node, ast.Attribute):
+            ref = self.c.refs[node.nid]
+            if ref.kind == "input":
+                xs = self.x(ref.name)
+                emit(f"{out} = {xs}[t, par[e]] if par[e] >= 0 else nan")
+            elif ref.kind == "attr":
+                emit(f"{out} = pat{ENTITY_ATTRIBUTES.index(ref.name)}[e]")
+            else:  # a define of the parent: computed by take_parent before this loop
+                emit(f"{out} = m{node.nid}[e]")
+        elif isinstance(node, ast.Unary):
+            a = self.var(node.operand)
+            emit(f"{out} = lib.k_not({a})" if node.op == "not" else f"{out} = -{a}")
+        elif isinstance(node, ast.Binary):
+            a, b = self.var(node.left), self.var(node.right)
+            op = node.op
+            if op == "and":
+                emit(f"{out} = lib.k_and({a}, {b})")
+            elif op == "or":
+                emit(f"{out} = lib.k_or({a}, {b})")
+            elif op in COMPARE:
+                emit(f"{out} = {COMPARE[op]}({a}, {b})")
+            elif op == "/":
+                emit(f"{out} = lib.div({a}, {b})")
+            else:
+                emit(f"{out} = {a} {op} {b}")
+        elif isinstance(node, ast.In):
+            a = self.var(node.operand)
+            emit(f"{out} = 0.0")
+            for item in node.items:
+                emit(f"{out} = lib.k_or({out}, lib.eq({a}, {self.var(item)}))")
+            if node.negated:
+                emit(f"{out} = lib.k_not({out})")
+        elif isinstance(node, ast.Between):
+            a, lo, hi = self.var(node.operand), self.var(node.low), self.var(node.high)
+            emit(f"{out} = lib.k_and(lib.ge({a}, {lo}), lib.le({a}, {hi}))")
+        elif isinstance(node, ast.If):
+            emit(f"{out} = lib.if_({self.var(node.cond)}, {self.var(node.then)}, "
+                 f"{self.var(node.else_)})")
+        elif isinstance(node, ast.Lag):
+            emit(f"{out} = {self.past(node.operand, f't - {node.n}')} if t >= {node.n} else nan")
+        elif isinstance(node, ast.Call):
+            self.call(node, out, indent)
+        else:  # pragma: no cover
+            raise AssertionError(type(node).__name__)
+
+    def name(self, node: ast.Name) -> str:
+        ref = self.c.refs[node.nid]
+        if ref.kind == "input":
+            return f"{self.x(ref.name)}[t, e]"
+        if ref.kind == "param":
+            return self.prm(ref.name)
+        if ref.kind == "attr":
+            return f"at{ENTITY_ATTRIBUTES.index(ref.name)}[e]"
+        if ref.kind in ("label", "level"):
+            return number(ref.index)
+        raise AssertionError(ref.kind)
+
+    def call(self, node: ast.Call, out: str, indent: int) -> None:
+        emit = lambda s, d=0: self.emit(s, indent + d)  # noqa: E731
+        f = node.func
+        spec = BUILTINS[f]
+        if f == "previous":
+            emit(f"{out} = float(out_level[t - 1, e]) if t >= 1 else nan")
+        elif f == "periods_in":
+            emit(f"{out} = st{self.plan.periods_in.index(node)}[e]")
+        elif f == "change":
+            n = self.window_size(node.args[1])
+            a = self.var(node.args[0])
+            w = self.fresh()
+            emit(f"n{w} = {n}")
+            emit(f"{out} = {a} - {self.past(node.args[0], f't - n{w}')} if t >= n{w} else nan")
+        elif spec.family == "time":
+            self.window(node, out, indent)
+        elif f in ("mean_of", "min_of", "max_of", "sum_of"):
+            w = self.fresh()
+            emit(f"k{w} = 0")
+            emit(f"{out} = {'0.0' if f in ('mean_of', 'sum_of') else 'nan'}")
+            for a in node.args:
+                va = self.var(a)
+                emit(f"if {va} == {va}:")
+                if f in ("mean_of", "sum_of"):
+                    emit(f"{out} = {out} + {va}", 1)
+                else:
+                    fn = "min" if f == "min_of" else "max"
+                    emit(f"{out} = {va} if k{w} == 0 else {fn}({out}, {va})", 1)
+                emit(f"k{w} += 1", 1)
+            if f == "mean_of":
+                emit(f"{out} = {out} / k{w} if k{w} > 0 else nan")
+            elif f == "sum_of":
+                emit(f"{out} = {out} if k{w} > 0 else nan")
+        elif f == "count_of":
+            emit(f"{out} = 0.0")
+            for a in node.args:
+                va = self.var(a)
+                emit(f"if {va} == 1.0:")
+                emit(f"{out} = {out} + 1.0", 1)
+            cond = " or ".join(f"{self.var(a)} != {self.var(a)}" for a in node.args)
+            emit(f"if {cond}:")
+            emit(f"{out} = nan", 1)
+        elif f == "missing":
+            emit(f"{out} = lib.is_missing({self.var(node.args[0])})")
+        elif f == "coalesce":
+            emit(f"{out} = nan")
+            for a in node.args:
+                va = self.var(a)
+                emit(f"if {out} != {out}:")
+                emit(f"{out} = {va}", 1)
+        elif f == "abs":
+            emit(f"{out} = abs({self.var(node.args[0])})")
+        elif f == "round":
+            scale = 10.0 ** int(node.args[1].value)
+            emit(f"{out} = lib.round_to({self.var(node.args[0])}, {number(scale)})")
+        elif f == "position":
+            emit(f"{out} = {self.var(node.args[0])} + 1.0")
+        else:  # cross-section values are computed between loops and loaded
+            emit(f"{out} = m{node.nid}[e]")
+
+    def fresh(self) -> int:
+        self.windows += 1
+        return self.windows
+
+    def window(self, node: ast.Call, out: str, indent: int) -> None:
+        emit = lambda s, d=0: self.emit(s, indent + d)  # noqa: E731
+        f = node.func
+        w = self.fresh()
+        emit(f"n{w} = {self.window_size(node.args[1])}")
+        start = {"sustained": "1.0", "ever": "0.0", "min_over": "np.inf",
+                 "max_over": "-np.inf"}.get(f, "0.0")
+        emit(f"{out} = {start}")
+        emit(f"u{w} = False")
+        emit(f"for k{w} in range(n{w}):")
+        emit(f"tt{w} = t - k{w}", 1)
+        emit(f"w{w} = {self.past(node.args[0], f'tt{w}')} if tt{w} >= 0 else nan", 1)
+        if f == "sustained":
+            emit(f"{out} = lib.k_and({out}, w{w})", 1)
+        elif f == "ever":
+            emit(f"{out} = lib.k_or({out}, w{w})", 1)
+        else:
+            emit(f"if w{w} != w{w}:", 1)
+            emit(f"u{w} = True", 2)
+            emit("continue", 2)
+            if f in ("mean_over", "sum_over"):
+                emit(f"{out} = {out} + w{w}", 1)
+            elif f == "count_over":
+                emit(f"if w{w} == 1.0:", 1)
+                emit(f"{out} = {out} + 1.0", 2)
+            elif f == "min_over":
+                emit(f"{out} = min({out}, w{w})", 1)
+            elif f == "max_over":
+                emit(f"{out} = max({out}, w{w})", 1)
+            if f == "mean_over":
+                emit(f"{out} = nan if u{w} else {out} / n{w}")
+            else:
+                emit(f"{out} = nan if u{w} else {out}")
+
+    # --- cross-section values ---------------------------------------------------------------
+
+    def column(self, node: ast.Node) -> str:
+        """A value for all entities in this period, as an array a library kernel can read:
+        an input's row of data as it stands, anything else as its materialised array."""
+        node = self.resolve(node)
+        ref = self.c.refs.get(node.nid)
+        if isinstance(node, ast.Name) and ref is not None and ref.kind == "input":
+            return f"{self.x(ref.name)}[t]"
+        return f"m{node.nid}"
+
+    def cross(self, v: Value, indent: int) -> None:
+        node = v.node
+        out = f"m{node.nid}"
+        emit = lambda s: self.emit(s, indent)  # noqa: E731
+        if isinstance(node, ast.Attribute):
+            dep = self.resolve(self.p.defines[self.c.refs[node.nid].name].expr)
+            emit(f"lib.take_parent(m{dep.nid}, par, {out})")
+            return
+        f = node.func
+        if f in ("count", "share", "sum", "mean", "min", "max", "any", "all"):
+            emit(f"lib.members({self.column(node.args[1])}, cp, ci, {MEMBER_OPS[f]}, {out})")
+            return
+        groups = self.grouping(node)
+        x = self.column(node.args[0])
+        lower = self.c.directions.get(node.nid) == "lower"
+        y = f"-{x}" if lower else x
+        if f in ("pct_rank", "rank", "worst_rank", "zscore"):
+            emit(f"lib.{f}({y}, {groups}, {out})")
+        elif f == "ntile":
+            emit(f"lib.ntile({y}, float({self.window_size(node.args[1])}), {groups}, {out})")
+        elif f == "percentile":
+            emit(f"lib.percentile({x}, {self.column(node.args[1])}, {groups}, {out})")
+        elif f == "peer_count":
+            emit(f"lib.peer_count({x}, {groups}, {out})")
+        elif f == "metric_score":
+            kw = node.kwarg("standard") or node.kwarg("floor")
+            if kw is None:
+                emit(f"lib.metric_score({y}, {y}, 0, {groups}, {out})")
+            else:
+                thr = self.column(kw.value)
+                thr = f"-{thr}" if lower else thr
+                mode = 1 if kw.name == "standard" else 2
+                emit(f"lib.metric_score({y}, {thr}, {mode}, {groups}, {out})")
+        else:  # pragma: no cover
+            raise AssertionError(f)
+
+    # --- the kernel -------------------------------------------------------------------------
+
+    def generate(self) -> Generated:
+        plan = self.plan
+        for nid, v in plan.values.items():
+            if v.history and not self.direct_history(v.node):
+                self.ring_index[nid] = len(self.history)
+                self.history.append((nid, "ring", 0))
+        loop = "prange" if self.parallel else "range"
+        body: list[str] = []
+        self.lines = body
+        I1, I2, I3 = 1, 2, 3
+        self.emit("P = out_level.shape[0]", I1)
+        self.emit("E = out_level.shape[1]", I1)
+        self.emit("nan = np.nan", I1)
+        for nid, v in plan.values.items():
+            if v.materialize or v.cross:
+                self.emit(f"m{nid} = np.full(E, nan)", I1)
+        for nid, j in self.ring_index.items():
+            self.emit(f"r{j} = rings[{j}]", I1)
+            self.emit(f"h{nid} = np.full((r{j}, E), nan)", I1)
+        for j in range(len(plan.periods_in)):
+            self.emit(f"st{j} = np.zeros(E)", I1)
+        self.emit("for t in range(P):", I1)
+        for s in range(plan.n_stages):
+            for v in plan.cross_values(s):
+                self.cross(v, I2)
+            outer, self.lines = self.lines, []
+            self.stage_loop(s, I3, final=(s == plan.n_stages - 1))
+            inner, self.lines = self.lines, outer
+            if inner:               # a stage may hold only values moved to a later loop
+                self.emit(f"for e in {loop}(E):", I2)
+                self.lines.extend(inner)
+        header = self.header()
+        source = "\n".join(header + body) + "\n"
+        return Generated(source, tuple(self.args), tuple(self.strings), tuple(self.history))
+
+    def direct_history(self, node: ast.Node) -> bool:
+        ref = self.c.refs.get(node.nid)
+        return isinstance(node, ast.Name) and ref is not None and ref.kind in ("input", "param")
+
+    def stage_loop(self, s: int, indent: int, final: bool) -> None:
+        plan = self.plan
+        emitted: set[int] = set()
+
+        def ensure(d: int) -> None:
+            """Make value d available in this loop: load it, or re-read a leaf."""
+            if d in emitted:
+                return
+            dv = plan.values[d]
+            emitted.add(d)
+            if dv.leaf and not dv.cross:
+                self.expression(dv, indent)
+            else:
+                self.emit(f"v{d} = m{d}[e]", indent)
+                if dv.cross and d in self.ring_index:
+                    self.emit(f"h{d}[t % r{self.ring_index[d]}, e] = v{d}", indent)
+
+        for v in plan.cross_values(s):
+            if v.node.nid in self.ring_index:
+                ensure(v.node.nid)
+        for v in plan.stage_values(s):
+            nid = v.node.nid
+            if v.leaf and not (v.materialize or nid in self.ring_index):
+                continue            # emitted on demand
+            for d in v.deps:
+                ensure(d)
+            if nid in emitted:
+                continue
+            self.expression(v, indent)
+            emitted.add(nid)
+            if v.materialize:
+                self.emit(f"m{nid}[e] = v{nid}", indent)
+            if nid in self.ring_index:
+                self.emit(f"h{nid}[t % r{self.ring_index[nid]}, e] = v{nid}", indent)
+        if final:
+            for nid in plan.rule_roots + ([plan.applies_root] if plan.applies_root else []):
+                ensure(nid)
+            self.combine(indent)
+
+    def combine(self, indent: int) -> None:
+        """Rules' values -> computed level, candidate, incomplete, bits; then decisions."""
+        p = self.p
+        emit = lambda s, d=0: self.emit(s, indent + d)  # noqa: E731
+        levels = {lv.id: lv.index for lv in p.levels}
+        judged = {lv.id for lv in p.levels if lv.decided_by}
+        default = levels[p.default]
+        R = len(p.rules)
+        words = max(1, (R + 63) // 64)
+        for w in range(words):
+            emit(f"fw{w} = np.uint64(0)")
+            emit(f"uw{w} = np.uint64(0)")
+        emit("comp = -1")
+        emit("cand = -1")
+        emit(f"stop = {R}")
+        for i, (rule, nid) in enumerate(zip(p.rules, self.plan.rule_roots)):
+            lv = levels[rule.level]
+            word, bit = divmod(i, 64)
+            mask = f"np.uint64({1 << bit})"
+            emit(f"if v{nid} == 1.0:")
+            emit(f"fw{word} = fw{word} | {mask}", 1)
+            if rule.level in judged:
+                emit(f"if cand < {lv}:", 1)
+                emit(f"cand = {lv}", 2)
+            elif p.decide == "first":
+                emit("if comp < 0:", 1)
+                emit(f"comp = {lv}", 2)
+                emit(f"stop = {i}", 2)
+            else:
+                emit(f"if comp < {lv}:", 1)
+                emit(f"comp = {lv}", 2)
+            emit(f"elif v{nid} != v{nid}:")
+            emit(f"uw{word} = uw{word} | {mask}", 1)
+        emit("if comp < 0:")
+        emit(f"comp = {default}", 1)
+        emit("inc = False")
+        for i, (rule, nid) in enumerate(zip(p.rules, self.plan.rule_roots)):
+            if rule.level in judged:
+                continue
+            lv = levels[rule.level]
+            cond = f"v{nid} != v{nid} and {lv} > comp"
+            if p.decide == "first":
+                cond = f"{i} < stop and " + cond
+            emit(f"if {cond}:")
+            emit("inc = True", 1)
+        emit("if cand <= comp:")
+        emit("cand = -1", 1)
+        emit("d = decisions[t, e]")
+        emit("final = comp if d != d else int(d)")
+        emit("out_computed[t, e] = comp")
+        emit("out_level[t, e] = final")
+        emit("out_candidate[t, e] = cand")
+        emit("out_incomplete[t, e] = inc")
+        for w in range(words):
+            emit(f"out_fired[t, e, {w}] = fw{w}")
+            emit(f"out_unknown[t, e, {w}] = uw{w}")
+        if self.plan.applies_root is not None:
+            a = self.plan.applies_root
+            emit(f"out_subject[t, e] = kind_subject[e] and v{a} == 1.0")
+        else:
+            emit("out_subject[t, e] = kind_subject[e]")
+        for j, node in enumerate(self.plan.periods_in):
+            emit("lv = float(final)")
+            var = self.level_condition(node.args[0], indent, j)
+            emit(f"st{j}[e] = st{j}[e] + 1.0 if {var} == 1.0 else 0.0")
+
+    def level_condition(self, node: ast.Node, indent: int, j: int) -> str:
+        """Emit a periods_in() condition over `lv` (the level just decided); return its var."""
+        counter = [0]
+
+        def go(n: ast.Node) -> str:
+            counter[0] += 1
+            out = f"q{j}_{counter[0]}"
+            if isinstance(n, ast.Name):
+                ref = self.c.refs[n.nid]
+                self.emit(f"{out} = lv" if ref.kind == "level_var" else
+                          f"{out} = {number(ref.index)}", indent)
+            elif isinstance(n, ast.Number):
+                self.emit(f"{out} = {number(n.value)}", indent)
+            elif isinstance(n, ast.Bool):
+                self.emit(f"{out} = {'1.0' if n.value else '0.0'}", indent)
+            elif isinstance(n, ast.Unary):
+                a = go(n.operand)
+                self.emit(f"{out} = lib.k_not({a})" if n.op == "not" else f"{out} = -{a}", indent)
+            elif isinstance(n, ast.Binary):
+                a, b = go(n.left), go(n.right)
+                fn = {"and": "lib.k_and", "or": "lib.k_or", **COMPARE}[n.op]
+                self.emit(f"{out} = {fn}({a}, {b})", indent)
+            elif isinstance(n, ast.In):
+                a = go(n.operand)
+                self.emit(f"{out} = 0.0", indent)
+                for item in n.items:
+                    b = go(item)
+                    self.emit(f"{out} = lib.k_or({out}, lib.eq({a}, {b}))", indent)
+                if n.negated:
+                    self.emit(f"{out} = lib.k_not({out})", indent)
+            elif isinstance(n, ast.Between):
+                a, lo, hi = go(n.operand), go(n.low), go(n.high)
+                self.emit(f"{out} = lib.k_and(lib.ge({a}, {lo}), lib.le({a}, {hi}))", indent)
+            else:  # pragma: no cover - the checker allows nothing else here
+                raise AssertionError(type(n).__name__)
+            return out
+
+        return go(node)
+
+    def header(self) -> list[str]:
+        args: list[tuple[str, str]] = []
+        names: list[str] = []
+        for i, name in enumerate(self.inputs):
+            args.append(("input", name))
+            names.append(f"x{i}")
+        fixed = [("params", "prm"), ("parent", "par"), ("children_ptr", "cp"),
+                 ("children_idx", "ci"), ("strings", "strc"), ("rings", "rings"),
+                 ("kind_subject", "kind_subject"), ("decisions", "decisions")]
+        for role, var in fixed:
+            args.append((role, ""))
+            names.append(var)
+        for i, attr in enumerate(ENTITY_ATTRIBUTES):
+            args.append(("attr", attr))
+            names.append(f"at{i}")
+            args.append(("parent_attr", attr))
+            names.append(f"pat{i}")
+        for k, by in enumerate(self.groupings):
+            args.append(("group_ptr", by))
+            names.append(f"gp{k}")
+            args.append(("group_idx", by))
+            names.append(f"gi{k}")
+        for out in ("computed", "level", "candidate", "fired", "unknown", "incomplete",
+                    "subject"):
+            args.append(("out", out))
+            names.append(f"out_{out}")
+        self.args = args
+        parallel = "True" if self.parallel else "False"
+        return [
+            "# Generated by regime's compiler. Identifiers are the compiler's own; nothing",
+            "# here is text from a policy file.",
+            "import numpy as np",
+            "from numba import njit, prange",
+            "from rulesengine.compile import library as lib",
+            "",
+            "",
+            f"@njit(cache=True, nogil=True, parallel={parallel}, error_model='numpy')",
+            f"def kernel({', '.join(names)}):",
+        ]
+
+
+def generate(checked: CheckedPolicy, plan: Plan, *, parallel: bool = False) -> Generated:
+    """Generate the kernel source for a planned policy."""
+    return _Gen(checked, plan, parallel).generate()

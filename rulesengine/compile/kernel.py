@@ -1,0 +1,177 @@
+"""Run a checked policy through its compiled kernel: plan, generate, fetch from the cache,
+lay the Layout out as kernel arguments, call, and wrap the outputs as RawOutcomes."""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..engine.layout import Layout
+from ..engine.outcomes import RawOutcomes, n_words
+from ..lang import ast
+from ..lang.checker import CheckedPolicy
+from ..policy.model import ENTITY_ATTRIBUTES
+from .cache import get_kernel
+from .codegen import Generated, generate
+from .plan import Plan, plan
+
+# Parallel loops pay once there is enough work per period to share among threads.
+PARALLEL_MIN_CELLS = 2_000_000
+ENV_PARALLEL = "REGIME_PARALLEL"   # "1" forces prange loops, "0" forbids them
+
+
+@dataclass(frozen=True)
+class Compiled:
+    plan: Plan
+    generated: Generated
+
+
+_compiled: "OrderedDict[tuple[str, bool], Compiled]" = OrderedDict()
+
+
+def compile_policy(checked: CheckedPolicy, *, parallel: bool = False) -> Compiled:
+    """Plan and generate, memoised by the policy's content hash (the same text parses to the
+    same node ids, so the same plan)."""
+    key = (checked.policy.content_hash, parallel)
+    hit = _compiled.get(key)
+    if hit is None:
+        p = plan(checked)
+        hit = _compiled[key] = Compiled(p, generate(checked, p, parallel=parallel))
+        if len(_compiled) > 256:
+            _compiled.popitem(last=False)
+    return hit
+
+
+def use_parallel(layout: Layout) -> bool:
+    forced = os.environ.get(ENV_PARALLEL)
+    if forced in ("0", "1"):
+        return forced == "1"
+    return layout.n_periods * layout.n_entities >= PARALLEL_MIN_CELLS
+
+
+def evaluate_compiled(checked: CheckedPolicy, layout: Layout, *,
+                      parallel: bool | None = None) -> RawOutcomes:
+    """Evaluate with the policy's compiled kernel; the same outcomes as the reference."""
+    parallel = use_parallel(layout) if parallel is None else parallel
+    compiled = compile_policy(checked, parallel=parallel)
+    gen = compiled.generated
+    fn = get_kernel(gen.source, lambda f: _warm(f, checked, compiled, layout))
+    args, outs = arguments(checked, compiled, layout)
+    fn(*args)
+    return RawOutcomes(**outs)
+
+
+def _warm(fn, checked: CheckedPolicy, compiled: Compiled, layout: Layout) -> None:
+    """Call the kernel on the first period and entity of the real layout (same types), so
+    that compiling or loading from numba's cache happens under the cache lock."""
+    small = _slice(layout)
+    args, _ = arguments(checked, compiled, small)
+    fn(*args)
+
+
+def _slice(layout: Layout) -> Layout:
+    from dataclasses import replace
+
+    return replace(layout, n_periods=min(1, layout.n_periods),
+                   inputs={k: v[:1] for k, v in layout.inputs.items()},
+                   params={k: v[:1] for k, v in layout.params.items()},
+                   decisions=layout.decisions[:1])
+
+
+def _csr(codes: np.ndarray, n_groups: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(ptr, idx): members of each code value, in ascending entity order."""
+    _, inverse = np.unique(codes, return_inverse=True)
+    n = int(inverse.max()) + 1 if inverse.size else 0
+    order = np.argsort(inverse, kind="stable").astype(np.int64)
+    ptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(inverse, minlength=n), out=ptr[1:])
+    return ptr, order
+
+
+def _children(parent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    E = parent.size
+    has = parent >= 0
+    idx = np.flatnonzero(has)
+    order = idx[np.argsort(parent[has], kind="stable")].astype(np.int64)
+    ptr = np.zeros(E + 1, np.int64)
+    np.cumsum(np.bincount(parent[has], minlength=E), out=ptr[1:])
+    return ptr, order
+
+
+def _ring_sizes(checked: CheckedPolicy, compiled: Compiled, layout: Layout) -> np.ndarray:
+    sizes = []
+    for nid, _, _ in compiled.generated.history:
+        need = 1
+        for reader in compiled.plan.history_of[nid]:
+            if isinstance(reader, ast.Lag):
+                need = max(need, reader.n)
+            else:
+                size = reader.args[1]
+                if isinstance(size, ast.Number):
+                    need = max(need, int(size.value))
+                else:
+                    values = layout.params[size.name]
+                    need = max(need, int(values.max()) if values.size else 1)
+        sizes.append(need + 1)
+    return np.array(sizes, dtype=np.int64)
+
+
+def arguments(checked: CheckedPolicy, compiled: Compiled, layout: Layout):
+    """The kernel's arguments for a layout, and the output arrays it fills."""
+    gen = compiled.generated
+    P, E = layout.n_periods, layout.n_entities
+    R = len(checked.policy.rules)
+    outs = dict(
+        computed=np.zeros((P, E), np.int16), level=np.zeros((P, E), np.int16),
+        candidate=np.zeros((P, E), np.int16),
+        fired=np.zeros((P, E, n_words(R)), np.uint64),
+        unknown=np.zeros((P, E, n_words(R)), np.uint64),
+        incomplete=np.zeros((P, E), np.bool_), subject=np.zeros((P, E), np.bool_))
+    names = list(checked.policy.params)
+    prm = (np.stack([layout.params[n] for n in names]) if names
+           else np.zeros((0, P)))
+    # one table for every string the kernel compares: attribute values and literals
+    table: dict[str, int] = {"": 0}
+    for name in ENTITY_ATTRIBUTES:
+        for value in layout.entities.attribute(name):
+            table.setdefault(value, len(table))
+    for text in gen.strings:
+        table.setdefault(text, len(table))
+    parent = layout.parent
+    cp, ci = _children(parent)
+    fixed = {
+        "params": np.ascontiguousarray(prm, dtype=np.float64),
+        "parent": parent,
+        "children_ptr": cp, "children_idx": ci,
+        "strings": np.array([float(table[s]) for s in gen.strings] or [0.0]),
+        "rings": _ring_sizes(checked, compiled, layout) if gen.history else np.zeros(1, np.int64),
+        "kind_subject": layout.kind_subject,
+        "decisions": layout.decisions,
+    }
+    groups = {}
+    for by, codes in layout.groups.items():
+        groups[by] = _csr(codes)
+    args = []
+    for role, name in gen.args:
+        if role == "input":
+            args.append(layout.inputs[name])
+        elif role in fixed:
+            args.append(fixed[role])
+        elif role == "attr":
+            args.append(np.array([float(table[v]) for v in layout.entities.attribute(name)]))
+        elif role == "parent_attr":
+            values = layout.entities.attribute(name)
+            args.append(np.array([float(table[values[p]]) if p >= 0 else 0.0
+                                  for p in parent]))
+        elif role == "group_ptr":
+            args.append(groups[name][0])
+        elif role == "group_idx":
+            args.append(groups[name][1])
+        elif role == "out":
+            args.append(outs[name])
+        else:  # pragma: no cover
+            raise AssertionError(role)
+    return args, outs

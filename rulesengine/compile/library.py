@@ -1,0 +1,342 @@
+"""Library kernels the generated code calls: three-valued scalar logic, and the cross-section
+operators (ranks within peer groups, percentiles, NOF metric scores, member aggregates).
+
+Every function mirrors a method of engine/reference.py and must agree with it bit for bit:
+same operations, same order of summation (index order), same rounding.
+Peer groups and member lists arrive as CSR pairs (ptr, idx) with entity indexes ascending.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+NAN = np.nan
+
+
+# --- scalars: three-valued logic and comparisons ----------------------------------------------
+
+@njit(cache=True, inline="always")
+def k_and(a, b):
+    if a == 0.0 or b == 0.0:
+        return 0.0
+    if a == 1.0 and b == 1.0:
+        return 1.0
+    return NAN
+
+
+@njit(cache=True, inline="always")
+def k_or(a, b):
+    if a == 1.0 or b == 1.0:
+        return 1.0
+    if a == 0.0 and b == 0.0:
+        return 0.0
+    return NAN
+
+
+@njit(cache=True, inline="always")
+def k_not(a):
+    if a != a:
+        return NAN
+    return 1.0 - a
+
+
+@njit(cache=True, inline="always")
+def eq(a, b):
+    if a != a or b != b:
+        return NAN
+    return 1.0 if a == b else 0.0
+
+
+@njit(cache=True, inline="always")
+def ne(a, b):
+    if a != a or b != b:
+        return NAN
+    return 0.0 if a == b else 1.0
+
+
+@njit(cache=True, inline="always")
+def lt(a, b):
+    if a != a or b != b:
+        return NAN
+    return 1.0 if a < b else 0.0
+
+
+@njit(cache=True, inline="always")
+def le(a, b):
+    if a != a or b != b:
+        return NAN
+    return 1.0 if a <= b else 0.0
+
+
+@njit(cache=True, inline="always")
+def gt(a, b):
+    if a != a or b != b:
+        return NAN
+    return 1.0 if a > b else 0.0
+
+
+@njit(cache=True, inline="always")
+def ge(a, b):
+    if a != a or b != b:
+        return NAN
+    return 1.0 if a >= b else 0.0
+
+
+@njit(cache=True, inline="always")
+def div(a, b):
+    if b == 0.0:
+        return NAN
+    return a / b
+
+
+@njit(cache=True, inline="always")
+def if_(c, a, b):
+    if c != c:
+        return NAN
+    return a if c == 1.0 else b
+
+
+@njit(cache=True, inline="always")
+def is_missing(a):
+    return 1.0 if a != a else 0.0
+
+
+@njit(cache=True, inline="always")
+def round_to(x, scale):
+    return np.rint(x * scale) / scale
+
+
+# --- across peers -----------------------------------------------------------------------------
+
+@njit(cache=True)
+def peer_counts(y, ptr, idx, smaller, greater, count):
+    """For each entity with a value: #peers with smaller y, #with greater y; count = #peers
+    with a value (for every member of the group)."""
+    for g in range(ptr.size - 1):
+        members = idx[ptr[g]:ptr[g + 1]]
+        vals = np.empty(members.size)
+        k = 0
+        for e in members:
+            if y[e] == y[e]:
+                vals[k] = y[e]
+                k += 1
+        ys = np.sort(vals[:k])
+        for e in members:
+            count[e] = k
+            if y[e] == y[e]:
+                smaller[e] = np.searchsorted(ys, y[e], side="left")
+                greater[e] = k - np.searchsorted(ys, y[e], side="right")
+            else:
+                smaller[e] = NAN
+                greater[e] = NAN
+
+
+@njit(cache=True)
+def pct_rank(y, ptr, idx, out):
+    n = y.size
+    smaller = np.empty(n)
+    greater = np.empty(n)
+    count = np.empty(n)
+    peer_counts(y, ptr, idx, smaller, greater, count)
+    for e in range(n):
+        if count[e] < 2 or y[e] != y[e]:
+            out[e] = NAN
+        else:
+            out[e] = 100.0 * smaller[e] / (count[e] - 1)
+
+
+@njit(cache=True)
+def rank(y, ptr, idx, out):
+    n = y.size
+    smaller = np.empty(n)
+    greater = np.empty(n)
+    count = np.empty(n)
+    peer_counts(y, ptr, idx, smaller, greater, count)
+    for e in range(n):
+        out[e] = greater[e] + 1
+
+
+@njit(cache=True)
+def worst_rank(y, ptr, idx, out):
+    n = y.size
+    smaller = np.empty(n)
+    greater = np.empty(n)
+    count = np.empty(n)
+    peer_counts(y, ptr, idx, smaller, greater, count)
+    for e in range(n):
+        out[e] = smaller[e] + 1
+
+
+@njit(cache=True)
+def ntile(y, k, ptr, idx, out):
+    n = y.size
+    smaller = np.empty(n)
+    greater = np.empty(n)
+    count = np.empty(n)
+    peer_counts(y, ptr, idx, smaller, greater, count)
+    for e in range(n):
+        if count[e] < 2 or y[e] != y[e]:
+            out[e] = NAN
+        else:
+            out[e] = 1 + np.floor(k * greater[e] / count[e])
+
+
+@njit(cache=True)
+def peer_count(x, ptr, idx, out):
+    for g in range(ptr.size - 1):
+        members = idx[ptr[g]:ptr[g + 1]]
+        k = 0
+        for e in members:
+            if x[e] == x[e]:
+                k += 1
+        for e in members:
+            out[e] = k
+
+
+@njit(cache=True)
+def zscore(y, ptr, idx, out):
+    for g in range(ptr.size - 1):
+        members = idx[ptr[g]:ptr[g + 1]]
+        k = 0
+        total = 0.0
+        for e in members:
+            out[e] = NAN
+            if y[e] == y[e]:
+                k += 1
+                total += y[e]
+        if k < 2:
+            continue
+        mean = total / k
+        ss = 0.0
+        for e in members:
+            if y[e] == y[e]:
+                ss += (y[e] - mean) ** 2
+        sd = np.sqrt(ss / k)
+        for e in members:
+            if y[e] == y[e]:
+                out[e] = 0.0 if sd == 0 else (y[e] - mean) / sd
+
+
+@njit(cache=True)
+def percentile(x, p, ptr, idx, out):
+    for g in range(ptr.size - 1):
+        members = idx[ptr[g]:ptr[g + 1]]
+        vals = np.empty(members.size)
+        k = 0
+        for e in members:
+            if x[e] == x[e]:
+                vals[k] = x[e]
+                k += 1
+        xs = np.sort(vals[:k])
+        for e in members:
+            out[e] = NAN
+            q = p[e]
+            if k == 0 or q != q or q < 0 or q > 100:
+                continue
+            pos = q / 100.0 * (k - 1)
+            lo = int(np.floor(pos))
+            hi = min(lo + 1, k - 1)
+            out[e] = xs[lo] + (pos - lo) * (xs[hi] - xs[lo])
+
+
+@njit(cache=True)
+def _spread(vals, k, e_of, best, worst, single, out):
+    """NOF scores for the first k of vals (higher = better), written to out[e_of[i]]."""
+    if k == 0:
+        return
+    if k == 1:
+        out[e_of[0]] = single
+        return
+    ys = np.sort(vals[:k])
+    for i in range(k):
+        better = k - np.searchsorted(ys, vals[i], side="right")
+        raw = best + (worst - best) * better / (k - 1)
+        s = np.rint(raw * 100.0) / 100.0
+        if better > 0 and better < k - 1:
+            s = min(max(s, best + 0.01), worst - 0.01)
+        out[e_of[i]] = s
+
+
+@njit(cache=True)
+def metric_score(y, threshold, mode, ptr, idx, out):
+    """mode 0: by rank; 1: standard (meeting it scores 1); 2: floor (below it scores 4).
+    y and threshold are oriented so that higher is better."""
+    for g in range(ptr.size - 1):
+        members = idx[ptr[g]:ptr[g + 1]]
+        m = members.size
+        a_vals = np.empty(m)
+        a_ent = np.empty(m, np.int64)
+        ka = 0
+        for e in members:
+            out[e] = NAN
+            if y[e] != y[e]:
+                continue
+            if mode != 0 and threshold[e] != threshold[e]:
+                continue
+            if mode == 1 and y[e] >= threshold[e]:
+                out[e] = 1.0
+                continue
+            if mode == 2 and y[e] < threshold[e]:
+                out[e] = 4.0
+                continue
+            a_vals[ka] = y[e]
+            a_ent[ka] = e
+            ka += 1
+        if mode == 0:
+            _spread(a_vals, ka, a_ent, 1.0, 4.0, NAN, out)
+        elif mode == 1:
+            _spread(a_vals, ka, a_ent, 2.0, 4.0, 2.0, out)
+        else:
+            _spread(a_vals, ka, a_ent, 1.0, 3.0, 1.0, out)
+
+
+# --- across the hierarchy ---------------------------------------------------------------------
+
+@njit(cache=True)
+def members(v, ptr, idx, op, out):
+    """Aggregate v over each entity's members (children in index order). op: 0 count,
+    1 share, 2 sum, 3 mean, 4 min, 5 max, 6 any, 7 all."""
+    for e in range(ptr.size - 1):
+        n = ptr[e + 1] - ptr[e]
+        ones = 0.0
+        zeros = 0.0
+        unk = 0.0
+        total = 0.0
+        lo = np.inf
+        hi = -np.inf
+        for j in range(ptr[e], ptr[e + 1]):
+            x = v[idx[j]]
+            if x != x:
+                unk += 1.0
+                continue
+            if x == 1.0:
+                ones += 1.0
+            if x == 0.0:
+                zeros += 1.0
+            total += x
+            lo = min(lo, x)
+            hi = max(hi, x)
+        if op == 0:
+            out[e] = NAN if unk > 0 else ones
+        elif op == 1:
+            out[e] = NAN if (unk > 0 or n == 0) else 100.0 * ones / n
+        elif op == 2:
+            out[e] = NAN if unk > 0 else total
+        elif op == 3:
+            out[e] = NAN if (unk > 0 or n == 0) else total / n
+        elif op == 4:
+            out[e] = NAN if (unk > 0 or n == 0) else lo
+        elif op == 5:
+            out[e] = NAN if (unk > 0 or n == 0) else hi
+        elif op == 6:
+            out[e] = 1.0 if ones > 0 else (NAN if unk > 0 else 0.0)
+        else:
+            out[e] = 0.0 if zeros > 0 else (NAN if unk > 0 else 1.0)
+
+
+@njit(cache=True)
+def take_parent(v, parent, out):
+    for e in range(parent.size):
+        p = parent[e]
+        out[e] = v[p] if p >= 0 else NAN
