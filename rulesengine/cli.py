@@ -137,6 +137,150 @@ def check_cmd(policies: tuple[str, ...], policy_path: tuple[str, ...], fmt: str,
     sys.exit(1 if failed else 0)
 
 
+# --- eval ---------------------------------------------------------------------------------------
+
+def _load_policy(ref: str, policy_path: tuple[str, ...]):
+    """(checked policy, revision) from an id, a path, or `id@revision` / `path@revision`."""
+    from .policy.revisions import load_ref
+
+    return load_ref(ref, policy_path=policy_path)
+
+
+def _periods(outcomes, period: str | None) -> list[int]:
+    if period is None or period == "latest":
+        return [outcomes.n_periods - 1]
+    if period == "all":
+        return list(range(outcomes.n_periods))
+    from .periods import PeriodError, format_period, parse_period
+
+    try:
+        ordinal = parse_period(period, outcomes.period_kind).ordinal
+    except PeriodError as e:
+        raise RegimeError(f"--period: {e}") from None
+    labels = list(outcomes.period_labels)
+    label = format_period(outcomes.period_kind, ordinal)
+    if label not in labels:
+        raise RegimeError(f"--period {period}: the data covers {labels[0]} to {labels[-1]}")
+    return [labels.index(label)]
+
+
+def _params(values: tuple[str, ...]) -> dict[str, float]:
+    from .policy.build import parse_quantity
+
+    out = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            out[name.strip()] = parse_quantity(_number(value.strip()))[0]
+        except ValueError:
+            raise RegimeError(f"--param '{item}': write NAME=VALUE, e.g. bottom_quartile=20") \
+                from None
+    return out
+
+
+def _number(text: str):
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _write(text: str, out: str | None) -> None:
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out}", err=True)
+    else:
+        click.echo(text, nl=not text.endswith("\n"))
+
+
+data_options = [
+    click.option("--data", "data", type=click.Path(exists=True),
+                 help="Panel data: a CSV/Parquet file or a folder of them (default: the bundled "
+                      "sample)."),
+    click.option("--entities", type=click.Path(exists=True, dir_okay=False),
+                 help="Entities table (entity,name,kind,type,parent,region)."),
+    click.option("--decisions", type=click.Path(exists=True, dir_okay=False),
+                 help="Judgement decisions (entity,period,level,decided_by,reason)."),
+    click.option("--engine", type=click.Choice(["numba", "reference"]), default="numba",
+                 show_default=True, help="Compiled kernel or the NumPy reference evaluator."),
+    click.option("--param", "param", multiple=True, metavar="NAME=VALUE",
+                 help="Override a policy parameter (repeatable)."),
+]
+
+
+def _with(options):
+    def decorate(f):
+        for option in reversed(options):
+            f = option(f)
+        return f
+    return decorate
+
+
+def _evaluate(policy, data, entities, decisions, engine, param, revision=None):
+    from .engine.run import evaluate
+
+    panel = None
+    if data is not None:
+        from .data.loaders import load_panel
+        panel = load_panel(data, entities=entities, policy=policy)
+    elif entities is not None:
+        raise RegimeError("--entities needs --data (the bundled sample has its own entities)")
+    return evaluate(policy, panel, decisions=decisions, engine=engine, params=_params(param),
+                    revision=revision)
+
+
+@cli.command("eval")
+@click.option("--policy", "policy_ref", required=True,
+              help="A policy id (oversight2021), a file, or either @ a git revision.")
+@_with(data_options)
+@click.option("--period", default=None, help="A period (2024-Q4, 2024-12, 2024/25), 'latest' "
+              "(the default) or 'all'.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]),
+              default="table", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to a file instead of stdout.")
+@click.option("--chart", type=click.Path(dir_okay=False),
+              help="Also draw entities per level over the periods (.png or .svg).")
+@policy_path_option
+@_fail_cleanly
+def eval_cmd(policy_ref, data, entities, decisions, engine, param, period, fmt, out, chart,
+             policy_path) -> None:
+    """Evaluate a policy: each organisation's level, the rules that fired, and why."""
+    from .report import evaluation as report
+
+    policy, revision = _load_policy(policy_ref, policy_path)
+    outcomes = _evaluate(policy, data, entities, decisions, engine, param, revision=revision)
+    periods = _periods(outcomes, period)
+    if fmt == "json":
+        _write(report.eval_json(outcomes, periods), out)
+    elif fmt == "csv":
+        _write(report.eval_csv(outcomes, periods), out)
+    elif fmt == "markdown":
+        _write(report.eval_markdown(outcomes, periods), out)
+    else:
+        from .report.tabular import show
+
+        headers, rows = report.eval_table(outcomes, periods)
+        title = f"{policy.policy.title} ({policy.policy.id} v{policy.policy.version})"
+        if out:
+            with open(out, "w", encoding="utf-8") as f:
+                show(headers, rows, title=title, file=f)
+                for t in periods[-1:] if len(periods) > 4 else periods:
+                    f.write(report.summary(outcomes, t) + "\n")
+                f.write(outcomes.provenance.line() + "\n")
+        else:
+            show(headers, rows, title=title)
+            for t in periods[-1:] if len(periods) > 4 else periods:
+                click.echo(report.summary(outcomes, t))
+            click.echo(outcomes.provenance.line())
+    if chart:
+        from .report.charts import level_counts_chart
+
+        level_counts_chart(outcomes, chart)
+        click.echo(f"wrote {chart}", err=True)
+
+
 def main() -> None:
     """Entry point of the `regime` console script."""
     cli(prog_name="regime")
