@@ -1,0 +1,263 @@
+"""Binding: turn a Panel into the arrays a checked policy reads, in the policy's own periods.
+
+`bind(checked, panel)` gives, for every input the policy's rules read, a float64 array
+[periods, entities] (C-contiguous, a fresh copy), over all the panel's entities in its order.
+
+Conversion rules:
+
+- **Ratings** become the position of the label in the policy's scale (0 = best), as a float.
+  A label the scale lacks is an error naming the metric, the label, the scale's labels and the
+  place in the data file where the label was first read. A rating stands until the next one:
+  each entity's last rating is carried forward over later periods without one (a CQC rating
+  stands until the trust is re-rated), before any conversion of periods.
+- **Flags** are 1.0 (true), 0.0 (false) or NaN (missing); any other value is an error.
+- **Periods.** When the data's periods are finer than the policy's (months -> quarters ->
+  financial years), each input is aggregated over the months (or quarters) of each of the
+  policy's periods. The method is the input's `aggregate:` in the policy; else the metric's
+  entry in the catalogue (snapshots, year-to-date and annual figures, which must not be
+  summed: see `catalogue.py`); else by type:
+    - percent, number: the mean of the non-missing values (missing if all are missing);
+    - count, money: the sum (missing if any month is missing, so a gap never looks like a
+      smaller total);
+    - flag: Kleene `any`: 1 if any value is 1, else missing if any is missing, else 0;
+    - rating: the last non-missing value.
+  The `aggregate:` methods are `mean`, `sum` (as above), `min`, `max` (of the non-missing
+  values), `last` (the last non-missing value), `any` and `all` (Kleene: `all` is 0 if any
+  value is 0, else missing if any is missing, else 1; a value counts as true when non-zero).
+  Months of a policy period that fall outside the panel count as missing, so the first and
+  last periods may be partial.
+- Data coarser than the policy (quarterly data for a monthly policy) is an error: a quarter's
+  figure cannot be split into months.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Collection, Sequence
+
+import numpy as np
+
+from ..diagnostics import DataError, Diagnostic, did_you_mean
+from ..periods import Period, convert, format_period
+from .catalogue import METRICS
+from .panel import Entities, Panel, normalise_label
+
+if TYPE_CHECKING:
+    from ..lang.checker import CheckedPolicy
+    from ..policy.model import Input, Policy
+
+_RANK = {"month": 0, "quarter": 1, "year": 2}
+_PLURAL = {"month": "months", "quarter": "quarters", "year": "financial years"}
+TYPE_DEFAULT_AGGREGATE = {"percent": "mean", "number": "mean", "count": "sum", "money": "sum",
+                          "flag": "any", "rating": "last"}
+AGGREGATES = ("mean", "sum", "min", "max", "last", "any", "all")
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A policy's inputs as arrays [periods, entities] in the policy's period kind."""
+
+    period_kind: str
+    start: int
+    n_periods: int
+    entities: Entities
+    inputs: dict[str, np.ndarray]
+    data_digest: str
+    sources: tuple[str, ...]
+
+    @property
+    def period_labels(self) -> list[str]:
+        """The periods as written: 2023-04, 2023-Q2, 2023/24."""
+        return [format_period(self.period_kind, o)
+                for o in range(self.start, self.start + self.n_periods)]
+
+
+def bind(checked: "CheckedPolicy", panel: Panel) -> Bound:
+    """The inputs a checked policy reads, converted to its scales and periods; DataError if not."""
+    policy = checked.policy
+    kind = policy.period or panel.period_kind
+    data_name = describe_sources(panel.sources)
+    if _RANK[kind] < _RANK[panel.period_kind]:
+        raise DataError(Diagnostic(
+            f"policy '{policy.id}' works on {_PLURAL[kind]}, but the data ({data_name}) has "
+            f"{_PLURAL[panel.period_kind]}: a figure for a longer period cannot be split into "
+            f"shorter ones", file=policy.origin.file, code="period-kind"))
+    diags = missing_inputs(policy, checked.used_inputs, panel.values, data_name)
+    inputs: dict[str, np.ndarray] = {}
+    start, n = coarse_range(panel.period_kind, panel.start, panel.n_periods, kind)
+    for name in checked.used_inputs:
+        if name not in panel.values:
+            continue
+        inp = policy.inputs[name]
+        arr = _convert(policy, inp, panel, diags)
+        if arr is None:
+            continue
+        if kind != panel.period_kind:
+            _, _, arr = aggregate(arr, panel.period_kind, panel.start, kind,
+                                  aggregate_method(inp))
+        inputs[name] = np.ascontiguousarray(arr, dtype=np.float64)
+    if diags:
+        raise DataError(diags)
+    return Bound(kind, start, n, panel.entities, inputs, panel.digest(), tuple(panel.sources))
+
+
+def aggregate_method(inp: "Input") -> str:
+    """How an input is aggregated to longer periods: the policy's, the catalogue's, the type's."""
+    if inp.aggregate:
+        return inp.aggregate
+    metric = METRICS.get(inp.name)
+    if metric is not None and metric.aggregate and metric.type == inp.type:
+        return metric.aggregate
+    return TYPE_DEFAULT_AGGREGATE[inp.type]
+
+
+def missing_inputs(policy: "Policy", needed: Sequence[str], metrics: Collection[str],
+                   data_name: str) -> list[Diagnostic]:
+    """One diagnostic per input the policy reads that the data lacks, at the input's line."""
+    out = []
+    for name in needed:
+        if name in metrics:
+            continue
+        inp = policy.inputs[name]
+        out.append(Diagnostic(
+            f"input '{name}' is not in the data ({data_name}){did_you_mean(name, metrics)}",
+            file=inp.origin.file, pos=inp.pos, code="missing-input",
+            source_line=inp.origin.line(inp.pos.line)))
+    return out
+
+
+def describe_sources(sources: Sequence[str]) -> str:
+    """The data's files in a few words, for messages."""
+    if not sources:
+        return "the data given"
+    if len(sources) <= 2:
+        return ", ".join(sources)
+    return f"{sources[0]} and {len(sources) - 1} more files"
+
+
+def _convert(policy: "Policy", inp: "Input", panel: Panel,
+             diags: list[Diagnostic]) -> np.ndarray | None:
+    name = inp.name
+    arr = panel.values[name]
+    labels = panel.labels.get(name)
+    where = dict(file=inp.origin.file, pos=inp.pos, source_line=inp.origin.line(inp.pos.line))
+    if inp.type == "rating":
+        if labels is None:
+            diags.append(Diagnostic(f"input '{name}' is a rating, but the data holds numbers "
+                                    f"for it, not labels", code="input-type", **where))
+            return None
+        scale = [normalise_label(x) for x in policy.scales[inp.scale].labels] \
+            if inp.scale in policy.scales else []
+        mapping = np.array([scale.index(x) if x in scale else -1 for x in labels] + [-1],
+                           dtype=np.float64)
+        present = np.unique(arr[~np.isnan(arr)]).astype(np.int64)
+        bad = [labels[c] for c in present if mapping[c] < 0]
+        for label in bad:
+            site = panel.label_sites.get(name, {}).get(label)
+            diags.append(Diagnostic(
+                f"rating label '{label}' of metric '{name}' is not in scale '{inp.scale}' "
+                f"({', '.join(scale)}){did_you_mean(label, scale)}",
+                file=site[0] if site else None, pos=site[1] if site else None,
+                code="unknown-label"))
+        if bad:
+            return None
+        codes = np.where(np.isnan(arr), -1, arr).astype(np.int64)
+        out = mapping[codes]
+        out[out < 0] = np.nan
+        return carry_forward(out)
+    if labels is not None:
+        diags.append(Diagnostic(f"input '{name}' is a {inp.type}, but the data holds rating "
+                                f"labels for it ({', '.join(labels)})", code="input-type",
+                                **where))
+        return None
+    if inp.type == "flag":
+        bad = ~np.isnan(arr) & (arr != 0.0) & (arr != 1.0)
+        if bad.any():
+            p, e = (int(i[0]) for i in np.nonzero(bad))
+            diags.append(Diagnostic(
+                f"input '{name}' is a flag, but the data holds {arr[p, e]:g} for entity "
+                f"'{panel.entities.ids[e]}' in {panel.period_labels[p]} (flags are 1 or 0)",
+                code="input-type", **where))
+            return None
+    return arr.copy()
+
+
+def carry_forward(arr: np.ndarray) -> np.ndarray:
+    """Each column's last non-missing value carried forward over later missing periods."""
+    if arr.shape[0] == 0:
+        return arr.copy()
+    rows = np.arange(arr.shape[0])[:, None]
+    idx = np.where(np.isnan(arr), 0, rows)
+    np.maximum.accumulate(idx, axis=0, out=idx)
+    out = np.take_along_axis(arr, idx, axis=0)
+    # Row 0 stands in for "no value yet"; where row 0 itself is missing the result stays NaN.
+    return out
+
+
+def coarse_range(fine: str, start: int, n: int, coarse: str) -> tuple[int, int]:
+    """(start, n_periods) in the coarser kind covering `n` fine periods from `start`."""
+    if fine == coarse:
+        return start, n
+    first = convert(Period(fine, start), coarse).ordinal
+    last = convert(Period(fine, start + max(n, 1) - 1), coarse).ordinal
+    return first, (last - first + 1) if n else 0
+
+
+def _slots(fine: str, coarse: str) -> int:
+    return {("month", "quarter"): 3, ("month", "year"): 12, ("quarter", "year"): 4}[(fine, coarse)]
+
+
+def _first_fine(fine: str, coarse: str, c: int) -> int:
+    if fine == "month":
+        return c * 3 if coarse == "quarter" else c * 12 + 3
+    return c * 4 + 1        # calendar quarter 2 (Apr-Jun) opens the financial year
+
+
+def aggregate(arr: np.ndarray, fine: str, start: int, coarse: str,
+              how: str) -> tuple[int, int, np.ndarray]:
+    """Aggregate [fine periods, entities] to the coarser kind: (start, n_periods, values)."""
+    n_fine, n_ent = arr.shape
+    if fine == coarse:
+        return start, n_fine, arr.copy()
+    if how not in AGGREGATES:
+        raise ValueError(f"unknown aggregate {how!r}")
+    ords = np.arange(start, start + n_fine)
+    coarse_ords = np.array([convert(Period(fine, int(o)), coarse).ordinal for o in ords],
+                           dtype=np.int64)
+    c0, n_coarse = coarse_range(fine, start, n_fine, coarse)
+    k = _slots(fine, coarse)
+    slot = ords - np.array([_first_fine(fine, coarse, int(c)) for c in coarse_ords],
+                           dtype=np.int64)
+    padded = np.full((n_coarse, k, n_ent), np.nan)
+    padded[coarse_ords - c0, slot] = arr
+    return c0, n_coarse, _reduce(padded, how)
+
+
+def _reduce(x: np.ndarray, how: str) -> np.ndarray:
+    """Reduce axis 1 of [periods, slots, entities] by one of AGGREGATES."""
+    missing = np.isnan(x)
+    if how == "mean":
+        count = (~missing).sum(axis=1)
+        total = np.where(missing, 0.0, x).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(count > 0, total / count, np.nan)
+    if how == "sum":
+        return x.sum(axis=1)            # NaN if any slot is missing
+    if how == "min":
+        return np.fmin.reduce(x, axis=1)
+    if how == "max":
+        return np.fmax.reduce(x, axis=1)
+    if how == "last":
+        present = ~missing
+        k = x.shape[1]
+        last = k - 1 - np.argmax(present[:, ::-1, :], axis=1)
+        out = np.take_along_axis(x, last[:, None, :], axis=1)[:, 0, :]
+        return np.where(present.any(axis=1), out, np.nan)
+    true = ~missing & (x != 0)
+    false = ~missing & (x == 0)
+    any_missing = missing.any(axis=1)
+    if how == "any":
+        return np.where(true.any(axis=1), 1.0, np.where(any_missing, np.nan, 0.0))
+    if how == "all":
+        return np.where(false.any(axis=1), 0.0, np.where(any_missing, np.nan, 1.0))
+    raise ValueError(f"unknown aggregate {how!r}")

@@ -1,0 +1,924 @@
+"""Loading panel data: long and wide CSV, Parquet, folders of them, and the entities table.
+
+Formats (column names are matched without regard to case or surrounding spaces):
+
+- long: `entity,period,metric,value`, one value per row (other columns are ignored);
+- wide: `entity,period,<metric>,<metric>...`, one row per entity and period;
+- Parquet, long or wide, with the same columns;
+- the entities table: `entity,name,kind,type,parent,region` (only `entity` is required; an
+  empty kind means `trust`; `parent` must be another entity of the table).
+
+A folder is read as every `.csv` and `.parquet` file in it (other files are left alone); a file
+named `entities.csv`, or a table with an `entity` column, entity attributes and no `period`
+column, is the entities table. An entities table passed as `entities=` wins over one found in
+the folder. Without any entities table, every entity in the data becomes a bare trust.
+
+Periods are written as in `rulesengine.periods` (`2019-03`, `2019-03-01`, `2021-Q3`,
+`2021/22 Q3`, `2005/06`); a panel holds one kind, and its periods are the contiguous run from
+the first to the last one (periods without data are missing). Values are read by the type of
+the metric: the policy's input type when a policy is given, else the catalogue's, else inferred
+from the values (all numbers: a number; numbers and true/false words: a flag; mostly words:
+a rating). Missing values are empty cells and `NA`, `N/A`, `NaN`, `null`, `none`, `-`; for a
+rating also `Not rated`. Flags are true/false, yes/no or 1/0 (stored 1.0/0.0). Ratings are
+labels, stored as codes into `Panel.labels` after `normalise_label`, with the scale's labels
+first when a policy or the catalogue gives the scale.
+
+Every problem is a `DataError` whose diagnostics carry the file as given, the physical line
+(the header is line 1) and the column as the 1-based field number. For Parquet, the line is
+the row number plus one, as if the header were line 1. Up to 20 problems are reported at once.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+import numpy as np
+
+from ..diagnostics import DataError, Diagnostic, Pos, did_you_mean, sorted_diagnostics
+from ..periods import KINDS, PeriodError, format_period, parse_period
+from .catalogue import METRICS
+from .panel import ENTITY_COLUMNS, Entities, Panel, normalise_label
+
+if TYPE_CHECKING:
+    from ..lang.checker import CheckedPolicy
+    from ..policy.model import Policy
+
+MAX_REPORTED = 20
+_MAX_KEPT = 5000            # diagnostics kept before counting only (a file of bad rows is huge)
+
+MISSING_WORDS = frozenset({"", "na", "n/a", "nan", "null", "none", "-"})
+NOT_RATED = frozenset({"not_rated", "not_yet_rated", "unrated"})
+TRUE_WORDS = frozenset({"true", "yes", "1", "1.0"})
+FALSE_WORDS = frozenset({"false", "no", "0", "0.0"})
+NUMERIC_TYPES = ("percent", "number", "money", "count")
+DATA_SUFFIXES = (".csv", ".parquet")
+
+_KIND_PLURAL = {"month": "months", "quarter": "quarters", "year": "financial years"}
+_KIND_SINGULAR = {"month": "a month", "quarter": "a quarter", "year": "a financial year"}
+
+
+# --- public -------------------------------------------------------------------------------------
+
+def load_panel(path: str | os.PathLike, *, entities: "str | os.PathLike | Entities | None" = None,
+               policy: "CheckedPolicy | Policy | None" = None,
+               period_kind: str | None = None) -> Panel:
+    """Load a file or folder of panel data, validating it; raise DataError listing problems."""
+    if period_kind is not None and period_kind not in KINDS:
+        raise ValueError(f"period_kind must be one of {KINDS}, not {period_kind!r}")
+    return _Loader(policy, period_kind).run(path, entities)
+
+
+def write_panel(panel: Panel, out: str | os.PathLike, *, fmt: str = "parquet",
+                name: str = "metrics") -> list[Path]:
+    """Write a panel to a folder as a wide `<name>.parquet` (or `.csv`) plus `entities.csv`."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if fmt not in ("parquet", "csv"):
+        raise ValueError(f"fmt must be 'parquet' or 'csv', not {fmt!r}")
+    data_path = out / f"{name}.{fmt}"
+    ent_path = out / "entities.csv"
+    write_entities(panel.entities, ent_path)
+    metrics = panel.metrics
+    rows_p, rows_e = _rows_with_data(panel)
+    entity_col = [panel.entities.ids[e] for e in rows_e]
+    labels = panel.period_labels
+    period_col = [labels[p] for p in rows_p]
+    if fmt == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        arrays = {"entity": pa.array(entity_col, pa.string()).dictionary_encode(),
+                  "period": pa.array(period_col, pa.string()).dictionary_encode()}
+        for m in metrics:
+            vals = panel.values[m][rows_p, rows_e]
+            if m in panel.labels:
+                words = [None if v != v else panel.labels[m][int(v)] for v in vals]
+                arrays[m] = pa.array(words, pa.string()).dictionary_encode()
+            else:
+                arrays[m] = pa.array(vals, pa.float64(), mask=np.isnan(vals))
+        pq.write_table(pa.table(arrays), data_path, compression="zstd", compression_level=9)
+    else:
+        cols = [panel.values[m][rows_p, rows_e] for m in metrics]
+        with open(data_path, "w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(["entity", "period", *metrics])
+            for i in range(len(rows_p)):
+                w.writerow([entity_col[i], period_col[i],
+                            *(_format_cell(panel, m, c[i]) for m, c in zip(metrics, cols))])
+    return [data_path, ent_path]
+
+
+def write_entities(entities: Entities, path: str | os.PathLike) -> None:
+    """Write an entities table as CSV (`entity,name,kind,type,parent,region`)."""
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(ENTITY_COLUMNS)
+        for row in zip(entities.ids, entities.names, entities.kinds, entities.types,
+                       entities.parents, entities.regions):
+            w.writerow(row)
+
+
+def _rows_with_data(panel: Panel) -> tuple[np.ndarray, np.ndarray]:
+    has = np.zeros((panel.n_periods, len(panel.entities)), dtype=bool)
+    for arr in panel.values.values():
+        has |= ~np.isnan(arr)
+    return np.nonzero(has)      # period-major order: all entities of a period, then the next
+
+
+def _format_cell(panel: Panel, metric: str, v: float) -> str:
+    if v != v:
+        return ""
+    if metric in panel.labels:
+        return panel.labels[metric][int(v)]
+    if float(v).is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    return repr(float(v))
+
+
+# --- diagnostics --------------------------------------------------------------------------------
+
+class _Errors:
+    """Collects problems; keeps the first few thousand, reports the first 20 in file order."""
+
+    def __init__(self) -> None:
+        self.items: list[Diagnostic] = []
+        self.count = 0
+
+    def add(self, message: str, file: str | None, line: int | None = None,
+            col: int | None = None) -> None:
+        self.count += 1
+        if len(self.items) < _MAX_KEPT:
+            pos = Pos(line, col or 1) if line is not None else None
+            self.items.append(Diagnostic(message, file=file, pos=pos, code="data"))
+
+    def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
+        for d in diagnostics:
+            self.count += 1
+            self.items.append(d)
+
+    def raise_if_any(self, where: str) -> None:
+        if not self.count:
+            return
+        shown = sorted_diagnostics(self.items)[:MAX_REPORTED]
+        if self.count > len(shown):
+            shown.append(Diagnostic(f"{self.count - len(shown)} more problems not shown "
+                                    f"(fix these first)", file=where, code="data"))
+        raise DataError(shown)
+
+
+# --- reading files into tables ------------------------------------------------------------------
+
+@dataclass
+class _Column:
+    """One column of a table: strings as codes into `uniques` (-1 = null), or float numbers."""
+
+    name: str
+    col: int                                  # 1-based field number
+    codes: np.ndarray | None = None
+    uniques: list[str] | None = None
+    numbers: np.ndarray | None = None
+
+    def take(self, rows: np.ndarray) -> "_Column":
+        if self.numbers is not None:
+            return _Column(self.name, self.col, numbers=self.numbers[rows])
+        return _Column(self.name, self.col, codes=self.codes[rows], uniques=self.uniques)
+
+    def as_strings(self) -> "_Column":
+        """The column as strings (numbers written back as text, for ids and periods)."""
+        if self.numbers is None:
+            return self
+        words = ["" if v != v else (str(int(v)) if float(v).is_integer() else repr(float(v)))
+                 for v in self.numbers]
+        codes, uniques = _encode(words)
+        return _Column(self.name, self.col, codes=codes, uniques=uniques)
+
+
+@dataclass
+class _Table:
+    file: str                     # as shown to the user
+    path: Path
+    header: list[str]
+    columns: list[_Column]
+    lines: np.ndarray             # physical line of each row
+    n_rows: int
+    header_line: int = 1
+
+    def find(self, name: str) -> _Column | None:
+        for c in self.columns:
+            if c.name.lower() == name:
+                return c
+        return None
+
+
+def _encode(strings: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    lookup: dict[str, int] = {}
+    codes = np.fromiter((lookup.setdefault(s, len(lookup)) for s in strings), dtype=np.int64,
+                        count=len(strings))
+    return codes, list(lookup)
+
+
+def _read_table(path: Path, shown: str, errors: _Errors) -> _Table | None:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _read_csv(path, shown, errors)
+    if suffix == ".parquet":
+        return _read_parquet(path, shown, errors)
+    errors.add(f"unknown file format '{path.suffix or path.name}': "
+               f"write CSV (.csv) or Parquet (.parquet)", shown)
+    return None
+
+
+def _read_csv(path: Path, shown: str, errors: _Errors) -> _Table | None:
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        errors.add(f"cannot read the file: {e.strerror or e}", shown)
+        return None
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    try:
+        text = data[bom:].decode("utf-8")
+    except UnicodeDecodeError as e:
+        at = bom + e.start
+        line = data.count(b"\n", 0, at) + 1
+        line_start = data.rfind(b"\n", 0, at) + 1
+        prefix = data[line_start:at].decode("utf-8", errors="replace")
+        col = max(1, len(next(csv.reader([prefix]), [])))
+        errors.add(f"the file is not UTF-8 text: byte 0x{data[at]:02x} cannot be decoded "
+                   f"(save the file as UTF-8)", shown, line, col)
+        return None
+    if not text.strip():
+        errors.add("the file is empty", shown, 1, 1)
+        return None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    prev = 0
+    try:
+        for rec in reader:
+            start, prev = prev + 1, reader.line_num
+            if not rec or (len(rec) == 1 and not rec[0].strip()):
+                continue                      # blank line
+            if header is None:
+                header = [h.strip() for h in rec]
+                header_line = start
+                continue
+            if len(rec) != len(header):
+                errors.add(f"the row has {len(rec)} fields, but the header has {len(header)}",
+                           shown, start, min(len(rec), len(header)) + 1)
+                continue
+            rows.append([f.strip() for f in rec])
+            lines.append(start)
+    except csv.Error as e:
+        errors.add(f"the file is not valid CSV: {e}", shown, reader.line_num, 1)
+        return None
+    if header is None:
+        errors.add("the file is empty", shown, 1, 1)
+        return None
+    if not _check_header(header, shown, errors, header_line):
+        return None
+    columns = []
+    for j, (name, values) in enumerate(zip(header, zip(*rows) if rows else
+                                           [()] * len(header))):
+        codes, uniques = _encode(values)
+        columns.append(_Column(name, j + 1, codes=codes, uniques=uniques))
+    return _Table(shown, path, header, columns, np.array(lines, dtype=np.int64), len(rows),
+                  header_line)
+
+
+def _check_header(header: list[str], shown: str, errors: _Errors, line: int = 1) -> bool:
+    ok = True
+    seen: dict[str, int] = {}
+    for j, name in enumerate(header):
+        if not name:
+            errors.add(f"column {j + 1} has no name in the header", shown, line, j + 1)
+            ok = False
+        elif name.lower() in seen:
+            errors.add(f"column '{name}' appears twice in the header (first as column "
+                       f"{seen[name.lower()]})", shown, line, j + 1)
+            ok = False
+        else:
+            seen[name.lower()] = j + 1
+    return ok
+
+
+def _read_parquet(path: Path, shown: str, errors: _Errors) -> _Table | None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        if path.stat().st_size == 0:
+            errors.add("the file is empty", shown, 1, 1)
+            return None
+        table = pq.read_table(path)
+    except OSError as e:
+        errors.add(f"cannot read the file: {e.strerror or e}", shown)
+        return None
+    except (pa.ArrowException, ValueError) as e:
+        errors.add(f"cannot read the file as Parquet: {e}", shown)
+        return None
+    header = [str(n).strip() for n in table.column_names]
+    if not _check_header(header, shown, errors):
+        return None
+    columns = []
+    for j, name in enumerate(header):
+        arr = table.column(j).combine_chunks()
+        t = arr.type
+        if pa.types.is_boolean(t) or pa.types.is_integer(t) or pa.types.is_floating(t) \
+                or pa.types.is_decimal(t):
+            nums = arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
+            columns.append(_Column(name, j + 1, numbers=np.asarray(nums, dtype=np.float64)))
+            continue
+        if not pa.types.is_dictionary(t):
+            if pa.types.is_timestamp(t):
+                arr = arr.cast(pa.date32())
+            try:
+                arr = arr.cast(pa.string()).dictionary_encode()
+            except pa.ArrowException:
+                errors.add(f"column '{name}' has type {t}, which cannot be read as text or "
+                           f"numbers", shown, 1, j + 1)
+                return None
+        elif not pa.types.is_string(t.value_type):
+            arr = arr.cast(t.value_type).cast(pa.string()).dictionary_encode()
+        idx = arr.indices.to_numpy(zero_copy_only=False)
+        codes = np.where(np.isnan(idx), -1, idx).astype(np.int64) if idx.dtype.kind == "f" \
+            else idx.astype(np.int64)
+        uniques = [None if u is None else u.strip() for u in arr.dictionary.to_pylist()]
+        columns.append(_Column(name, j + 1, codes=codes, uniques=uniques))
+    n = table.num_rows
+    return _Table(shown, path, header, columns, np.arange(2, n + 2, dtype=np.int64), n)
+
+
+# --- the loader ---------------------------------------------------------------------------------
+
+@dataclass
+class _Cells:
+    """Values of one metric from one table, after bad entities and periods were dropped."""
+
+    metric: str
+    table: _Table
+    values: _Column
+    ent: np.ndarray
+    ordinal: np.ndarray
+    lines: np.ndarray
+    ent_col: int
+    deduplicated: bool            # rows already unique per (entity, period) within the table
+
+
+@dataclass
+class _Loader:
+    policy: "CheckedPolicy | Policy | None"
+    period_kind: str | None
+    errors: _Errors = field(default_factory=_Errors)
+
+    def __post_init__(self) -> None:
+        # A CheckedPolicy is told by its `used_inputs` (importing the checker is slow).
+        if hasattr(self.policy, "used_inputs"):
+            self.model = self.policy.policy
+            self.needed = tuple(self.policy.used_inputs)
+        elif self.policy is not None:
+            self.model = self.policy
+            self.needed = tuple(self.policy.inputs)
+        else:
+            self.model = None
+            self.needed = ()
+        self.ids: list[str] = []
+        self.index: dict[str, int] = {}
+        self.attrs: list[tuple[str, str, str, str, str]] = []   # name kind type parent region
+        self.table_name: str | None = None
+        self.kind: str | None = self.period_kind
+        self.kind_first: tuple[str, str, int] | None = None     # (period text, file, line)
+
+    # entry point
+
+    def run(self, path: str | os.PathLike, entities) -> Panel:
+        shown = os.fspath(path)
+        p = Path(path)
+        tables: list[_Table] = []
+        entity_table: _Table | None = None
+        if isinstance(entities, Entities):
+            self._use_entities(entities)
+        elif entities is not None:
+            ent_shown = os.fspath(entities)
+            entity_table = _read_table(Path(entities), ent_shown, self.errors)
+            self.table_name = ent_shown
+            if entity_table is None:
+                self.errors.raise_if_any(ent_shown)
+        if p.is_dir():
+            files = sorted(f for f in p.iterdir()
+                           if f.is_file() and f.suffix.lower() in DATA_SUFFIXES)
+            if not files:
+                self.errors.add("the folder has no data files (.csv or .parquet)", shown)
+            found: _Table | None = None
+            for f in files:
+                t = _read_table(f, os.path.join(shown, f.name), self.errors)
+                if t is None:
+                    continue
+                if _is_entity_table(t):
+                    if entities is not None:
+                        continue          # the table passed in wins over the folder's own
+                    if found is not None:
+                        self.errors.add(f"a second entities table in the folder (the first is "
+                                        f"{found.file}); pass the one to use as entities",
+                                        t.file, 1, 1)
+                        continue
+                    found = t
+                else:
+                    tables.append(t)
+            if found is not None:
+                entity_table, self.table_name = found, found.file
+        elif p.exists() or p.suffix.lower() in DATA_SUFFIXES:
+            t = _read_table(p, shown, self.errors)
+            if t is not None:
+                tables.append(t)
+        else:
+            self.errors.add("no such file or folder", shown)
+        if entity_table is not None:
+            self._read_entities(entity_table)
+        # Unknown entities can only be judged against a clean table.
+        self.errors.raise_if_any(shown)
+        cells = []
+        for t in tables:
+            cells.extend(self._read_data(t))
+        panel = self._assemble(cells, [t.file for t in tables], shown)
+        return panel
+
+    # entities
+
+    def _use_entities(self, ents: Entities) -> None:
+        self.table_name = "the entities given"
+        for row in zip(ents.ids, ents.names, ents.kinds, ents.types, ents.parents,
+                       ents.regions):
+            self.index[row[0]] = len(self.ids)
+            self.ids.append(row[0])
+            self.attrs.append(tuple(row[1:]))
+
+    def _read_entities(self, t: _Table) -> None:
+        ent = t.find("entity")
+        if ent is None:
+            self._missing_columns(t, ["entity"])
+            return
+        cols = {name: t.find(name) for name in ENTITY_COLUMNS[1:]}
+        cols = {k: (c.as_strings() if c is not None else None) for k, c in cols.items()}
+        ent = ent.as_strings()
+        first_line: dict[str, int] = {}
+        parent_at: list[tuple[str, str, int]] = []    # (entity, parent, line)
+        for r in range(t.n_rows):
+            line = int(t.lines[r])
+            eid = _cell(ent, r)
+            if not eid:
+                self.errors.add("empty entity id in column 'entity'", t.file, line, ent.col)
+                continue
+            if eid in first_line:
+                self.errors.add(f"entity '{eid}' appears twice in the entities table (first at "
+                                f"line {first_line[eid]})", t.file, line, ent.col)
+                continue
+            first_line[eid] = line
+            values = {k: (_cell(c, r) if c is not None else "") for k, c in cols.items()}
+            values["kind"] = values["kind"] or "trust"
+            self.index[eid] = len(self.ids)
+            self.ids.append(eid)
+            self.attrs.append((values["name"], values["kind"], values["type"],
+                               values["parent"], values["region"]))
+            if values["parent"]:
+                parent_at.append((eid, values["parent"], line))
+        pcol = cols["parent"].col if cols["parent"] is not None else 1
+        parents = {}
+        for eid, parent, line in parent_at:
+            if parent not in self.index:
+                self.errors.add(f"parent '{parent}' in column 'parent' is not an entity of the "
+                                f"table{did_you_mean(parent, self.ids)}", t.file, line, pcol)
+            else:
+                parents[eid] = parent
+        # Cycles: follow each chain of parents; a chain that meets itself is reported once,
+        # at the line of its entity that comes first in the table.
+        state: dict[str, int] = {}            # 1 = on the current chain, 2 = done
+        for eid in self.ids:
+            chain: list[str] = []
+            node = eid
+            while node in parents and state.get(node) is None:
+                state[node] = 1
+                chain.append(node)
+                node = parents[node]
+            if node in parents and state.get(node) == 1:
+                loop = chain[chain.index(node):]
+                first = min(loop, key=lambda e: first_line[e])
+                k = loop.index(first)
+                loop = loop[k:] + loop[:k]
+                text = " -> ".join(loop + [first])
+                self.errors.add(f"the parent hierarchy has a cycle: {text}", t.file,
+                                first_line[first], pcol)
+            for n in chain:
+                state[n] = 2
+
+    # data tables
+
+    def _missing_columns(self, t: _Table, names: Sequence[str]) -> None:
+        import difflib
+
+        for name in names:
+            close = difflib.get_close_matches(name, [h.lower() for h in t.header], n=1,
+                                              cutoff=0.6)
+            col = [h.lower() for h in t.header].index(close[0]) + 1 if close else 1
+            self.errors.add(f"missing column '{name}'{did_you_mean(name, t.header)}", t.file,
+                            t.header_line, col)
+
+    def _read_data(self, t: _Table) -> list[_Cells]:
+        low = [h.lower() for h in t.header]
+        long = "metric" in low or "value" in low
+        required = ["entity", "period"] + (["metric", "value"] if long else [])
+        missing = [c for c in required if c not in low]
+        if missing:
+            self._missing_columns(t, missing)
+            return []
+        metric_cols = [c for c in t.columns if c.name.lower() not in ("entity", "period")]
+        if not long and not metric_cols:
+            self.errors.add("the table has no metric columns: write entity,period,<metric>... "
+                            "or entity,period,metric,value", t.file, 1, len(t.header))
+            return []
+        if t.n_rows == 0:
+            self.errors.add("the file has a header but no data rows", t.file, t.header_line, 1)
+            return []
+        ent_col = t.find("entity").as_strings()
+        per_col = t.find("period").as_strings()
+        ent = self._entity_rows(t, ent_col)
+        ordinal = self._period_rows(t, per_col)
+        ok = (ent >= 0) & (ordinal != _BAD)
+        cells: list[_Cells] = []
+        if long:
+            mcol = t.find("metric").as_strings()
+            vcol = t.find("value")
+            for k, name in enumerate(mcol.uniques):
+                rows_k = mcol.codes == k
+                if not name:
+                    r = int(np.flatnonzero(rows_k)[0])
+                    self.errors.add("empty metric name in column 'metric'", t.file,
+                                    int(t.lines[r]), mcol.col)
+                    continue
+                rows = np.flatnonzero(rows_k & ok)
+                if rows.size:
+                    cells.append(_Cells(name, t, vcol.take(rows), ent[rows], ordinal[rows],
+                                        t.lines[rows], ent_col.col, False))
+            return cells
+        rows = np.flatnonzero(ok)
+        rows = self._drop_duplicate_rows(t, rows, ent, ordinal, ent_col.col)
+        for c in metric_cols:
+            cells.append(_Cells(c.name, t, c.take(rows), ent[rows], ordinal[rows], t.lines[rows],
+                                ent_col.col, True))
+        return cells
+
+    def _entity_rows(self, t: _Table, col: _Column) -> np.ndarray:
+        lookup = np.full(len(col.uniques) + 1, -1, dtype=np.int64)   # last slot: null
+        firsts = _first_rows(col)
+        for k, raw in enumerate(col.uniques):
+            eid = (raw or "").strip()
+            r = firsts[k]
+            if r < 0:
+                continue
+            line = int(t.lines[r])
+            if not eid or eid.lower() in MISSING_WORDS:
+                self.errors.add("empty entity id in column 'entity'", t.file, line, col.col)
+            elif eid in self.index:
+                lookup[k] = self.index[eid]
+            elif self.table_name is not None:
+                self.errors.add(f"unknown entity '{eid}' in column 'entity' (not in "
+                                f"{self.table_name}){did_you_mean(eid, self.ids)}", t.file,
+                                line, col.col)
+            else:
+                self.index[eid] = len(self.ids)
+                self.ids.append(eid)
+                self.attrs.append(("", "trust", "", "", ""))
+                lookup[k] = self.index[eid]
+        if (col.codes < 0).any():
+            r = int(np.flatnonzero(col.codes < 0)[0])
+            self.errors.add("empty entity id in column 'entity'", t.file, int(t.lines[r]),
+                            col.col)
+        return lookup[col.codes]
+
+    def _period_rows(self, t: _Table, col: _Column) -> np.ndarray:
+        lookup = np.full(len(col.uniques) + 1, _BAD, dtype=np.int64)
+        firsts = _first_rows(col)
+        # Visit distinct periods in the order of their first row, so the panel's kind is the
+        # kind of the first period in the file.
+        for k in sorted(range(len(col.uniques)), key=lambda k: firsts[k]):
+            r = firsts[k]
+            if r < 0:
+                continue
+            text = (col.uniques[k] or "").strip()
+            line = int(t.lines[r])
+            if not text or text.lower() in MISSING_WORDS:
+                self.errors.add("empty period in column 'period'", t.file, line, col.col)
+                continue
+            try:
+                period = parse_period(text)
+            except PeriodError as e:
+                self.errors.add(f"bad period in column 'period': {e}", t.file, line, col.col)
+                continue
+            if self.kind is None:
+                self.kind = period.kind
+                self.kind_first = (text, t.file, line)
+            if period.kind != self.kind:
+                if self.kind_first is None:
+                    why = f"{_KIND_PLURAL[self.kind]} were asked for"
+                else:
+                    first, ffile, fline = self.kind_first
+                    why = (f"the data's periods are {_KIND_PLURAL[self.kind]} (the first, "
+                           f"'{first}', is at {ffile}:{fline})")
+                self.errors.add(f"period '{text}' in column 'period' is "
+                                f"{_KIND_SINGULAR[period.kind]}, but {why}", t.file, line,
+                                col.col)
+                continue
+            lookup[k] = period.ordinal
+        if (col.codes < 0).any():
+            r = int(np.flatnonzero(col.codes < 0)[0])
+            self.errors.add("empty period in column 'period'", t.file, int(t.lines[r]), col.col)
+        return lookup[col.codes]
+
+    def _drop_duplicate_rows(self, t: _Table, rows: np.ndarray, ent: np.ndarray,
+                             ordinal: np.ndarray, ent_col: int) -> np.ndarray:
+        if rows.size < 2:
+            return rows
+        key = _keys(ent[rows], ordinal[rows])
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        dup = np.flatnonzero(first[inverse] != np.arange(rows.size))
+        for i in dup:
+            r, r0 = rows[i], rows[first[inverse[i]]]
+            self.errors.add(f"duplicate row for entity '{self.ids[ent[r]]}', period "
+                            f"'{format_period(self.kind, int(ordinal[r]))}' (first at line "
+                            f"{int(t.lines[r0])})", t.file, int(t.lines[r]), ent_col)
+        return np.delete(rows, dup) if dup.size else rows
+
+    # metrics
+
+    def _assemble(self, cells: list[_Cells], files: list[str], shown: str) -> Panel:
+        by_metric: dict[str, list[_Cells]] = {}
+        for c in cells:
+            by_metric.setdefault(c.metric, []).append(c)
+        if self.kind is None or not cells:
+            if not self.errors.count:
+                self.errors.add("no data: the files hold no values", shown)
+            self.errors.raise_if_any(shown)
+        ords = np.concatenate([c.ordinal for c in cells])
+        start, stop = int(ords.min()), int(ords.max())
+        n_periods, n_ent = stop - start + 1, len(self.ids)
+        values: dict[str, np.ndarray] = {}
+        labels: dict[str, tuple[str, ...]] = {}
+        sites: dict[str, dict[str, tuple[str, Pos]]] = {}
+        for metric, group in by_metric.items():
+            mtype = self._metric_type(metric, group)
+            scale = self._scale(metric, mtype)
+            label_list = list(scale) if mtype == "rating" else []
+            metric_sites: dict[str, tuple[str, Pos]] = {}
+            converted = [self._convert(metric, mtype, c, label_list, metric_sites)
+                         for c in group]
+            vals = np.concatenate(converted)
+            ent = np.concatenate([c.ent for c in group])
+            ordinal = np.concatenate([c.ordinal for c in group])
+            if len(group) > 1 or not group[0].deduplicated:
+                keep = self._first_values(metric, group, ent, ordinal)
+                vals, ent, ordinal = vals[keep], ent[keep], ordinal[keep]
+            arr = np.full((n_periods, n_ent), np.nan)
+            arr[ordinal - start, ent] = vals
+            values[metric] = arr
+            if mtype == "rating":
+                labels[metric] = tuple(label_list)
+                sites[metric] = metric_sites
+        for d in self._missing_inputs(values, shown):
+            self.errors.extend([d])
+        self.errors.raise_if_any(shown)
+        names, kinds, types, parents, regions = (tuple(col) for col in zip(*self.attrs))
+        entities = Entities(tuple(self.ids), names, kinds, types, parents, regions)
+        return Panel(self.kind, start, n_periods, entities, values, labels, tuple(files), sites)
+
+    def _input(self, metric: str):
+        return self.model.inputs.get(metric) if self.model is not None else None
+
+    def _metric_type(self, metric: str, group: list[_Cells]) -> str:
+        inp = self._input(metric)
+        if inp is not None:
+            return inp.type
+        if metric in METRICS:
+            return METRICS[metric].type
+        n_num = n_bool = n_word = 0
+        for c in group:
+            col = c.values
+            if col.numbers is not None:
+                n_num += int((~np.isnan(col.numbers)).sum())
+                continue
+            counts = np.bincount(col.codes[col.codes >= 0], minlength=len(col.uniques))
+            for k, s in enumerate(col.uniques):
+                if not counts[k] or s is None or s.strip().lower() in MISSING_WORDS:
+                    continue
+                if _number(s) is not None:
+                    n_num += int(counts[k])
+                elif s.strip().lower() in TRUE_WORDS | FALSE_WORDS:
+                    n_bool += int(counts[k])
+                else:
+                    n_word += int(counts[k])
+        if n_word == 0:
+            return "flag" if n_bool else "number"
+        return "rating" if n_word >= n_num + n_bool else "number"
+
+    def _scale(self, metric: str, mtype: str) -> tuple[str, ...]:
+        if mtype != "rating":
+            return ()
+        inp = self._input(metric)
+        if inp is not None and inp.scale and inp.scale in self.model.scales:
+            return tuple(normalise_label(x) for x in self.model.scales[inp.scale].labels)
+        if metric in METRICS:
+            return METRICS[metric].scale
+        return ()
+
+    def _convert(self, metric: str, mtype: str, c: _Cells, label_list: list[str],
+                 sites: dict[str, tuple[str, Pos]]) -> np.ndarray:
+        col, t = c.values, c.table
+        colname = col.name
+        inp = self._input(metric)
+        check_percent = (inp is not None and mtype == "percent"
+                         and not (metric in METRICS and METRICS[metric].signed))
+        if col.numbers is not None:
+            vals = col.numbers.copy()
+            if mtype == "rating":
+                first = np.flatnonzero(~np.isnan(vals))
+                if first.size:
+                    self.errors.add(f"column '{colname}' holds numbers, but '{metric}' is a "
+                                    f"rating: write its labels (e.g. 'good')", t.file,
+                                    int(c.lines[first[0]]), col.col)
+                return np.full(vals.shape, np.nan)
+            bad = ~np.isfinite(vals) & ~np.isnan(vals)
+            if mtype == "flag":
+                bad |= ~np.isnan(vals) & (vals != 0.0) & (vals != 1.0)
+            for i in np.flatnonzero(bad):
+                self._bad_value(_fmt(vals[i]), colname, mtype, t.file, int(c.lines[i]), col.col)
+            vals[bad] = np.nan
+            if check_percent:
+                self._percent_range(metric, vals, [_fmt(v) for v in vals], c, colname)
+            return vals
+        uniq_vals = np.full(len(col.uniques) + 1, np.nan)     # last slot: null
+        bad_codes: list[int] = []
+        if mtype == "rating":
+            first_rows = _first_rows(col)
+            for k, raw in enumerate(col.uniques):
+                if first_rows[k] < 0 or raw is None:
+                    continue
+                word = normalise_label(raw)
+                if raw.strip().lower() in MISSING_WORDS or word in NOT_RATED:
+                    continue
+                if not word:
+                    bad_codes.append(k)
+                    continue
+                if word not in label_list:
+                    label_list.append(word)
+                uniq_vals[k] = label_list.index(word)
+                line = int(c.lines[first_rows[k]])
+                old = sites.get(word)
+                if old is None or (old[0] == t.file and old[1].line > line):
+                    sites[word] = (t.file, Pos(line, col.col))
+            self._check_labels(metric, label_list, sites, colname, col, c, uniq_vals)
+        else:
+            for k, raw in enumerate(col.uniques):
+                if raw is None or raw.strip().lower() in MISSING_WORDS:
+                    continue
+                v = _parse_value(raw, mtype)
+                if v is None:
+                    bad_codes.append(k)
+                else:
+                    uniq_vals[k] = v
+        if bad_codes:
+            for i in np.flatnonzero(np.isin(col.codes, bad_codes)):
+                self._bad_value(col.uniques[col.codes[i]], colname, mtype, t.file,
+                                int(c.lines[i]), col.col)
+        vals = uniq_vals[col.codes]
+        if check_percent:
+            raw = [col.uniques[k] if k >= 0 else "" for k in col.codes]
+            self._percent_range(metric, vals, raw, c, colname)
+        return vals
+
+    def _check_labels(self, metric, label_list, sites, colname, col, c, uniq_vals) -> None:
+        inp = self._input(metric)
+        if inp is None or inp.type != "rating" or not inp.scale \
+                or inp.scale not in self.model.scales:
+            return
+        scale = [normalise_label(x) for x in self.model.scales[inp.scale].labels]
+        first_rows = _first_rows(col)
+        for k, raw in enumerate(col.uniques):
+            if np.isnan(uniq_vals[k]):
+                continue
+            word = label_list[int(uniq_vals[k])]
+            if word not in scale:
+                self.errors.add(f"'{raw}' in column '{colname}' is not a label of scale "
+                                f"'{inp.scale}' ({', '.join(scale)})"
+                                f"{did_you_mean(word, scale)}", c.table.file,
+                                int(c.lines[first_rows[k]]), col.col)
+
+    def _bad_value(self, raw: str, colname: str, mtype: str, file: str, line: int,
+                   col: int) -> None:
+        if mtype == "flag":
+            msg = f"'{raw}' in column '{colname}' is not a flag (write true/false, yes/no or 1/0)"
+        elif mtype == "rating":
+            msg = f"'{raw}' in column '{colname}' is not a rating label"
+        else:
+            msg = f"'{raw}' in column '{colname}' is not a number"
+        self.errors.add(msg, file, line, col)
+
+    def _percent_range(self, metric: str, vals: np.ndarray, raw: Sequence[str], c: _Cells,
+                       colname: str) -> None:
+        with np.errstate(invalid="ignore"):
+            out = np.flatnonzero((vals < 0) | (vals > 100))
+        for i in out:
+            self.errors.add(f"'{raw[i]}' in column '{colname}' is not between 0 and 100 "
+                            f"(input '{metric}' is a percent)", c.table.file, int(c.lines[i]),
+                            c.values.col)
+
+    def _first_values(self, metric: str, group: list[_Cells], ent: np.ndarray,
+                      ordinal: np.ndarray) -> np.ndarray:
+        """Rows to keep: the first value for each (entity, period); the rest are duplicates."""
+        files = [c.table.file for c in group for _ in range(c.ent.size)]
+        lines = np.concatenate([c.lines for c in group])
+        cols = [c.ent_col for c in group for _ in range(c.ent.size)]
+        key = _keys(ent, ordinal)
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        first_of = first[inverse]
+        dup = np.flatnonzero(first_of != np.arange(key.size))
+        for i in dup:
+            j = first_of[i]
+            where = f"line {lines[j]}" if files[j] == files[i] else f"{files[j]}:{lines[j]}"
+            self.errors.add(f"duplicate value for entity '{self.ids[ent[i]]}', period "
+                            f"'{format_period(self.kind, int(ordinal[i]))}', metric "
+                            f"'{metric}' (first at {where})", files[i], int(lines[i]), cols[i])
+        return np.sort(first)
+
+    def _missing_inputs(self, values: dict, shown: str) -> list[Diagnostic]:
+        if self.model is None:
+            return []
+        from .bind import missing_inputs
+
+        return missing_inputs(self.model, self.needed, values, shown)
+
+
+# --- small helpers ------------------------------------------------------------------------------
+
+_BAD = np.iinfo(np.int64).min
+
+
+def _keys(ent: np.ndarray, ordinal: np.ndarray) -> np.ndarray:
+    span = int(ordinal.max() - ordinal.min()) + 1 if ordinal.size else 1
+    return ent.astype(np.int64) * span + (ordinal - (ordinal.min() if ordinal.size else 0))
+
+
+def _first_rows(col: _Column) -> np.ndarray:
+    """For each distinct value of a string column, the first row holding it (-1 if none)."""
+    firsts = np.full(len(col.uniques), -1, dtype=np.int64)
+    valid = np.flatnonzero(col.codes >= 0)
+    if valid.size:
+        u, idx = np.unique(col.codes[valid], return_index=True)
+        firsts[u] = valid[idx]
+    return firsts
+
+
+def _cell(col: _Column, r: int) -> str:
+    k = col.codes[r]
+    return "" if k < 0 else (col.uniques[k] or "").strip()
+
+
+def _is_entity_table(t: _Table) -> bool:
+    low = {h.lower() for h in t.header}
+    if t.path.stem.lower() == "entities":
+        return True
+    return "entity" in low and "period" not in low and bool(low & set(ENTITY_COLUMNS[1:]))
+
+
+def _number(text: str) -> float | None:
+    s = text.strip()
+    if not s or "_" in s:
+        return None
+    try:
+        v = float(s)
+    except ValueError:
+        return None
+    return v if np.isfinite(v) else None
+
+
+def _parse_value(raw: str, mtype: str) -> float | None:
+    s = raw.strip()
+    if mtype == "flag":
+        low = s.lower()
+        if low in TRUE_WORDS:
+            return 1.0
+        if low in FALSE_WORDS:
+            return 0.0
+        return None
+    if mtype == "percent" and s.endswith("%"):
+        s = s[:-1]
+    return _number(s)
+
+
+def _fmt(v: float) -> str:
+    if v != v:
+        return ""
+    return str(int(v)) if float(v).is_integer() and abs(v) < 1e15 else repr(float(v))
