@@ -8,7 +8,9 @@ carrying all the diagnostics found so far, so authors see several problems at on
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterable, Sequence
 
 
@@ -38,25 +40,33 @@ class Diagnostic:
 
     @property
     def location(self) -> str:
+        """`file:line:col`, `file`, `<input>:line:col`, or "" for a finding tied to no file."""
+        if self.file is None and self.pos is None:
+            return ""
         where = self.file or "<input>"
         if self.pos is not None:
             where += f":{self.pos.line}:{self.pos.col}"
         return where
 
     def headline(self) -> str:
-        return f"{self.location}: {self.severity}: {self.message}"
+        where = self.location
+        line = f"{where}: {self.severity}: {self.message}" if where else \
+            f"{self.severity}: {self.message}"
+        return _CONTROL.sub("\ufffd", line)
 
     def render(self) -> str:
         """The diagnostic as an author reads it: headline, source line, caret."""
         lines = [self.headline()]
         if self.source_line is not None and self.pos is not None:
-            text = self.source_line.rstrip("\n").expandtabs(1)
-            lines.append("    " + text)
+            text = _CONTROL.sub("\ufffd", self.source_line.rstrip("\r\n").expandtabs(1))
+            col = self.pos.col
             width = 1
-            if self.pos.end_col is not None and self.pos.end_col > self.pos.col:
-                width = self.pos.end_col - self.pos.col
-            width = max(1, min(width, len(text) - self.pos.col + 2))
-            lines.append("    " + " " * (self.pos.col - 1) + "^" + "~" * (width - 1))
+            if self.pos.end_col is not None and self.pos.end_col > col:
+                width = self.pos.end_col - col
+            text, col = _window(text, col, width)
+            width = max(1, min(width, len(text) - col + 2))
+            lines.append("    " + text)
+            lines.append("    " + " " * (col - 1) + "^" + "~" * (width - 1))
         if self.hint:
             lines.append(f"    hint: {self.hint}")
         return "\n".join(lines)
@@ -73,6 +83,27 @@ class Diagnostic:
             "source_line": self.source_line,
             "hint": self.hint,
         }
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")  # never echoed raw to a terminal
+MAX_QUOTED_LINE = 120   # longer source lines are quoted as a window around the caret
+
+
+def _window(text: str, col: int, width: int) -> tuple[str, int]:
+    """Cut a long source line down to a window around column `col`, marking the cuts with
+    '…', so a 20,000-character line never floods the terminal; returns (text, new col)."""
+    if len(text) <= MAX_QUOTED_LINE:
+        return text, col
+    before = 40
+    start = max(0, col - 1 - before)
+    end = min(len(text), max(col - 1 + min(width, 60), start + MAX_QUOTED_LINE - 20))
+    snippet = text[start:end]
+    if start > 0:
+        snippet = "…" + snippet
+        col = col - start + 1
+    if end < len(text):
+        snippet += "…"
+    return snippet, col
 
 
 class RegimeError(Exception):
@@ -102,6 +133,21 @@ class DataError(RegimeError):
     """A data file that cannot be loaded or does not fit the policy."""
 
 
+# Line breaks as YAML counts them (PyYAML's reader), so a quoted line is the one the
+# YAML parser's marks and our positions refer to.
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def split_lines(text: str) -> list[str]:
+    """`text` split at YAML line breaks (\\r\\n, \\r, \\n, NEL, LS, PS), breaks dropped."""
+    return _LINE_BREAK.split(text)
+
+
+def line_starts(text: str) -> list[int]:
+    """Offset of the first character of each line of `text`, by YAML's line breaks."""
+    return [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
+
+
 @dataclass(frozen=True)
 class Source:
     """A file's name (as shown to the user) and text, for quoting lines under diagnostics."""
@@ -109,9 +155,16 @@ class Source:
     file: str
     text: str = ""
 
+    @cached_property
+    def lines(self) -> list[str]:
+        """The file's lines (split once: a file with many diagnostics stays linear)."""
+        return split_lines(self.text)
+
     def line(self, n: int) -> str | None:
-        lines = self.text.splitlines()
-        return lines[n - 1] if 1 <= n <= len(lines) else None
+        lines = self.lines
+        if not 1 <= n <= len(lines) or (n == len(lines) and not lines[-1]):
+            return None
+        return lines[n - 1]
 
 
 @dataclass

@@ -19,6 +19,7 @@ from .builtins import BUILTINS, Builtin
 from .types import Type
 
 RESERVED = {"level", "members", "parent", "all", "true", "false", "higher", "lower"}
+KEYWORDS = {"and", "or", "not", "in", "between", "if", "then", "else"}
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,14 @@ class _Checker:
         p = self.policy
         self.level_ids = {lv.id: lv.index for lv in p.levels}
         self.labels: dict[str, list[tuple[str, int]]] = {}
+        first_rule: dict[str, Pos] = {}
+        for rule in p.rules:
+            if rule.id in first_rule:
+                self.error(f"duplicate rule id '{rule.id}' (first at line "
+                           f"{first_rule[rule.id].line})", rule.pos, rule.origin,
+                           code="duplicate-rule")
+            first_rule.setdefault(rule.id, rule.pos)
+
         for scale in p.scales.values():
             for i, label in enumerate(scale.labels):
                 self.labels.setdefault(label, []).append((scale.name, i))
@@ -126,18 +135,18 @@ class _Checker:
         p = self.policy
         src = p.origin
         if not p.levels:
-            self.error("the policy declares no levels (add 'levels:', best first)", None, src,
+            self.error("the policy declares no levels (add 'levels:', best first)", p.pos, src,
                        code="structure")
         seen: dict[str, Pos] = {}
         for lv in p.levels:
             if lv.id in seen:
-                self.error(f"level '{lv.id}' is declared twice", lv.pos, lv.origin,
-                           code="duplicate")
-            seen[lv.id] = lv.pos
+                self.error(f"level '{lv.id}' is declared twice (first at line "
+                           f"{seen[lv.id].line})", lv.pos, lv.origin, code="duplicate")
+            seen.setdefault(lv.id, lv.pos)
         if p.default is None:
             if p.levels:
                 self.error("the policy has no 'default' level (the level when no rule fires)",
-                           None, src, code="structure")
+                           p.pos, src, code="structure")
         elif p.default not in self.level_ids and p.levels:
             self.error(f"default level '{p.default}' is not one of the levels"
                        f"{did_you_mean(p.default, self.level_ids)}", p.default_pos, src,
@@ -147,14 +156,14 @@ class _Checker:
                        src, code="structure")
         if p.entity is None:
             self.error("the policy does not say which kind of body it decides on "
-                       "(add 'entity: trust', 'entity: ics', ...)", None, src, code="structure")
+                       "(add 'entity: trust', 'entity: ics', ...)", p.pos, src, code="structure")
         if p.period is None:
             self.error("the policy does not say its period (add 'period: month', 'quarter' or "
-                       "'year')", None, src, code="structure")
+                       "'year')", p.pos, src, code="structure")
         if p.peer_group is not None and p.peer_group not in ENTITY_ATTRIBUTES:
             self.error(f"peer_group '{p.peer_group}' is not an entity attribute (one of "
                        f"{', '.join(ENTITY_ATTRIBUTES)}){did_you_mean(p.peer_group, ENTITY_ATTRIBUTES)}",
-                       None, src, code="unknown-name")
+                       p.peer_group_pos, src, code="unknown-name")
 
         for scale in p.scales.values():
             if len(set(scale.labels)) != len(scale.labels):
@@ -165,9 +174,11 @@ class _Checker:
         owner: dict[str, str] = {}
         for kind, table in namespaces:
             for name, item in table.items():
-                if name in RESERVED or name in ENTITY_ATTRIBUTES or name in BUILTINS:
+                if name in RESERVED or name in ENTITY_ATTRIBUTES or name in BUILTINS or \
+                        name in KEYWORDS:
                     what = ("an entity attribute" if name in ENTITY_ATTRIBUTES else
-                            "a built-in function" if name in BUILTINS else "a reserved word")
+                            "a built-in function" if name in BUILTINS else
+                            "a keyword of the language" if name in KEYWORDS else "a reserved word")
                     self.error(f"{kind} '{name}' has the name of {what}; choose another name",
                                item.pos, item.origin, code="reserved")
                 elif name in owner:
@@ -296,10 +307,15 @@ class _Checker:
             return T.ERROR
         if scope.level_only and n not in self.level_ids:
             return self.not_level(node, scope)
+        if n == "members":
+            self.error("'members' stands for an entity's members only as the first argument of "
+                       "count, share, sum, mean, min, max, any or all, e.g. "
+                       "count(members, cond)", node.pos, scope.origin, code="members")
+            return T.ERROR
         if n in p.inputs:
             inp = p.inputs[n]
             self.refs[node.nid] = Ref("input", n)
-            return T.of_input(inp.type, inp.scale)
+            return self.input_type(inp)
         if n in p.params:
             self.refs[node.nid] = Ref("param", n)
             return Type(p.params[n].kind)
@@ -316,6 +332,12 @@ class _Checker:
                     self.refs[node.nid] = Ref("label", n, i)
                     return expected
             labels = p.scales[expected.scale].labels if expected.scale in p.scales else ()
+            elsewhere = sorted({scale for scale, _ in self.labels.get(n, [])})
+            if elsewhere:
+                self.error(f"'{n}' is a label of the '{elsewhere[0]}' scale, not of the "
+                           f"'{expected.scale}' scale ({', '.join(labels)})", node.pos,
+                           scope.origin, code="unknown-label")
+                return T.ERROR
             self.error(f"'{n}' is not a label of the '{expected.scale}' scale "
                        f"({', '.join(labels)}){did_you_mean(n, labels)}", node.pos,
                        scope.origin, code="unknown-label")
@@ -344,6 +366,13 @@ class _Checker:
                    code="unknown-name")
         return T.ERROR
 
+    def input_type(self, inp) -> Type:
+        """An input's type; a rating whose scale is missing or unknown (already reported) is
+        an error type, so its uses raise no follow-on errors."""
+        if inp.type == "rating" and inp.scale not in self.policy.scales:
+            return T.ERROR
+        return T.of_input(inp.type, inp.scale)
+
     def not_level(self, node: ast.Node, scope: _Scope) -> Type:
         self.error("periods_in() takes a condition on 'level' only, such as "
                    "level >= segment_3", node.pos, scope.origin, code="level")
@@ -358,7 +387,7 @@ class _Checker:
         if node.name in p.inputs:
             inp = p.inputs[node.name]
             self.refs[node.nid] = Ref("input", node.name)
-            return T.of_input(inp.type, inp.scale)
+            return self.input_type(inp)
         if node.name in p.defines:
             self.refs[node.nid] = Ref("define", node.name)
             return self.define_types.get(node.name, T.ERROR)
@@ -397,8 +426,9 @@ class _Checker:
             return T.BOOL if op in ("==", "!=", "<", "<=", ">", ">=") else T.ERROR
         if op in ("==", "!=", "<", "<=", ">", ">="):
             if not T.comparable(left, right):
-                self.error(f"cannot compare {T.describe(left)} with {T.describe(right)}",
-                           node.pos, scope.origin)
+                self.error(f"cannot compare {T.describe(left)} with {T.describe(right)}"
+                           + self.compare_note(left, right),
+                           node.pos, scope.origin, hint=self.compare_hint(node, left, right))
             elif op not in ("==", "!=") and not left.ordered:
                 self.error(f"'{op}' needs ordered values; {T.describe(left)} can only be "
                            "tested with '==' or '!='", node.pos, scope.origin)
@@ -426,6 +456,23 @@ class _Checker:
         if right.kind == "number":
             return left
         return T.NUMBER
+
+    @staticmethod
+    def compare_note(left: Type, right: Type) -> str:
+        if T.BOOL in (left, right) and (left.numeric or right.numeric):
+            return " (a flag is true/false, not a number)"
+        return ""
+
+    def compare_hint(self, node: ast.Binary, left: Type, right: Type) -> str | None:
+        """For a label written as a string ('good'), the unquoted word that was meant."""
+        for value, other in ((node.right, left), (node.left, right)):
+            if isinstance(value, ast.String) and other.kind == "rating" and any(
+                    s == other.scale for s, _ in self.labels.get(value.value, [])):
+                return f"write the label without quotes: {value.value}"
+            if isinstance(value, ast.String) and other == T.LEVEL and \
+                    value.value in self.level_ids:
+                return f"write the level without quotes: {value.value}"
+        return None
 
     def operands(self, left: ast.Node, right: ast.Node, scope: _Scope) -> tuple[Type, Type]:
         """Type two sides that may compare: a bare label takes its scale from the other side."""
@@ -484,7 +531,12 @@ class _Checker:
     def call(self, node: ast.Call, scope: _Scope) -> Type:
         spec = BUILTINS.get(node.func)
         if spec is None:
-            self.error(f"unknown function '{node.func}'{did_you_mean(node.func, BUILTINS)}",
+            p = self.policy
+            kind = ("an input" if node.func in p.inputs else "a param" if node.func in p.params
+                    else "a define" if node.func in p.defines else None)
+            what = (f"'{node.func}' is {kind}, not a function" if kind else
+                    f"unknown function '{node.func}'{did_you_mean(node.func, BUILTINS)}")
+            self.error(what,
                        Pos(node.func_pos.line, node.func_pos.col,
                            node.func_pos.col + len(node.func)), scope.origin,
                        code="unknown-function")
@@ -596,7 +648,12 @@ class _Checker:
             if arg.unit == "number" and arg.value == int(arg.value) and arg.value >= 1:
                 return t
         elif isinstance(arg, ast.Name) and self.refs.get(arg.nid, Ref("", "")).kind == "param":
-            values = [v.value for v in self.policy.params[arg.name].values]
+            param = self.policy.params[arg.name]
+            if param.kind in ("percent", "money"):
+                self.error(f"{spec.name}(): param '{arg.name}' is {T.describe(Type(param.kind))}, "
+                           f"not a {what}", arg.pos, scope.origin, code="arguments")
+                return T.ERROR
+            values = [v.value for v in param.values]
             if all(v == int(v) and v >= 1 for v in values):
                 return t
             self.error(f"{spec.name}(): param '{arg.name}' must be a whole {what} of at least "

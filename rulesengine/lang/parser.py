@@ -92,6 +92,12 @@ class _List:
     span: tuple[int, int]
 
 
+def _finite(value: float, tok: Token) -> float:
+    if value != value or value in (float("inf"), float("-inf")):
+        raise SyntaxProblem(f"number too large: {tok}", tok.start_pos, len(tok))
+    return value
+
+
 def _start(item) -> int:
     return item.start_pos if isinstance(item, Token) else item.span[0]
 
@@ -119,11 +125,13 @@ class _Builder(Transformer):
 
     def number(self, children):
         (tok,) = children
-        return self._c().make(ast.Number, tok.start_pos, tok.end_pos, float(tok), "number")
+        return self._c().make(ast.Number, tok.start_pos, tok.end_pos, _finite(float(tok), tok),
+                              "number")
 
     def percent(self, children):
         (tok,) = children
-        return self._c().make(ast.Number, tok.start_pos, tok.end_pos, float(tok[:-1]), "percent")
+        return self._c().make(ast.Number, tok.start_pos, tok.end_pos,
+                              _finite(float(tok[:-1]), tok), "percent")
 
     def money(self, children):
         (tok,) = children
@@ -133,8 +141,8 @@ class _Builder(Transformer):
             if text.endswith(suffix):
                 text, scale = text[: -len(suffix)], factor
                 break
-        return self._c().make(ast.Number, tok.start_pos, tok.end_pos, float(text) * scale,
-                              "money")
+        return self._c().make(ast.Number, tok.start_pos, tok.end_pos,
+                              _finite(float(text) * scale, tok), "money")
 
     def string(self, children):
         (tok,) = children
@@ -187,7 +195,10 @@ class _Builder(Transformer):
 
     def kwarg(self, children):
         key, _eq, value = children
-        return ast.Keyword(str(key), value, self._c().pos(key.start_pos))
+        line, col = self._c().locate(key.start_pos)
+        end_line, end_col = self._c().locate(key.end_pos - 1)
+        return ast.Keyword(str(key), value, Pos(line, col, end_col + 1 if end_line == line
+                                                else None))
 
     def list(self, children):
         items = tuple(c for c in children if c is not None and not isinstance(c, Token))
@@ -249,6 +260,7 @@ def parse(text: str, locate: Locate, ids: NodeIds) -> ast.Node:
                             hint="split it into named expressions under 'define'")
     if not text.strip():
         raise SyntaxProblem("empty expression", 0)
+    _check_bracket_depth(text)
     _BUILD = _Context(text, locate, ids)
     try:
         return _lark().parse(text)
@@ -258,6 +270,27 @@ def parse(text: str, locate: Locate, ids: NodeIds) -> ast.Node:
         raise SyntaxProblem("expression nested too deeply", 0) from None
     finally:
         _BUILD = None
+
+
+def _check_bracket_depth(text: str) -> None:
+    """Refuse deep bracket nesting before parsing: parentheses make no AST node of their own,
+    so the node depth limit alone would let `((((...x...))))` through."""
+    depth = 0
+    quote = None
+    for i, ch in enumerate(text):
+        if quote:
+            if ch == quote or ch == "\n":
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise SyntaxProblem(f"expression nested too deeply (more than {MAX_DEPTH} "
+                                    "levels of brackets)", i,
+                                    hint="split it into named expressions under 'define'")
+        elif ch in ")]" and depth:
+            depth -= 1
 
 
 # --- syntax error messages -------------------------------------------------------------------
@@ -321,17 +354,61 @@ def _strip_strings(text: str) -> str:
     return re.sub(r"\"[^\"\n]*\"|'[^'\n]*'", '""', text)
 
 
+_KEYWORDS = ("and", "or", "not", "in", "between", "if", "then", "else", "true", "false")
+_KEYWORD_HINT = ("'and', 'or', 'not', 'in', 'between', 'if', 'then', 'else', 'true' and 'false' "
+                 "are keywords and cannot be used as names")
+
+
+def _open_between(text: str, upto: int) -> bool:
+    """Whether a `between` before `upto` still waits for its `and`."""
+    words = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", _strip_strings(text[:upto]))
+    if "between" not in words:
+        return False
+    last = len(words) - 1 - words[::-1].index("between")
+    return "and" not in words[last + 1:]
+
+
+def _word_before(text: str, offset: int) -> str:
+    m = re.search(r"([A-Za-z_][A-Za-z0-9_]*)\s*$", text[:offset])
+    return m.group(1) if m else ""
+
+
+def _leading_dot(text: str, i: int) -> SyntaxProblem:
+    digits = re.match(r"\.\d+", text[i:]).group(0)
+    return SyntaxProblem("a number must start with a digit", i, len(digits),
+                         hint=f"write 0{digits}")
+
+
+def _equals(text: str, i: int) -> SyntaxProblem:
+    """A lone '=' (or '=>', '=<', '===') where a comparison was meant."""
+    if text[i:i + 2] == "=>":
+        return SyntaxProblem("'=>' is not an operator; write '>=' for 'at least'", i, 2)
+    if text[i:i + 2] == "=<":
+        return SyntaxProblem("'=<' is not an operator; write '<=' for 'at most'", i, 2)
+    if i >= 2 and text[i - 2:i] == "==":
+        return SyntaxProblem("'===' is not an operator; write '==' to compare", i - 2, 3)
+    return SyntaxProblem("'=' is not an operator here; use '==' to compare", i)
+
+
 def _explain(e: UnexpectedInput, text: str) -> SyntaxProblem:
     if isinstance(e, UnexpectedCharacters):
-        ch = text[e.pos_in_stream]
+        i = e.pos_in_stream
+        ch = text[i]
         if ch == "=":
-            return SyntaxProblem("'=' is not an operator here; use '==' to compare", e.pos_in_stream)
+            return _equals(text, i)
         if ch in "&|!":
             word = {"&": "and", "|": "or", "!": "not"}[ch]
-            return SyntaxProblem(f"unexpected character '{ch}'; write '{word}'", e.pos_in_stream)
+            return SyntaxProblem(f"unexpected character '{ch}'; write '{word}'", i)
         if ch in "\"'":
-            return SyntaxProblem("unterminated string", e.pos_in_stream)
-        return SyntaxProblem(f"unexpected character '{ch}'", e.pos_in_stream)
+            return SyntaxProblem("unterminated string", i,
+                                 hint=f"end the string with {ch} on the same line")
+        if ch == "." and text[i + 1:i + 2].isdigit():
+            return _leading_dot(text, i)
+        if ch == "%" and text[:i].rstrip()[-1:].isdigit():
+            number = re.search(r"[\d.]+$", text[:i].rstrip()).group(0)
+            return SyntaxProblem("'%' must follow its number directly", i,
+                                 hint=f"write {number}%")
+        return SyntaxProblem(f"unexpected character '{ch}'", i)
 
     if isinstance(e, (UnexpectedToken, UnexpectedEOF)):
         tok = e.token if isinstance(e, UnexpectedToken) else Token("$END", "")
@@ -340,18 +417,36 @@ def _explain(e: UnexpectedInput, text: str) -> SyntaxProblem:
         offset = len(text.rstrip()) if at_end else tok.start_pos
         length = 1 if at_end else max(1, len(tok))
         prev = text[:offset].rstrip()
+        operator_expected = bool(expected & {"COMP_OP", "ADD_OP", "MUL_OP", "AND", "OR"})
+        operand_expected = bool(expected & _OPERAND_TERMINALS) and not operator_expected
 
-        if tok.type == "COMP_OP" and "COMP_OP" not in expected:
+        if tok.type == "EQUAL":
+            return _equals(text, offset)
+        if tok.type == "DOT" and text[offset + 1:offset + 2].isdigit():
+            return _leading_dot(text, offset)
+        if tok.type == "COMP_OP" and operand_expected:
+            pair = prev[-1:] + str(tok)
+            if pair == "<>" and offset > 0 and text[offset - 1] == "<":
+                return SyntaxProblem("'<>' is not an operator; write '!=' for 'not equal'",
+                                     offset - 1, 2)
+            if prev[-1:] in "<>!=" and prev and offset > 0 and text[offset - 1] in "<>!=":
+                return SyntaxProblem(f"'{text[offset - 1]}{tok}' is not an operator", offset - 1,
+                                     length + 1, hint="the comparisons are ==, !=, <, <=, > "
+                                                      "and >=")
+        if tok.type == "COMP_OP" and operator_expected and "COMP_OP" not in expected:
             return SyntaxProblem("comparisons cannot be chained; join them with 'and', or use "
                                  "'x between a and b'", offset, length)
-        if tok.type == "EQUAL":
-            return SyntaxProblem("'=' is not an operator here; use '==' to compare", offset)
         if "MINUS" in expected and expected <= {"MINUS"}:
             return SyntaxProblem("a lag looks back: write x[-n], e.g. x[-1] for the previous period",
                                  offset, length)
+        opened = _unclosed(text, offset)
+        if tok.type in ("RPAR", "RSQB") and opened is not None and \
+                {"(": "RPAR", "[": "RSQB"}[opened[0]] != tok.type:
+            close = ")" if opened[0] == "(" else "]"
+            return SyntaxProblem(f"mismatched brackets: '{tok}' cannot close '{opened[0]}'; "
+                                 f"expected '{close}'", offset)
         if expected == {"RPAR"} or expected == {"RSQB"} or (
                 at_end and expected & {"RPAR", "RSQB", "COMMA"}):
-            opened = _unclosed(text, offset)
             if opened is not None:
                 bracket, where = opened
                 close = ")" if bracket == "(" else "]"
@@ -366,19 +461,47 @@ def _explain(e: UnexpectedInput, text: str) -> SyntaxProblem:
         if opened_if == "then" and "THEN" in expected:
             return SyntaxProblem(f"expected 'then' after the condition of 'if', found "
                                  f"{_token_text(tok)}", offset, length)
-        if tok.type in ("RPAR", "RSQB") and _unclosed(text, offset) is None:
+        if "AND" in expected and tok.type != "AND" and _open_between(text, offset):
+            return SyntaxProblem(f"'between' needs 'and': write x between low and high; found "
+                                 f"{_token_text(tok)}", offset, length)
+        if tok.type in ("RPAR", "RSQB") and opened is None:
             return SyntaxProblem(f"unmatched '{tok}'", offset)
-        operator_expected = bool(expected & {"COMP_OP", "ADD_OP", "MUL_OP", "AND", "OR"})
         if operator_expected and tok.type in _OPERAND_TERMINALS:
+            hint = None
+            if prev[-1:] in "'\"" and tok.type == "NAME":
+                hint = ("a string runs to the next quote mark of its kind: is a closing quote "
+                        "missing earlier?")
             return SyntaxProblem(f"unexpected {_token_text(tok)}: an operator ('and', 'or', a "
-                                 f"comparison, ...) is missing before it", offset, length)
+                                 f"comparison, ...) is missing before it", offset, length,
+                                 hint=hint)
         if expected & _OPERAND_TERMINALS and not operator_expected:
             if at_end:
                 m = re.search(r"(\w+|\S)\s*$", prev)
                 last = m.group(1) if m else ""
+                before = prev[:len(prev) - len(last)].rstrip()
+                hint = None
+                if last in _KEYWORDS and last != "not" and (
+                        not before or before[-1] in "<>=!+-*/(,["
+                        or _word_before(before, len(before)) in _KEYWORDS):
+                    hint = _KEYWORD_HINT  # `x and in`: the keyword was meant as a name
                 return SyntaxProblem(f"the expression ends after '{last}'; expected an operand",
-                                     max(0, len(prev) - len(last)), max(1, len(last)))
-            return SyntaxProblem(f"expected an operand, found {_token_text(tok)}", offset, length)
+                                     max(0, len(prev) - len(last)), max(1, len(last)), hint=hint)
+            if tok.type == "IF":
+                return SyntaxProblem("'if … then … else …' inside a larger expression must be in "
+                                     "brackets", offset, length,
+                                     hint="write (if cond then a else b)")
+            hint = None
+            after = text[tok.end_pos:].lstrip()[:1]
+            if str(tok) in _KEYWORDS and (not after or after in "<>=!+-*/),]"):
+                hint = _KEYWORD_HINT      # a keyword where a name was meant: `in > 3`
+            elif _word_before(text, offset) in _KEYWORDS and tok.type not in (
+                    "AND", "OR", "THEN", "ELSE", "IN", "BETWEEN"):
+                word = _word_before(text, offset)
+                if word not in ("not",) and not (word in ("and", "or", "then", "else", "if")
+                                                 and tok.type in ("LPAR", "MINUS")):
+                    hint = _KEYWORD_HINT  # `if < 3`: the keyword was meant as a name
+            return SyntaxProblem(f"expected an operand, found {_token_text(tok)}", offset, length,
+                                 hint=hint)
         if at_end:
             names = " or ".join(sorted(_readable(t) for t in expected))
             return SyntaxProblem(f"the expression ends too early; expected {names}", offset)

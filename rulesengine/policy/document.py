@@ -15,7 +15,7 @@ from typing import Any, Callable
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..diagnostics import Diagnostic, PolicyError, Pos, Source
+from ..diagnostics import Diagnostic, PolicyError, Pos, Source, line_starts
 
 MAX_POLICY_BYTES = 2_000_000
 MAX_NODES = 200_000          # after alias expansion: a "billion laughs" file stops here
@@ -24,8 +24,27 @@ MAX_YAML_DEPTH = 64
 Path = tuple  # keys and indexes from the document root
 
 
+class _TooDeep(yaml.MarkedYAMLError):
+    """Raised by the scanner as soon as nesting passes MAX_YAML_DEPTH."""
+
+
 class _Loader(yaml.SafeLoader):
-    """Safe loader whose timestamps stay strings: dates are validated by the schema, not YAML."""
+    """Safe loader whose timestamps stay strings: dates are validated by the schema, not YAML.
+
+    Nesting is bounded while scanning, before PyYAML's recursive composer and its scanner's
+    per-level bookkeeping (quadratic in the depth of `[[[[...`) can run away."""
+
+    def fetch_flow_collection_start(self, TokenClass):
+        if self.flow_level >= MAX_YAML_DEPTH:
+            raise _TooDeep(None, None, f"YAML nested more than {MAX_YAML_DEPTH} levels deep",
+                           self.get_mark())
+        super().fetch_flow_collection_start(TokenClass)
+
+    def add_indent(self, column):
+        if len(self.indents) >= MAX_YAML_DEPTH:
+            raise _TooDeep(None, None, f"YAML nested more than {MAX_YAML_DEPTH} levels deep",
+                           self.get_mark())
+        return super().add_indent(column)
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -43,6 +62,7 @@ class Document:
     value_pos: dict[Path, Pos] = field(default_factory=dict)
     key_pos: dict[Path, Pos] = field(default_factory=dict)
     _scalars: dict[Path, ScalarNode] = field(default_factory=dict)
+    _line_starts: list[int] | None = None
 
     def pos(self, path: Path) -> Pos | None:
         """Position of the value at `path`, or of the nearest enclosing value that has one."""
@@ -61,28 +81,38 @@ class Document:
         if node is None:
             p = self.pos(path) or Pos(1, 1)
             return lambda offset: (p.line, p.col + offset)
-        return _scalar_locator(node, self.source.text)
+        if self._line_starts is None:
+            self._line_starts = line_starts(self.source.text)
+        return _scalar_locator(node, self.source.text, self._line_starts)
 
 
 def load_document(text: str, file: str) -> Document:
     """Parse YAML text into a Document, or raise PolicyError with a located diagnostic."""
     source = Source(file, text)
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_POLICY_BYTES:
+    size = len(text.encode("utf-8", "surrogatepass")) if len(text) * 4 > MAX_POLICY_BYTES \
+        else len(text)
+    if size > MAX_POLICY_BYTES:
         raise PolicyError(Diagnostic(
-            f"policy file too large ({len(text):,} characters; the limit is "
-            f"{MAX_POLICY_BYTES:,} bytes)", file=file, code="too-large"))
+            f"policy file too large ({size:,} bytes; the limit is {MAX_POLICY_BYTES:,})",
+            file=file, code="too-large"))
     doc = Document(source)
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(text)
         root = loader.get_single_node()
+    except _TooDeep as e:
+        raise PolicyError(_located(e.problem, e.problem_mark, source, "too-deep")) from None
     except yaml.MarkedYAMLError as e:
         raise PolicyError(_yaml_diagnostic(e, source)) from None
+    except yaml.reader.ReaderError as e:
+        raise PolicyError(_reader_diagnostic(e, source)) from None
     except yaml.YAMLError as e:
         raise PolicyError(Diagnostic(f"invalid YAML: {e}", file=file, code="yaml")) from None
-    except RecursionError:
+    except RecursionError:  # belt and braces: the scanner's depth limit fires first
         raise PolicyError(Diagnostic("YAML nested too deeply", file=file, code="too-deep")) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if root is None:
         raise PolicyError(Diagnostic("the policy file is empty", file=file, code="empty"))
     walker = _Walker(doc, loader)
@@ -90,14 +120,125 @@ def load_document(text: str, file: str) -> Document:
     return doc
 
 
-def _yaml_diagnostic(e: yaml.MarkedYAMLError, source: Source) -> Diagnostic:
-    mark = e.problem_mark or e.context_mark
-    pos = Pos(mark.line + 1, mark.column + 1) if mark else None
-    message = e.problem or "invalid YAML"
-    if e.context and e.problem:
-        message = f"{e.context}: {e.problem}" if "while" not in e.context else e.problem
-    return Diagnostic(f"invalid YAML: {message}", file=source.file, pos=pos, code="yaml",
+def _located(message: str, mark, source: Source, code: str = "yaml",
+             hint: str | None = None) -> Diagnostic:
+    pos = Pos(mark.line + 1, mark.column + 1) if mark is not None else None
+    return Diagnostic(message, file=source.file, pos=pos, code=code, hint=hint,
                       source_line=source.line(pos.line) if pos else None)
+
+
+_QUOTE_HINT = "put the whole value in quotes"
+
+# PyYAML's token names, as an author would say them.
+_TOKENS = {
+    "'<scalar>'": "a value", "'<block mapping start>'": "a new key",
+    "'<block sequence start>'": "a list item", "'<block entry>'": "a '-' list item",
+    "'<block end>'": "the end of the block", "'<stream end>'": "the end of the file",
+    "'<document start>'": "'---'", "'<document end>'": "'...'", "'<alias>'": "an alias '*'",
+    "'<anchor>'": "an anchor '&'", "'<tag>'": "a tag '!'", "'?'": "'?'", "':'": "':'",
+    "','": "','", "'['": "'['", "']'": "']'", "'{'": "'{'", "'}'": "'}'",
+}
+
+
+def _token(found: str) -> str:
+    return _TOKENS.get(found.strip(), found.strip())
+
+
+def _yaml_diagnostic(e: yaml.MarkedYAMLError, source: Source) -> Diagnostic:
+    """PyYAML's error, reworded for a policy author and placed where the author must look."""
+    problem = e.problem or ""
+    context = e.context or ""
+    at = e.problem_mark or e.context_mark
+    start = e.context_mark or e.problem_mark
+
+    def where(mark) -> str:
+        return f"line {mark.line + 1}, column {mark.column + 1}"
+
+    if "quoted scalar" in context and ("end of stream" in problem
+                                       or "document separator" in problem):
+        return _located("invalid YAML: this quoted string is never closed", start, source,
+                        hint="end it with the same quote mark it starts with")
+    if problem == "mapping values are not allowed here":
+        return _located("invalid YAML: ': ' (a colon and a space) cannot appear in an unquoted "
+                        "value", at, source, hint=_QUOTE_HINT)
+    if problem == "could not find expected ':'":
+        return _located("invalid YAML: expected ':' after this key", start, source,
+                        hint="write 'key: value'; a value that spans lines must be indented "
+                             "under its key")
+    if problem.startswith("found character '\\t'"):
+        return _located("invalid YAML: a tab character here; YAML is indented with spaces only",
+                        at, source)
+    if problem.startswith("found character") and "cannot start any token" in problem:
+        ch = problem.split("'")[1] if "'" in problem else "?"
+        return _located(f"invalid YAML: a value cannot start with '{ch}'", at, source,
+                        hint=_QUOTE_HINT)
+    if context.startswith("while scanning an alias") or context.startswith(
+            "while scanning an anchor"):
+        mark = "*" if "alias" in context else "&"
+        what = "an alias" if mark == "*" else "an anchor"
+        return _located(f"invalid YAML: '{mark}' at the start of a value begins {what}", start,
+                        source, hint=_QUOTE_HINT)
+    if problem.startswith("found undefined alias"):
+        name = problem.split("'")[1] if "'" in problem else ""
+        return _located(f"invalid YAML: '*{name}' refers to no anchor '&{name}'", at, source,
+                        hint="if '*' is not meant as an alias, " + _QUOTE_HINT)
+    if problem.startswith("found unknown escape character"):
+        ch = problem.split("'")[1] if "'" in problem else "?"
+        return _located(f"invalid YAML: unknown escape '\\{ch}' in a double-quoted string",
+                        at, source, hint="write '\\\\' for a backslash, or use single quotes")
+    if problem in ("sequence entries are not allowed here",
+                   "block sequence entries are not allowed here"):
+        return _located("invalid YAML: '- ' starts a list item and is not allowed here", at,
+                        source, hint="if this is an expression, " + _QUOTE_HINT)
+    if context == "expected a single document in the stream":
+        return _located("invalid YAML: a policy file holds one YAML document, but '---' starts "
+                        "another", at, source)
+    if problem.startswith("expected <block end>, but found"):
+        found = _token(problem.split("found", 1)[1])
+        hint = "check the indentation"
+        before = _text_before(source.text, at)
+        if before in "]}" and before:
+            hint = ("a value that starts with '[' or '{' is read as a YAML list or mapping; "
+                    "if it is an expression, " + _QUOTE_HINT)
+        elif e.context_mark is not None:
+            hint = (f"check the indentation: this block starts at {where(e.context_mark)}")
+        return _located(f"invalid YAML: {found} is not expected here", at, source, hint=hint)
+    if problem.startswith("expected ',' or ']'") or problem.startswith("expected ',' or '}'"):
+        close = "]" if "]" in problem.split(",", 2)[1] else "}"
+        kind = "list" if close == "]" else "mapping"
+        found = _token(problem.split("got", 1)[1]) if "got" in problem else "something else"
+        opened = f" (the {kind} opened at {where(e.context_mark)})" if e.context_mark else ""
+        return _located(f"invalid YAML: expected ',' or '{close}'{opened}, found {found}", at,
+                        source)
+    if problem.startswith("expected the node content, but found"):
+        return _located(f"invalid YAML: expected a value, found "
+                        f"{_token(problem.split('found', 1)[1])}", at, source)
+    message = problem or "invalid YAML"
+    if context and problem and "while" not in context:
+        message = f"{context}; {problem}"
+    return _located(f"invalid YAML: {message}", at, source)
+
+
+def _text_before(text: str, mark) -> str:
+    """The last non-blank character before a mark, or ""."""
+    i = min(mark.index, len(text)) - 1
+    while i >= 0 and text[i] in " \t":
+        i -= 1
+    return text[i] if i >= 0 else ""
+
+
+def _reader_diagnostic(e: yaml.reader.ReaderError, source: Source) -> Diagnostic:
+    """A character YAML does not allow (a control character, say), located in the file."""
+    text = source.text
+    index = max(0, min(e.position, len(text)))
+    starts = line_starts(text)
+    line = bisect.bisect_right(starts, index) - 1
+    pos = Pos(line + 1, index - starts[line] + 1)
+    ch = e.character
+    name = f"U+{ch:04X}" if isinstance(ch, int) else repr(ch)
+    return Diagnostic(f"invalid YAML: the character {name} is not allowed in a policy file",
+                      file=source.file, pos=pos, code="yaml",
+                      source_line=source.line(pos.line))
 
 
 class _Walker:
@@ -107,12 +248,13 @@ class _Walker:
         self.doc = doc
         self.loader = loader
         self.count = 0
+        self.top_keys: dict[str, Node] = {}
 
-    def _fail(self, message: str, node: Node, code: str) -> PolicyError:
+    def _fail(self, message: str, node: Node, code: str, hint: str | None = None) -> PolicyError:
         m = node.start_mark
         pos = Pos(m.line + 1, m.column + 1)
         return PolicyError(Diagnostic(message, file=self.doc.source.file, pos=pos, code=code,
-                                      source_line=self.doc.source.line(pos.line)))
+                                      source_line=self.doc.source.line(pos.line), hint=hint))
 
     def build(self, node: Node, path: Path) -> Any:
         # Iterative over a work stack: neither deep files nor alias chains touch Python's stack.
@@ -122,8 +264,11 @@ class _Walker:
             node, path, parent, slot = stack.pop()
             self.count += 1
             if self.count > MAX_NODES:
-                raise self._fail(f"YAML expands to more than {MAX_NODES:,} values (aliases?); "
-                                 "refusing it", node, "too-large")
+                if path:   # the top-level key whose value blows up names the culprit
+                    node = self.top_keys.get(path[0], node)
+                raise self._fail(f"YAML expands to more than {MAX_NODES:,} values; refusing it "
+                                 "(aliases '*' repeating an anchor '&' many times?)", node,
+                                 "too-large")
             if len(path) > MAX_YAML_DEPTH:
                 raise self._fail(f"YAML nested more than {MAX_YAML_DEPTH} levels deep", node,
                                  "too-deep")
@@ -153,6 +298,8 @@ class _Walker:
                         raise self._fail(f"duplicate key '{key}'", key_node, "duplicate-key")
                     value[key] = None
                     km = key_node.start_mark
+                    if not path:
+                        self.top_keys[key] = key_node
                     self.doc.key_pos[path + (key,)] = Pos(km.line + 1, km.column + 1,
                                                           km.column + 1 + len(key))
                     children.append((value_node, path + (key,), value, key))
@@ -166,45 +313,107 @@ class _Walker:
         try:
             return self.loader.construct_object(node, deep=False)
         except yaml.constructor.ConstructorError as e:
+            if node.tag.startswith("!") and "could not determine a constructor" in (e.problem or ""):
+                raise self._fail(f"invalid YAML: '{node.tag}' is read as a YAML tag", node, "yaml",
+                                 hint="put the whole value in quotes (and write 'not' for "
+                                      "negation, not '!')") from None
             raise self._fail(f"invalid YAML value: {e.problem}", node, "yaml") from None
         except (ValueError, OverflowError):
             return node.value
 
 
-def _scalar_locator(node: ScalarNode, text: str) -> Callable[[int], tuple[int, int]]:
-    """Align the scalar's value with its raw text, so offsets map through quotes, escapes,
-    folded lines and block indentation to real file positions."""
-    start, end = node.start_mark.index, node.end_mark.index
-    raw = text[start:end]
-    value = node.value
-    line_starts = [0]
-    for i, ch in enumerate(text):
-        if ch == "\n":
-            line_starts.append(i + 1)
+_SEARCH_BLANKS = 256    # bounds on the alignment search per character, so that aligning
+_SEARCH_OTHER = 16      # a pathological scalar stays linear in its length
 
-    j = 0
-    if node.style in ("'", '"'):
-        j = 1
-    elif node.style in ("|", ">"):
-        j = raw.find("\n") + 1 if "\n" in raw else len(raw)
-    indexes: list[int] = []
-    for ch in value:
-        k = j
-        while k < len(raw) and raw[k] != ch and not (ch in " \n" and raw[k] in " \n\t"):
-            k += 1
-        if k >= len(raw):
-            k = min(j, max(len(raw) - 1, 0))
-        indexes.append(k)
-        j = k + 1
+_ESCAPES = {"0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v",
+            "f": "\f", "r": "\r", "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\",
+            "N": "\x85", "_": "\xa0", "L": "\u2028", "P": "\u2029"}
+_HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
+
+
+def _raw_units(raw: str, style: str | None) -> list[tuple[str, int]]:
+    """The scalar's source as (character it stands for, offset in `raw`) pairs: escapes in
+    double quotes and '' in single quotes decoded, quotes and block headers left out. Line
+    folding is left to the aligner, which lets value whitespace match any source whitespace."""
+    units: list[tuple[str, int]] = []
+    i, end = 0, len(raw)
+    if style in ("'", '"'):
+        i, end = 1, max(1, len(raw) - 1)
+    elif style in ("|", ">"):
+        i = raw.find("\n") + 1 if "\n" in raw else len(raw)
+    while i < end:
+        ch = raw[i]
+        if style == '"' and ch == "\\" and i + 1 < end:
+            nxt = raw[i + 1]
+            if nxt in "\r\n":                      # escaped line break: joins the lines
+                i += 2
+                continue
+            if nxt in _HEX_ESCAPES:
+                width = _HEX_ESCAPES[nxt]
+                try:
+                    units.append((chr(int(raw[i + 2:i + 2 + width], 16)), i))
+                except ValueError:
+                    units.append((ch, i))
+                i += 2 + width
+                continue
+            units.append((_ESCAPES.get(nxt, nxt), i))
+            i += 2
+            continue
+        if style == "'" and raw.startswith("''", i):
+            units.append(("'", i))
+            i += 2
+            continue
+        units.append((ch, i))
+        i += 1
+    return units
+
+
+def _scalar_locator(node: ScalarNode, text: str,
+                    starts: list[int]) -> Callable[[int], tuple[int, int]]:
+    """Align the scalar's value with its raw text, so offsets map through quotes, escapes,
+    folded lines and block indentation to real file positions. The alignment is computed on
+    first use (most expressions parse cleanly and are never located character by character)."""
+    start, end = node.start_mark.index, node.end_mark.index
+    indexes: list[int] | None = None
+
+    def align() -> list[int]:
+        units = _raw_units(text[start:end], node.style)
+        out: list[int] = []
+        j = 0
+        for ch in node.value:
+            k, blanks, other = j, 0, 0
+            while k < len(units):
+                u = units[k][0]
+                if u == ch or (ch in " \n" and u in " \n\t\r"):
+                    break
+                if u in " \t\r\n":
+                    blanks += 1
+                else:
+                    other += 1
+                if blanks > _SEARCH_BLANKS or other > _SEARCH_OTHER:
+                    k = len(units)
+                    break
+                k += 1
+            if k >= len(units):          # not found nearby: keep to where we are
+                k = min(j, len(units) - 1)
+            if k < 0:
+                out.append(0)
+                continue
+            out.append(units[k][1])
+            j = k + 1
+        return out
 
     def locate(offset: int) -> tuple[int, int]:
+        nonlocal indexes
+        if indexes is None:
+            indexes = align()
         if not indexes:
             absolute = start
         elif offset < len(indexes):
             absolute = start + indexes[max(offset, 0)]
         else:
             absolute = start + indexes[-1] + (offset - len(indexes) + 1)
-        line = bisect.bisect_right(line_starts, absolute) - 1
-        return line + 1, absolute - line_starts[line] + 1
+        line = bisect.bisect_right(starts, absolute) - 1
+        return line + 1, absolute - starts[line] + 1
 
     return locate

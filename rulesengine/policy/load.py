@@ -7,6 +7,7 @@ path. The search path is `--policy-path` entries, then $REGIME_POLICY_PATH, then
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
 from dataclasses import dataclass, replace
@@ -17,7 +18,7 @@ from ..diagnostics import Diagnostic, PolicyError, Pos, Reporter, Source, did_yo
 from ..lang.parser import NodeIds
 from . import schema
 from .build import Overlay, build_overlay
-from .document import load_document
+from .document import MAX_POLICY_BYTES, load_document
 from .model import Policy
 
 ENV_POLICY_PATH = "REGIME_POLICY_PATH"
@@ -55,10 +56,22 @@ def display_name(path: Path) -> str:
 
 
 def _policy_files(folder: Path) -> list[Path]:
-    if not folder.is_dir():
+    try:
+        if not folder.is_dir():
+            return []
+        return sorted(p for p in folder.iterdir()
+                      if p.suffix in POLICY_SUFFIXES and _is_file(p) and not p.name.startswith("."))
+    except (OSError, ValueError):
         return []
-    return sorted(p for p in folder.iterdir()
-                  if p.suffix in POLICY_SUFFIXES and p.is_file() and not p.name.startswith("."))
+
+
+def _is_file(path: Path) -> bool:
+    """Path.is_file, but False (not an exception) for names the OS refuses outright: too
+    long, or holding a NUL byte. A reference comes from an untrusted policy file."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def looks_like_path(ref: str) -> bool:
@@ -71,13 +84,18 @@ def find_policy(ref: str, dirs: Sequence[Path], relative_to: Path | None = None)
         path = Path(ref)
         if not path.is_absolute() and relative_to is not None:
             path = relative_to / path
-        if path.is_file():
+        if _is_file(path):
             return path
-        raise PolicyError(f"no policy file at '{ref}'")
+        # Suggest a file of the same folder, written the way the author wrote the path.
+        name = Path(ref).name
+        close = difflib.get_close_matches(name, [p.name for p in _policy_files(path.parent)],
+                                          n=1, cutoff=0.6)
+        suggestion = f"; did you mean '{ref[:len(ref) - len(name)]}{close[0]}'?" if close else ""
+        raise PolicyError(f"no policy file at '{ref}'{suggestion}")
     for folder in dirs:
         for suffix in POLICY_SUFFIXES:
             candidate = folder / f"{ref}{suffix}"
-            if candidate.is_file():
+            if _is_file(candidate):
                 return candidate
     known = [p.stem for folder in dirs for p in _policy_files(folder)]
     raise PolicyError(f"no policy named '{ref}' (looked in {', '.join(map(display_name, dirs))})"
@@ -113,12 +131,25 @@ def list_policies(dirs: Sequence[Path]) -> list[PolicyInfo]:
 
 
 def _read_file(path: Path) -> str:
+    name = display_name(path)
     try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise PolicyError(f"{display_name(path)}: not UTF-8 text ({e.reason} at byte {e.start})")
+        size = path.stat().st_size
+        if size > MAX_POLICY_BYTES:  # refused before reading: a policy is untrusted input
+            raise PolicyError(Diagnostic(f"policy file too large ({size:,} bytes; the limit is "
+                                         f"{MAX_POLICY_BYTES:,})", file=name, code="too-large"))
+        data = path.read_bytes()
     except OSError as e:
-        raise PolicyError(f"{display_name(path)}: cannot read: {e.strerror}")
+        raise PolicyError(Diagnostic(f"cannot read the file: {e.strerror}", file=name,
+                                     code="io")) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        good = data[:e.start].decode("utf-8")
+        line = good.count("\n") + 1
+        col = len(good) - (good.rfind("\n") + 1) + 1
+        raise PolicyError(Diagnostic(f"the file is not UTF-8 text ({e.reason} at byte "
+                                     f"{e.start})", file=name, pos=Pos(line, col),
+                                     code="encoding")) from None
 
 
 def read_policy(ref: str | os.PathLike, *, dirs: Sequence[Path] | None = None,
@@ -153,8 +184,12 @@ def load_policy_text(text: str, path: Path, *, dirs: Sequence[Path] | None = Non
     if extends is not None:
         resolved = path.resolve()
         chain = _chain + (resolved,)
+        # An id is looked up beside this file first: a policy and the one it amends usually
+        # sit in the same folder, whether or not that folder is on the search path.
+        here = path.parent
+        lookup = [here] + [d for d in dirs if Path(d).resolve() != here.resolve()]
         try:
-            parent_path = find_policy(extends, dirs, relative_to=path.parent)
+            parent_path = find_policy(extends, lookup, relative_to=here)
         except PolicyError as e:
             report.error(e.diagnostics[0].message.replace("no policy", "extends: no policy", 1),
                          doc.pos(("extends",)), code="extends")
@@ -175,28 +210,29 @@ def load_policy_text(text: str, path: Path, *, dirs: Sequence[Path] | None = Non
             raise PolicyError(e.diagnostics + report.diagnostics) from None
         digest = hashlib.sha256((digest + parent.content_hash).encode()).hexdigest()
 
-    policy = _merge(doc.data, overlay, parent, doc.source, digest, report, doc.pos)
+    policy = _merge(doc.data, overlay, parent, doc.source, digest, report, doc.pos, doc.key)
     report.raise_if_errors()
     return replace(policy, files=(doc.source.file,) + (parent.files if parent else ()))
 
 
 def _merge(data: dict, ov: Overlay, parent: Policy | None, src: Source, digest: str,
-           report: Reporter, pos_of) -> Policy:
+           report: Reporter, pos_of, key_of) -> Policy:
     def pick(key, default=None):
         if key in data:
             return data[key]
         return getattr(parent, key) if parent is not None else default
 
+    # A rule with a parent's id replaces it in place; others are appended. A second rule with
+    # the same id in this file is kept, for the checker to report beside the other errors.
     rules = list(parent.rules) if parent else []
-    index = {r.id: i for i, r in enumerate(rules)}
+    inherited = {r.id: i for i, r in enumerate(rules)}
+    own: set[str] = set()
     for rule in ov.rules:
-        if rule.id in index and parent is not None:
-            rules[index[rule.id]] = rule
+        if rule.id in inherited and rule.id not in own:
+            rules[inherited[rule.id]] = rule
         else:
-            if rule.id in index:
-                report.error(f"duplicate rule id '{rule.id}'", rule.pos, code="duplicate-rule")
-            index[rule.id] = len(rules)
             rules.append(rule)
+        own.add(rule.id)
     for rule_id, pos in ov.removed_rules:
         if rule_id not in {r.id for r in rules}:
             report.error(f"cannot remove rule '{rule_id}': "
@@ -234,7 +270,9 @@ def _merge(data: dict, ov: Overlay, parent: Policy | None, src: Source, digest: 
         origin=src,
         files=(),
         content_hash=digest,
-        pos=Pos(1, 1),
+        pos=key_of(("policy",)) or Pos(1, 1),
+        peer_group_pos=pos_of(("peer_group",)) if "peer_group" in data else (
+            parent.peer_group_pos if parent else None),
     )
 
 

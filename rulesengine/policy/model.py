@@ -147,7 +147,8 @@ class Policy:
     origin: Source
     files: tuple[str, ...]      # this file and the files it extends, child first
     content_hash: str           # over the bytes of every file in `files`
-    pos: Pos = field(default_factory=lambda: Pos(1, 1))
+    pos: Pos = field(default_factory=lambda: Pos(1, 1))   # the `policy:` key of its file
+    peer_group_pos: Pos | None = None
 
     def level(self, level_id: str) -> Level | None:
         for lv in self.levels:
