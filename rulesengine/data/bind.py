@@ -203,14 +203,9 @@ def coarse_range(fine: str, start: int, n: int, coarse: str) -> tuple[int, int]:
     return first, (last - first + 1) if n else 0
 
 
-def _slots(fine: str, coarse: str) -> int:
-    return {("month", "quarter"): 3, ("month", "year"): 12, ("quarter", "year"): 4}[(fine, coarse)]
-
-
-def _first_fine(fine: str, coarse: str, c: int) -> int:
-    if fine == "month":
-        return c * 3 if coarse == "quarter" else c * 12 + 3
-    return c * 4 + 1        # calendar quarter 2 (Apr-Jun) opens the financial year
+# Period arithmetic on ordinals (see periods.py): a quarter is 3 months from month 0 (Jan);
+# a financial year starts in month 3 (April) and in calendar quarter 1 (Apr-Jun).
+_STEP = {("month", "quarter"): (3, 0), ("month", "year"): (12, 3), ("quarter", "year"): (4, 1)}
 
 
 def aggregate(arr: np.ndarray, fine: str, start: int, coarse: str,
@@ -221,13 +216,11 @@ def aggregate(arr: np.ndarray, fine: str, start: int, coarse: str,
         return start, n_fine, arr.copy()
     if how not in AGGREGATES:
         raise ValueError(f"unknown aggregate {how!r}")
+    k, offset = _STEP[(fine, coarse)]
     ords = np.arange(start, start + n_fine)
-    coarse_ords = np.array([convert(Period(fine, int(o)), coarse).ordinal for o in ords],
-                           dtype=np.int64)
+    coarse_ords = (ords - offset) // k
+    slot = ords - (coarse_ords * k + offset)
     c0, n_coarse = coarse_range(fine, start, n_fine, coarse)
-    k = _slots(fine, coarse)
-    slot = ords - np.array([_first_fine(fine, coarse, int(c)) for c in coarse_ords],
-                           dtype=np.int64)
     padded = np.full((n_coarse, k, n_ent), np.nan)
     padded[coarse_ords - c0, slot] = arr
     return c0, n_coarse, _reduce(padded, how)

@@ -539,7 +539,8 @@ class _Loader:
         metric_cols = [c for c in t.columns if c.name.lower() not in ("entity", "period")]
         if not long and not metric_cols:
             self.errors.add("the table has no metric columns: write entity,period,<metric>... "
-                            "or entity,period,metric,value", t.file, 1, len(t.header))
+                            "or entity,period,metric,value", t.file, t.header_line,
+                            len(t.header))
             return []
         if t.n_rows == 0:
             self.errors.add("the file has a header but no data rows", t.file, t.header_line, 1)
@@ -656,6 +657,7 @@ class _Loader:
     # metrics
 
     def _assemble(self, cells: list[_Cells], files: list[str], shown: str) -> Panel:
+        cells = [c for c in cells if c.ent.size]
         by_metric: dict[str, list[_Cells]] = {}
         for c in cells:
             by_metric.setdefault(c.metric, []).append(c)

@@ -1,0 +1,135 @@
+"""`regime data ...`: make the synthetic sample, validate data files, import NHS England files.
+
+The main CLI registers the group with `cli.add_command(data)`. Problems in the user's data are
+printed as diagnostics with exit status 1, never as tracebacks.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from ..diagnostics import RegimeError
+
+
+def _clean_errors(func):
+    """Run a command; a RegimeError becomes its diagnostics on stderr and exit status 1."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except RegimeError as e:
+            click.echo(e.render(), err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+@click.group("data")
+def data() -> None:
+    """Make the sample data, validate data files, import NHS England statistics."""
+
+
+@data.command("synth")
+@click.option("--seed", type=int, required=True, help="Seed of the random generator.")
+@click.option("--out", "out", type=click.Path(file_okay=False), required=True,
+              help="Folder to write the wide metrics file and entities.csv into.")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet",
+              show_default=True)
+@_clean_errors
+def synth_cmd(seed: int, out: str, fmt: str) -> None:
+    """Write a synthetic panel (about 220 trusts, 36 months, every catalogue metric)."""
+    from .sample import write_sample
+
+    paths = write_sample(out, seed, fmt=fmt)
+    for p in paths:
+        click.echo(f"wrote {p}")
+
+
+@data.command("validate")
+@click.argument("path", type=click.Path())
+@click.option("--entities", "entities", type=click.Path(), default=None,
+              help="The entities table (entity,name,kind,type,parent,region).")
+@click.option("--policy", "policy", default=None,
+              help="A policy id or file: check the data has its inputs, labels and ranges.")
+@click.option("--policy-path", "policy_path", multiple=True, type=click.Path(file_okay=False),
+              help="A folder of policy files to search first (repeatable).")
+@_clean_errors
+def validate_cmd(path: str, entities: str | None, policy: str | None,
+                 policy_path: tuple[str, ...]) -> None:
+    """Check a data file or folder; print a summary or every problem found."""
+    from .loaders import load_panel
+
+    checked = None
+    if policy is not None:
+        from ..lang.checker import check
+        from ..policy.load import looks_like_path, read_policy, search_path
+
+        target = Path(policy) if looks_like_path(policy) else policy
+        checked = check(read_policy(target, dirs=search_path(policy_path)))
+    panel = load_panel(path, entities=entities, policy=checked)
+    if checked is not None:
+        from .bind import bind
+
+        bind(checked, panel)
+    click.echo(f"ok: {len(panel.entities)} entities, {panel.n_periods} periods, "
+               f"{len(panel.metrics)} metrics")
+
+
+@data.group("import")
+def import_group() -> None:
+    """Import NHS England statistics into a wide data file plus an entities table."""
+
+
+def _write(panel, out: str) -> None:
+    from .loaders import write_panel
+
+    target = Path(out)
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt not in ("parquet", "csv"):
+        raise RegimeError(f"{out}: write to a .parquet or .csv file")
+    # The entities go beside the data as entities.csv, where load_panel finds them.
+    for p in write_panel(panel, target.parent, fmt=fmt, name=target.stem):
+        click.echo(f"wrote {p}")
+    click.echo(f"{len(panel.entities)} entities, {panel.n_periods} months "
+               f"({panel.period_labels[0]} to {panel.period_labels[-1]}), "
+               f"{len(panel.metrics)} metrics")
+
+
+_reference_option = click.option(
+    "--trust-reference", "trust_reference", type=click.Path(file_okay=False), default=None,
+    help="The trust_reference folder: names, regions, trust types, ICB parents.")
+
+
+@import_group.command("ae-monthly")
+@click.argument("src", type=click.Path())
+@click.option("--out", "out", type=click.Path(dir_okay=False), required=True,
+              help="The file to write (.parquet or .csv); entities.csv goes beside it.")
+@_reference_option
+@_clean_errors
+def import_ae_monthly_cmd(src: str, out: str, trust_reference: str | None) -> None:
+    """NHS England's monthly A&E provider return."""
+    from .nhse import import_ae_monthly
+
+    _write(import_ae_monthly(src, trust_reference=trust_reference), out)
+
+
+@import_group.command("ae-attendances")
+@click.argument("src", type=click.Path())
+@click.option("--out", "out", type=click.Path(dir_okay=False), required=True,
+              help="The file to write (.parquet or .csv); entities.csv goes beside it.")
+@_reference_option
+@click.option("--merge-successors", is_flag=True,
+              help="Carry merged trusts' codes to their successors (needs --trust-reference).")
+@_clean_errors
+def import_ae_attendances_cmd(src: str, out: str, trust_reference: str | None,
+                              merge_successors: bool) -> None:
+    """The NHS-R Community ae_attendances table (2016-2019)."""
+    from .nhse import import_ae_attendances
+
+    _write(import_ae_attendances(src, trust_reference=trust_reference,
+                                 merge_successors=merge_successors), out)

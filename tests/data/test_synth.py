@@ -1,0 +1,159 @@
+"""The synthetic sample: determinism, the bundled files, structure, and rough realism."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from rulesengine.data.catalogue import METRICS
+from rulesengine.data.commands import data as data_cli
+from rulesengine.data.loaders import load_panel
+from rulesengine.data.sample import SAMPLE_DIR, SAMPLE_SEED, sample_panel
+from rulesengine.data.synth import REGIONS, synthesize
+
+
+@pytest.fixture(scope="module")
+def panel():
+    return synthesize(SAMPLE_SEED)
+
+
+def test_same_seed_same_panel_other_seed_other_panel():
+    a, b, c = synthesize(7), synthesize(7), synthesize(8)
+    assert a.digest() == b.digest()
+    assert a.digest() != c.digest()
+
+
+def test_bundled_files_are_the_output_of_the_bundled_seed(panel):
+    bundled = sample_panel()
+    assert bundled.entities == panel.entities
+    assert (bundled.start, bundled.n_periods) == (panel.start, panel.n_periods)
+    assert bundled.metrics == panel.metrics
+    for m in panel.metrics:
+        np.testing.assert_array_equal(bundled.values[m], panel.values[m], err_msg=m)
+    assert bundled.digest() == panel.digest()
+    assert sorted(p.name for p in SAMPLE_DIR.iterdir() if p.suffix != ".md") == \
+        ["entities.csv", "metrics.parquet"]
+
+
+def test_entities(panel):
+    e = panel.entities
+    kinds = np.array(e.kinds)
+    assert (kinds == "trust").sum() == 220
+    assert (kinds == "ccg").sum() == 106
+    assert (kinds == "ics").sum() == 42
+    assert (kinds == "region").sum() == 7
+    types = [t for t, k in zip(e.types, e.kinds) if k == "trust"]
+    assert {t: types.count(t) for t in set(types)} == {
+        "acute": 129, "specialist": 17, "mental_health": 47, "community": 17, "ambulance": 10}
+    index = e.index
+    for eid, kind, parent, region in zip(e.ids, e.kinds, e.parents, e.regions):
+        expected = {"trust": "ics", "ccg": "ics", "ics": "region", "region": None}[kind]
+        if expected is None:
+            assert parent == "" and region in REGIONS
+        else:
+            assert e.kinds[index[parent]] == expected
+            assert region == e.regions[index[parent]]
+        pattern = {"trust": r"T\d{3}", "ccg": r"C\d{3}", "ics": r"ICS\d{2}",
+                   "region": r"REG\d"}[kind]
+        assert re.fullmatch(pattern, eid)
+    assert sorted(set(e.regions)) == sorted(REGIONS)
+    assert all("Synthetic" in n for n, k in zip(e.names, e.kinds) if k != "region")
+    # Every ICS hosts at least one acute and one mental-health trust.
+    for ics in [i for i, k in zip(e.ids, e.kinds) if k == "ics"]:
+        hosted = {t for t, p in zip(e.types, e.parents) if p == ics}
+        assert {"acute", "mental_health"} <= hosted
+
+
+def test_periods(panel):
+    assert panel.period_kind == "month"
+    assert panel.period_labels[0] == "2022-04" and panel.period_labels[-1] == "2025-03"
+
+
+def test_every_catalogue_metric_for_its_kinds_and_types(panel):
+    assert set(panel.metrics) == set(METRICS)
+    kinds = np.array(panel.entities.kinds)
+    types = np.array(panel.entities.types)
+    for name, metric in METRICS.items():
+        arr = panel.values[name]
+        applies = np.isin(kinds, metric.kinds)
+        if metric.types:
+            applies &= np.isin(types, metric.types) | (kinds != "trust")
+        assert np.isnan(arr[:, ~applies]).all(), name
+        # Each entity it applies to has values (missing data is the exception).
+        assert (~np.isnan(arr[:, applies])).mean() > 0.9, name
+        if metric.type == "flag":
+            assert set(np.unique(arr[~np.isnan(arr)])) <= {0.0, 1.0}, name
+        if metric.type == "rating":
+            assert panel.labels[name] == metric.scale
+
+
+def trust_cols(panel, *types):
+    return [i for i, (k, t) in enumerate(zip(panel.entities.kinds, panel.entities.types))
+            if k == "trust" and (not types or t in types)]
+
+
+def test_access_distributions(panel):
+    acute = trust_cols(panel, "acute")
+    ae = panel.values["ae_4hr_pct"][:, acute]
+    assert 65 < np.nanmedian(ae) < 85
+    assert np.nanpercentile(ae, 5) < np.nanmedian(ae) - 10     # a long lower tail
+    # A slow upward trend, and winter is worse than summer.
+    assert np.nanmedian(ae[24:]) > np.nanmedian(ae[:12])
+    labels = panel.period_labels
+    dec = [i for i, p in enumerate(labels) if p.endswith("-12")]
+    aug = [i for i, p in enumerate(labels) if p.endswith("-08")]
+    assert np.nanmedian(ae[dec]) < np.nanmedian(ae[aug])
+    rtt = panel.values["rtt_18wk_pct"][:, trust_cols(panel, "acute", "specialist")]
+    assert 55 < np.nanmedian(rtt) < 65
+    # Persistent trust effects: this year's ranking predicts next year's.
+    first, last = np.nanmean(ae[:12], axis=0), np.nanmean(ae[24:], axis=0)
+    assert np.corrcoef(first, last)[0, 1] > 0.6
+
+
+def test_finance(panel):
+    trusts = trust_cols(panel)
+    flag = panel.values["deficit_flag"][:, trusts]
+    for year_end in (11, 23, 35):
+        share = np.nanmean(flag[year_end])
+        assert 0.5 < share < 0.8, (panel.period_labels[year_end], share)
+    # Finance goes with performance.
+    acute = trust_cols(panel, "acute")
+    margin = panel.values["ytd_surplus_deficit_pct"][35, acute]
+    ae = np.nanmean(panel.values["ae_4hr_pct"][24:, acute], axis=0)
+    ok = ~np.isnan(margin) & ~np.isnan(ae)
+    assert np.corrcoef(margin[ok], ae[ok])[0, 1] > 0.1
+
+
+def test_ratings_and_regimes(panel):
+    trusts = trust_cols(panel)
+    overall = panel.values["cqc_overall_rating"][:, trusts]
+    now = overall[-1][~np.isnan(overall[-1])]
+    assert 0 < (now == 3).mean() < 0.08                   # a few inadequate
+    assert 0.25 < (now == 2).mean() < 0.5                 # many requires improvement
+    changed = (np.diff(overall, axis=0) != 0) & ~np.isnan(overall[1:]) & ~np.isnan(overall[:-1])
+    assert 0 < changed.mean() < 0.02                      # ratings change rarely
+    sm = np.nansum(panel.values["in_special_measures"][:, trusts], axis=1)
+    assert 1 <= sm.min() and sm.max() <= 12               # a handful
+    gov = panel.values["governance_failure_flag"][:, trusts]
+    assert 1 <= (np.nansum(gov, axis=0) > 0).sum() <= 5   # rare
+
+
+def test_missing_values_on_purpose(panel):
+    trusts = trust_cols(panel, "acute")
+    ae = panel.values["ae_4hr_pct"][:, trusts]
+    assert 0.005 < np.isnan(ae).mean() < 0.04
+    numeric = [m for m in panel.metrics if m not in panel.labels]
+    everything = np.stack([panel.values[m][:, trust_cols(panel)] for m in numeric])
+    whole_months = np.isnan(everything).all(axis=0)
+    assert 1 <= whole_months.any(axis=0).sum() <= 10      # a few trusts miss whole months
+
+
+def test_synth_command_writes_loadable_csv(tmp_path):
+    result = CliRunner().invoke(data_cli, ["synth", "--seed", "11", "--out", str(tmp_path),
+                                           "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    assert load_panel(tmp_path).digest() == synthesize(11).digest()
+    assert "seed 11" in (tmp_path / "README.md").read_text()
