@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import string
 
-import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -8,7 +8,6 @@ import pytest
 from rulesengine.data.bind import aggregate, bind, carry_forward
 from rulesengine.data.loaders import load_panel
 from rulesengine.data.panel import Entities, Panel
-from rulesengine.diagnostics import DataError
 from rulesengine.periods import parse_period
 
 from .helpers import headlines, make_policy, write
