@@ -32,6 +32,7 @@ Conversion rules:
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Collection, Sequence
 
@@ -114,13 +115,25 @@ def aggregate_method(inp: "Input") -> str:
 def missing_inputs(policy: "Policy", needed: Sequence[str], metrics: Collection[str],
                    data_name: str) -> list[Diagnostic]:
     """One diagnostic per input the policy reads that the data lacks, at the input's line."""
+    missing = [name for name in needed if name not in metrics]
+    # Suggest only metrics the policy does not read (those are the likely misspellings), and
+    # each one for the missing input it resembles most, so a short list of data metrics is
+    # not offered for every missing input.
+    spare = sorted(set(metrics) - set(needed))
+    best: dict[str, tuple[float, str]] = {}
+    for name in missing:
+        close = difflib.get_close_matches(name, spare, n=1, cutoff=0.6)
+        if close:
+            score = difflib.SequenceMatcher(None, name, close[0]).ratio()
+            if close[0] not in best or score > best[close[0]][0]:
+                best[close[0]] = (score, name)
+    suggestion = {name: metric for metric, (_, name) in best.items()}
     out = []
-    for name in needed:
-        if name in metrics:
-            continue
+    for name in missing:
         inp = policy.inputs[name]
+        hint = f"; did you mean '{suggestion[name]}'?" if name in suggestion else ""
         out.append(Diagnostic(
-            f"input '{name}' is not in the data ({data_name}){did_you_mean(name, metrics)}",
+            f"input '{name}' is not in the data ({data_name}){hint}",
             file=inp.origin.file, pos=inp.pos, code="missing-input",
             source_line=inp.origin.line(inp.pos.line)))
     return out

@@ -164,7 +164,11 @@ class _Errors:
     def raise_if_any(self, where: str) -> None:
         if not self.count:
             return
-        shown = sorted_diagnostics(self.items)[:MAX_REPORTED]
+        # Problems in the data files first, in file order; then those located in a policy
+        # (inputs the data lacks), which are often the consequence of the former.
+        policy = [d for d in self.items if d.code == "missing-input"]
+        data = [d for d in self.items if d.code != "missing-input"]
+        shown = (sorted_diagnostics(data) + sorted_diagnostics(policy))[:MAX_REPORTED]
         if self.count > len(shown):
             shown.append(Diagnostic(f"{self.count - len(shown)} more problems not shown "
                                     f"(fix these first)", file=where, code="data"))

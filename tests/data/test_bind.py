@@ -175,14 +175,17 @@ def test_data_coarser_than_the_policy(tmp_path):
 
 def test_missing_inputs_are_listed_with_suggestions(tmp_path):
     policy = make_policy(tmp_path, {"ae_4hr_pct": "{type: percent, better: higher}",
+                                    "ae_12hr_pct": "{type: percent, better: lower}",
                                     "rtt_18wk_pct": "{type: percent, better: higher}",
                                     "shmi": "{type: number, better: lower}"})
     panel = panel_of("month", "2023-04", {"ae_4hr_pc": [1], "shmi": [1.0]})
-    f = policy.policy.file
+    at = {k: f"{v.origin.file}:{v.pos}" for k, v in policy.policy.inputs.items()}
+    # 'ae_4hr_pc' is offered once, for the input it resembles most.
     assert headlines(lambda: bind(policy, panel)) == [
-        f"{f}:9:3: error: input 'ae_4hr_pct' is not in the data (test); did you mean "
+        f"{at['ae_4hr_pct']}: error: input 'ae_4hr_pct' is not in the data (test); did you mean "
         f"'ae_4hr_pc'?",
-        f"{f}:10:3: error: input 'rtt_18wk_pct' is not in the data (test)"]
+        f"{at['ae_12hr_pct']}: error: input 'ae_12hr_pct' is not in the data (test)",
+        f"{at['rtt_18wk_pct']}: error: input 'rtt_18wk_pct' is not in the data (test)"]
 
 
 def test_unknown_label_names_its_place_in_the_data(tmp_path):
