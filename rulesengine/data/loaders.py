@@ -35,7 +35,7 @@ import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -190,7 +190,16 @@ class _Column:
     def take(self, rows: np.ndarray) -> "_Column":
         if self.numbers is not None:
             return _Column(self.name, self.col, numbers=self.numbers[rows])
-        return _Column(self.name, self.col, codes=self.codes[rows], uniques=self.uniques)
+        codes = self.codes[rows]
+        if len(self.uniques) <= rows.size:
+            return _Column(self.name, self.col, codes=codes, uniques=self.uniques)
+        # A few rows of a column with many distinct values (one metric of a long table):
+        # keep only their values, so work per distinct value stays proportional to the rows.
+        present, inverse = np.unique(codes, return_inverse=True)
+        null = present[0] < 0 if present.size else False
+        kept = present[1:] if null else present
+        new = inverse.astype(np.int64) - (1 if null else 0)
+        return _Column(self.name, self.col, codes=new, uniques=[self.uniques[k] for k in kept])
 
     def as_strings(self) -> "_Column":
         """The column as strings (numbers written back as text, for ids and periods)."""
@@ -220,10 +229,12 @@ class _Table:
 
 
 def _encode(strings: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """Codes and distinct values; values are stripped once each, not once per cell (two codes
+    may then stand for the same text, which every user of the codes allows)."""
     lookup: dict[str, int] = {}
     codes = np.fromiter((lookup.setdefault(s, len(lookup)) for s in strings), dtype=np.int64,
                         count=len(strings))
-    return codes, list(lookup)
+    return codes, [u.strip() for u in lookup]
 
 
 def _read_table(path: Path, shown: str, errors: _Errors) -> _Table | None:
@@ -263,21 +274,22 @@ def _read_csv(path: Path, shown: str, errors: _Errors) -> _Table | None:
     rows: list[list[str]] = []
     lines: list[int] = []
     prev = 0
+    width = -1
     try:
         for rec in reader:
             start, prev = prev + 1, reader.line_num
+            if len(rec) == width:             # the common case first: a full row
+                rows.append(rec)
+                lines.append(start)
+                continue
             if not rec or (len(rec) == 1 and not rec[0].strip()):
                 continue                      # blank line
             if header is None:
                 header = [h.strip() for h in rec]
-                header_line = start
+                header_line, width = start, len(rec)
                 continue
-            if len(rec) != len(header):
-                errors.add(f"the row has {len(rec)} fields, but the header has {len(header)}",
-                           shown, start, min(len(rec), len(header)) + 1)
-                continue
-            rows.append([f.strip() for f in rec])
-            lines.append(start)
+            errors.add(f"the row has {len(rec)} fields, but the header has {len(header)}",
+                       shown, start, min(len(rec), len(header)) + 1)
     except csv.Error as e:
         errors.add(f"the file is not valid CSV: {e}", shown, reader.line_num, 1)
         return None
@@ -572,9 +584,11 @@ class _Loader:
             return cells
         rows = np.flatnonzero(ok)
         rows = self._drop_duplicate_rows(t, rows, ent, ordinal, ent_col.col)
+        # The metrics of a wide table share their rows: index once, not once per metric.
+        ent, ordinal, lines = ent[rows], ordinal[rows], t.lines[rows]
         for c in metric_cols:
-            cells.append(_Cells(c.name, t, c.take(rows), ent[rows], ordinal[rows], t.lines[rows],
-                                ent_col.col, True))
+            values = c if rows.size == t.n_rows else c.take(rows)
+            cells.append(_Cells(c.name, t, values, ent, ordinal, lines, ent_col.col, True))
         return cells
 
     def _entity_rows(self, t: _Table, col: _Column) -> np.ndarray:
@@ -675,6 +689,7 @@ class _Loader:
         values: dict[str, np.ndarray] = {}
         labels: dict[str, tuple[str, ...]] = {}
         sites: dict[str, dict[str, tuple[str, Pos]]] = {}
+        flat: dict[int, np.ndarray] = {}
         for metric, group in by_metric.items():
             mtype = self._metric_type(metric, group)
             scale = self._scale(metric, mtype)
@@ -682,14 +697,21 @@ class _Loader:
             metric_sites: dict[str, tuple[str, Pos]] = {}
             converted = [self._convert(metric, mtype, c, label_list, metric_sites)
                          for c in group]
-            vals = np.concatenate(converted)
-            ent = np.concatenate([c.ent for c in group])
-            ordinal = np.concatenate([c.ordinal for c in group])
-            if len(group) > 1 or not group[0].deduplicated:
-                keep = self._first_values(metric, group, ent, ordinal)
-                vals, ent, ordinal = vals[keep], ent[keep], ordinal[keep]
             arr = np.full((n_periods, n_ent), np.nan)
-            arr[ordinal - start, ent] = vals
+            if len(group) == 1 and group[0].deduplicated:
+                # One wide column: its cells are unique; their positions are shared by the
+                # table's other metrics, so compute them once.
+                c = group[0]
+                key = id(c.ent)
+                if key not in flat:
+                    flat[key] = (c.ordinal - start) * n_ent + c.ent
+                arr.ravel()[flat[key]] = converted[0]
+            else:
+                vals = np.concatenate(converted)
+                ent = np.concatenate([c.ent for c in group])
+                ordinal = np.concatenate([c.ordinal for c in group])
+                keep = self._first_values(metric, group, ent, ordinal)
+                arr[ordinal[keep] - start, ent[keep]] = vals[keep]
             values[metric] = arr
             if mtype == "rating":
                 labels[metric] = tuple(label_list)
@@ -763,7 +785,7 @@ class _Loader:
                 self._bad_value(_fmt(vals[i]), colname, mtype, t.file, int(c.lines[i]), col.col)
             vals[bad] = np.nan
             if check_percent:
-                self._percent_range(metric, vals, [_fmt(v) for v in vals], c, colname)
+                self._percent_range(metric, vals, lambda i: _fmt(vals[i]), c, colname)
             return vals
         uniq_vals = np.full(len(col.uniques) + 1, np.nan)     # last slot: null
         bad_codes: list[int] = []
@@ -801,8 +823,7 @@ class _Loader:
                                 int(c.lines[i]), col.col)
         vals = uniq_vals[col.codes]
         if check_percent:
-            raw = [col.uniques[k] if k >= 0 else "" for k in col.codes]
-            self._percent_range(metric, vals, raw, c, colname)
+            self._percent_range(metric, vals, lambda i: col.uniques[col.codes[i]], c, colname)
         return vals
 
     def _check_labels(self, metric, label_list, sites, colname, col, c, uniq_vals) -> None:
@@ -832,12 +853,12 @@ class _Loader:
             msg = f"'{raw}' in column '{colname}' is not a number"
         self.errors.add(msg, file, line, col)
 
-    def _percent_range(self, metric: str, vals: np.ndarray, raw: Sequence[str], c: _Cells,
-                       colname: str) -> None:
+    def _percent_range(self, metric: str, vals: np.ndarray, raw: Callable[[int], str],
+                       c: _Cells, colname: str) -> None:
         with np.errstate(invalid="ignore"):
             out = np.flatnonzero((vals < 0) | (vals > 100))
         for i in out:
-            self.errors.add(f"'{raw[i]}' in column '{colname}' is not between 0 and 100 "
+            self.errors.add(f"'{raw(i)}' in column '{colname}' is not between 0 and 100 "
                             f"(input '{metric}' is a percent)", c.table.file, int(c.lines[i]),
                             c.values.col)
 
