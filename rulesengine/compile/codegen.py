@@ -89,12 +89,16 @@ class _Gen:
     # --- reading values ---------------------------------------------------------------------
 
     def resolve(self, node: ast.Node) -> ast.Node:
+        """The node whose value stands for `node`: through define names, then to the one
+        computed copy of an expression written several times."""
         while isinstance(node, ast.Name):
             ref = self.c.refs.get(node.nid)
             if ref is None or ref.kind != "define":
                 break
             node = self.p.defines[ref.name].expr
-        return node
+        canonical = self.plan.canonical(node.nid)
+        value = self.plan.values.get(canonical)
+        return value.node if value is not None else node
 
     def var(self, node: ast.Node) -> str:
         return f"v{self.resolve(node).nid}"

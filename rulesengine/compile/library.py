@@ -16,7 +16,7 @@ NAN = np.nan
 
 # --- scalars: three-valued logic and comparisons ----------------------------------------------
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def k_and(a, b):
     if a == 0.0 or b == 0.0:
         return 0.0
@@ -25,7 +25,7 @@ def k_and(a, b):
     return NAN
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def k_or(a, b):
     if a == 1.0 or b == 1.0:
         return 1.0
@@ -34,75 +34,75 @@ def k_or(a, b):
     return NAN
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def k_not(a):
     if a != a:
         return NAN
     return 1.0 - a
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def eq(a, b):
     if a != a or b != b:
         return NAN
     return 1.0 if a == b else 0.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def ne(a, b):
     if a != a or b != b:
         return NAN
     return 0.0 if a == b else 1.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def lt(a, b):
     if a != a or b != b:
         return NAN
     return 1.0 if a < b else 0.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def le(a, b):
     if a != a or b != b:
         return NAN
     return 1.0 if a <= b else 0.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def gt(a, b):
     if a != a or b != b:
         return NAN
     return 1.0 if a > b else 0.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def ge(a, b):
     if a != a or b != b:
         return NAN
     return 1.0 if a >= b else 0.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def div(a, b):
     if b == 0.0:
         return NAN
     return a / b
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def if_(c, a, b):
     if c != c:
         return NAN
     return a if c == 1.0 else b
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def is_missing(a):
     return 1.0 if a != a else 0.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def round_to(x, scale):
     return np.rint(x * scale) / scale
 

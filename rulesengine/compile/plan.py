@@ -39,6 +39,11 @@ class Plan:
     n_stages: int
     history_of: dict[int, list[ast.Node]]  # value nid -> nodes reading its history (lags/windows)
     periods_in: list[ast.Call]
+    alias: dict[int, int] = field(default_factory=dict)  # nid -> nid of an identical value
+
+    def canonical(self, nid: int) -> int:
+        """The nid under which a node's value is computed (equal expressions share one)."""
+        return self.alias.get(nid, nid)
 
     def stage_values(self, s: int) -> list[Value]:
         return [v for v in self.values.values() if v.stage == s and not v.cross]
@@ -59,6 +64,8 @@ class _Planner:
         self.values: dict[int, Value] = {}
         self.history_of: dict[int, list[ast.Node]] = {}
         self.periods_in: list[ast.Call] = []
+        self.alias: dict[int, int] = {}
+        self.by_key: dict[tuple, int] = {}
 
     def resolve(self, node: ast.Node) -> ast.Node:
         """A name of a define stands for the define's expression (computed once)."""
@@ -95,7 +102,7 @@ class _Planner:
         for nid in self.history_of:
             self.values[nid].history = True
         return Plan(self.values, rule_roots, applies_root, final + 1, self.history_of,
-                    self.periods_in)
+                    self.periods_in, self.alias)
 
     def schedule_late(self, final: int, roots: list[int]) -> None:
         """Move each elementwise value to the last loop that can hold it: the fewer values
@@ -123,15 +130,59 @@ class _Planner:
         stack: list[tuple[ast.Node, bool]] = [(root, False)]
         while stack:
             node, expanded = stack.pop()
-            if node.nid in self.values:
+            if node.nid in self.values or node.nid in self.alias:
                 continue
             children = [self.resolve(c) for c in self.operands(node)]
             if not expanded:
                 stack.append((node, True))
-                stack.extend((c, False) for c in children if c.nid not in self.values)
+                stack.extend((c, False) for c in children
+                             if c.nid not in self.values and c.nid not in self.alias)
                 continue
+            key = self.key(node, children)
+            if key in self.by_key:
+                # the same expression written twice (say, a metric's rank in three rules)
+                self.alias[node.nid] = self.by_key[key]
+                continue
+            self.by_key[key] = node.nid
             self.values[node.nid] = self.make(node, children)
-        return root.nid
+        return self.alias.get(root.nid, root.nid)
+
+    def key(self, node: ast.Node, children: list[ast.Node]) -> tuple:
+        """Structural identity: equal keys compute equal values in every period."""
+        deps = tuple(self.alias.get(c.nid, c.nid) for c in children)
+        ref = self.c.refs.get(node.nid)
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            if ref is None or ref.kind == "level_var":
+                return ("node", node.nid)
+            return (type(node).__name__, ref.kind, ref.name, ref.index)
+        if isinstance(node, ast.Number):
+            return ("Number", node.value, node.unit)
+        if isinstance(node, (ast.Bool, ast.String)):
+            return (type(node).__name__, node.value)
+        if isinstance(node, (ast.Unary, ast.Binary)):
+            return (type(node).__name__, node.op, deps)
+        if isinstance(node, ast.In):
+            return ("In", node.negated, deps)
+        if isinstance(node, ast.Lag):
+            return ("Lag", node.n, deps)
+        if isinstance(node, ast.Call):
+            if node.func == "periods_in" or node.func == "previous":
+                return ("node", node.nid) if node.func == "periods_in" else ("previous",)
+            extra = []
+            for a in node.args:
+                a = self.resolve(a)
+                if isinstance(a, ast.Number):
+                    extra.append(("n", a.value))
+                elif isinstance(a, ast.Name) and self.c.refs.get(a.nid) is not None:
+                    r = self.c.refs[a.nid]
+                    extra.append((r.kind, r.name))
+            kws = tuple(sorted((k.name, k.value.name if isinstance(k.value, ast.Name) else
+                                self.alias.get(self.resolve(k.value).nid,
+                                               self.resolve(k.value).nid))
+                               for k in node.kwargs))
+            return ("Call", node.func, deps, tuple(extra), kws,
+                    self.c.directions.get(node.nid))
+        return (type(node).__name__, deps)
 
     def operands(self, node: ast.Node) -> list[ast.Node]:
         """The nodes whose values this node reads in the current period or from history."""
@@ -158,7 +209,7 @@ class _Planner:
         return [c for c in node.children()]
 
     def make(self, node: ast.Node, children: list[ast.Node]) -> Value:
-        deps = [c.nid for c in children]
+        deps = [self.alias.get(c.nid, c.nid) for c in children]
         stages = [self.values[d].stage for d in deps]
         if isinstance(node, ast.Call) and node.func == "periods_in":
             self.periods_in.append(node)
