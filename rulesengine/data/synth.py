@@ -10,9 +10,10 @@ summarised when this generator was written; no real rows are copied):
 
 - Each trust has persistent latent traits: operational performance `q`, finance `fin`
   (correlation about 0.5 with `q`; access and finance correlate about 0.4-0.5 in the NOF
-  2025/26 file) and leadership `lead` (tied to both), plus a shared effect of its ICS. Monthly series are
-  a national trajectory + the trust's effect + AR(1) noise (the real A&E data: trust effect sd
-  about 7 points, monthly noise sd about 3.4 with lag-1 correlation about 0.7).
+  2025/26 file) and leadership `lead` (tied to both), plus a shared effect of its ICS.
+  Monthly series are a national trajectory + the trust's effect + AR(1) noise (in the real A&E
+  data the trust effect has sd about 7 points, the monthly noise sd about 3.4 with lag-1
+  correlation about 0.7).
 - A&E 4-hour (all types): median about 70%, a winter dip of about 5 points, a March push,
   +1.3 points a year, a long lower tail (5th percentile in the mid-50s). Type-1 runs about 11
   points lower; 12-hour waits rise as 4-hour performance falls.
@@ -58,10 +59,9 @@ N_CCG = 106
 TYPE_LABELS = {"acute": "Acute", "specialist": "Specialist", "mental_health": "Mental Health",
                "community": "Community", "ambulance": "Ambulance"}
 
-# Decimal places kept for each metric (as published); None = whole numbers.
-_DECIMALS = {
-    "percent": 1, "count": 0, "money": -5, "flag": 0, "rating": 0,
-}
+# Decimal places kept, by type and for numbers and some percents by metric (as published;
+# money to the nearest £100k).
+_DECIMALS = {"percent": 1, "count": 0, "money": -5, "flag": 0, "rating": 0}
 _NUMBER_DECIMALS = {"rtt_18wk_plan_gap_pp": 1, "amb_cat1_mean_sec": 0, "amb_cat2_mean_sec": 0,
                     "mh_ooa_placement_days": 0, "shmi": 3, "hcai_mrsa_rate": 2,
                     "hcai_cdiff_rate": 2, "hcai_ecoli_rate": 2, "staff_survey_engagement": 2,
@@ -98,8 +98,8 @@ class _World:
         self.fy = t // 12                                   # 0 = 2022/23
         self.k = t % 12 + 1                                 # month of the financial year
         self.years = t / 12.0
-        self.winter = np.array([{12: 1.0, 1: 1.0, 11: 0.6, 2: 0.5, 10: 0.25, 3: 0.1}.get(int(m), 0.0)
-                                for m in self.cal_month])
+        winter = {12: 1.0, 1: 1.0, 11: 0.6, 2: 0.5, 10: 0.25, 3: 0.1}
+        self.winter = np.array([winter.get(int(m), 0.0) for m in self.cal_month])
         self.march = (self.cal_month == 3).astype(float)
         self.values: dict[str, np.ndarray] = {}
 
@@ -171,8 +171,9 @@ class _World:
             add(cid, f"Synthetic CCG {cid}", "ccg", "ccg", ics_id[ics],
                 REGIONS[self.region_of_ics[ics]])
         for j in range(n_ics):
-            add(ics_id[j], f"Synthetic ICS {j + 1:02d}", "ics", "ics", reg_id[self.region_of_ics[j]],
-                REGIONS[self.region_of_ics[j]])
+            region = self.region_of_ics[j]
+            add(ics_id[j], f"Synthetic ICS {j + 1:02d}", "ics", "ics", reg_id[region],
+                REGIONS[region])
         for j, name in enumerate(REGIONS):
             add(reg_id[j], name, "region", "region", "", name)
         self.entities = Entities(*(tuple(c) for c in (ids, names, kinds, types, parents, regions)))
@@ -351,7 +352,8 @@ class _World:
         # Enforcement: follows an inadequate rating (most) or requires improvement (a few),
         # and lasts until the next inspection or 6-18 months.
         enforce = np.zeros((self.T, n))
-        state = (overall[0] == 3) & (rng.random(n) < 0.7) | (overall[0] == 2) & (rng.random(n) < 0.04)
+        state = (((overall[0] == 3) & (rng.random(n) < 0.7))
+                 | ((overall[0] == 2) & (rng.random(n) < 0.04)))
         left = np.where(state, rng.integers(3, 18, n), 0)
         for i in range(self.T):
             new = inspected[i] & (((overall[i] == 3) & (rng.random(n) < 0.8))
@@ -518,8 +520,8 @@ class _World:
         tf = self.fin
         london = (self.tregion == 0).astype(float)
         cap_nat = np.array([18.0, 2.0, -25.0])[self.fy]
-        agency = cap_nat[:, None] + (22.0 * rng.normal(0, 1, n) - 8.0 * tf + 10.0 * london)[None, :] \
-            + self.ar1(rng, n, 0.6, 8.0)
+        trust_effect = 22.0 * rng.normal(0, 1, n) - 8.0 * tf + 10.0 * london
+        agency = cap_nat[:, None] + trust_effect[None, :] + self.ar1(rng, n, 0.6, 8.0)
         self.put("agency_spend_vs_cap_pct", self.trust_cols, agency)
         liq = 28.0 - 6.0 * self.years[:, None] + (12.0 * tf + 8.0 * rng.normal(0, 1, n))[None, :] \
             + self.ar1(rng, n, 0.8, 2.0)

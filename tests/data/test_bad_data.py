@@ -120,7 +120,8 @@ def test_unknown_rating_label_given_a_policy(tmp_path):
                          scales={"cqc": ["outstanding", "good", "requires_improvement",
                                          "inadequate"]})
     path = write(tmp_path, "r.csv", "entity,period,cqc_overall_rating\nT1,2023-04,Good\n"
-                                    "T1,2023-05,Requires improvment\nT1,2023-06,Requires improvment\n")
+                                    "T1,2023-05,Requires improvment\n"
+                                    "T1,2023-06,Requires improvment\n")
     assert headlines(lambda: load_panel(path, policy=policy)) == [
         f"{path}:3:3: error: 'Requires improvment' in column 'cqc_overall_rating' is not a label "
         f"of scale 'cqc' (outstanding, good, requires_improvement, inadequate); did you mean "
