@@ -315,3 +315,22 @@ def test_any_bytes_load_or_give_diagnostics(tmp_path_factory, blob):
             load_panel(folder / name)
         except DataError as e:
             assert e.diagnostics
+
+
+def test_rating_text_without_a_label(tmp_path):
+    path = write(tmp_path, "g.csv", "entity,period,cqc_safe_rating\nT1,2023-04,good\n"
+                                    "T1,2023-05,???\n")
+    assert headlines(lambda: load_panel(path)) == [
+        f"{path}:3:3: error: '???' in column 'cqc_safe_rating' is not a rating label"]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=_CSV_ALPHABET + "T", max_size=160))
+def test_any_entities_table_loads_or_gives_diagnostics(tmp_path_factory, text):
+    folder = tmp_path_factory.mktemp("fuzze")
+    (folder / "entities.csv").write_text("entity,kind,parent\n" + text, encoding="utf-8")
+    (folder / "d.csv").write_text("entity,period,x\nT,2023-04,1\n", encoding="utf-8")
+    try:
+        load_panel(folder)
+    except DataError as e:
+        assert e.diagnostics
