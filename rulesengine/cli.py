@@ -218,17 +218,21 @@ def _with(options):
     return decorate
 
 
+def _panel(policy, data, entities):
+    """The panel named on the command line, or None for the bundled sample."""
+    if data is not None:
+        from .data.loaders import load_panel
+        return load_panel(data, entities=entities, policy=policy)
+    if entities is not None:
+        raise RegimeError("--entities needs --data (the bundled sample has its own entities)")
+    return None
+
+
 def _evaluate(policy, data, entities, decisions, engine, param, revision=None):
     from .engine.run import evaluate
 
-    panel = None
-    if data is not None:
-        from .data.loaders import load_panel
-        panel = load_panel(data, entities=entities, policy=policy)
-    elif entities is not None:
-        raise RegimeError("--entities needs --data (the bundled sample has its own entities)")
-    return evaluate(policy, panel, decisions=decisions, engine=engine, params=_params(param),
-                    revision=revision)
+    return evaluate(policy, _panel(policy, data, entities), decisions=decisions, engine=engine,
+                    params=_params(param), revision=revision)
 
 
 @cli.command("eval")
@@ -279,6 +283,48 @@ def eval_cmd(policy_ref, data, entities, decisions, engine, param, period, fmt, 
 
         level_counts_chart(outcomes, chart)
         click.echo(f"wrote {chart}", err=True)
+
+
+# --- explain ------------------------------------------------------------------------------------
+
+@cli.command("explain")
+@click.option("--policy", "policy_ref", required=True,
+              help="A policy id, a file, or either @ a git revision.")
+@click.option("--entity", required=True, help="The organisation's code, e.g. RX1.")
+@_with(data_options)
+@click.option("--period", default=None, help="The period to explain (default: the latest).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to a file instead of stdout.")
+@policy_path_option
+@_fail_cleanly
+def explain_cmd(policy_ref, entity, data, entities, decisions, engine, param, period, fmt, out,
+                policy_path) -> None:
+    """Why an organisation landed where it did: deciding rules, every rule's conditions with
+    their values and peer context, what would flip each rule, missing data, decisions."""
+    from .analysis.explain import explain, render_text
+    from .engine.run import assemble, prepare, run_backend
+
+    policy, revision = _load_policy(policy_ref, policy_path)
+    bound, layout, by_cell = prepare(policy, _panel(policy, data, entities),
+                                     decisions=decisions, params=_params(param))
+    raw = run_backend(policy, layout, engine)
+    outcomes = assemble(policy, bound, raw, by_cell, engine, revision)
+    t = _periods(outcomes, period)[0]
+    result = explain(policy, outcomes, layout, entity, t)
+    if fmt == "json":
+        _write(json.dumps(result.to_json(), indent=2), out)
+    else:
+        _write(render_text(result), out)
+
+
+def _register() -> None:
+    from .data.commands import data
+
+    cli.add_command(data)
+
+
+_register()
 
 
 def main() -> None:

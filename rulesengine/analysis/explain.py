@@ -1,0 +1,660 @@
+"""Explain an outcome: why an organisation landed where it did, in words an analyst can paste
+into a briefing.
+
+For one entity and period: the level and the rule(s) that decided it; for every rule whether it
+fired, did not, or was unknown, with each condition's operands, their values, thresholds and the
+peer context of ranks; the smallest change to one input that would flip each rule (found by
+re-evaluating, and checked by re-evaluating with the margin applied); the missing data that left
+the outcome incomplete; and a judgement decision if one overrides.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ..diagnostics import RegimeError, did_you_mean
+from ..engine.layout import Layout
+from ..engine.outcomes import Outcomes
+from ..engine.probe import Probe
+from ..lang import ast
+from ..lang.builtins import BUILTINS, MEMBER_FUNCTIONS, WINDOW_FUNCTIONS
+from ..lang.checker import CheckedPolicy
+from ..lang.types import Type
+
+RANKS = ("pct_rank", "rank", "worst_rank", "ntile", "zscore", "metric_score")
+
+
+# --- results ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Flip:
+    input: str
+    label: str
+    before: float | None
+    after: float
+    text: str                   # "stops firing if A&E 4-hour performance rises by 2.1 points (to 75.0%)"
+
+
+@dataclass(frozen=True)
+class Condition:
+    text: str                   # the expression as written
+    value: str                  # true | false | unknown
+    detail: str                 # operands with their values
+    context: tuple[str, ...] = ()
+    define: str | None = None   # when the condition is a named define
+    parts: tuple["Condition", ...] = ()
+
+
+@dataclass(frozen=True)
+class RuleExplanation:
+    id: str
+    level: str
+    level_label: str
+    status: str                 # fired | not fired | unknown
+    reason: str | None
+    source: str | None
+    judgement: bool
+    deciding: bool
+    conditions: tuple[Condition, ...]
+    flip: Flip | None
+    flip_note: str | None
+
+
+@dataclass(frozen=True)
+class Explanation:
+    entity: str
+    name: str
+    kind: str
+    type: str
+    parent: str
+    period: str
+    policy_id: str
+    policy_title: str
+    policy_version: str
+    level: str
+    level_label: str
+    level_meaning: str
+    computed: str
+    computed_label: str
+    candidate: str | None
+    incomplete: bool
+    subject: bool
+    decision: dict | None
+    deciding: tuple[str, ...]
+    rules: tuple[RuleExplanation, ...]
+    missing: tuple[str, ...]
+    provenance: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+# --- formatting ------------------------------------------------------------------------------
+
+def _trim(x: float, digits: int) -> str:
+    text = f"{x:,.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def format_money(x: float) -> str:
+    sign = "-" if x < 0 else ""
+    a = abs(x)
+    if a >= 1e9:
+        return f"{sign}£{_trim(a / 1e9, 2)}bn"
+    if a >= 1e6:
+        return f"{sign}£{_trim(a / 1e6, 2)}m"
+    if a >= 1e3:
+        return f"{sign}£{_trim(a / 1e3, 1)}k"
+    return f"{sign}£{_trim(a, 0)}"
+
+
+class _Format:
+    def __init__(self, checked: CheckedPolicy, outcomes: Outcomes) -> None:
+        self.c = checked
+        self.p = checked.policy
+        self.level_labels = dict(zip(outcomes.level_ids, outcomes.level_labels))
+
+    def value(self, x, t: Type | None) -> str:
+        if isinstance(x, str):
+            return f'"{x}"'
+        if x is None or (isinstance(x, float) and math.isnan(x)):
+            return "unknown" if t is not None and t.kind == "bool" else "missing"
+        kind = t.kind if t is not None else "number"
+        if kind == "bool":
+            return "true" if x == 1 else "false"
+        if kind == "percent":
+            return f"{_trim(x, 1)}%"
+        if kind == "money":
+            return format_money(x)
+        if kind == "count":
+            return _trim(x, 1)
+        if kind == "rating":
+            labels = self.p.scales[t.scale].labels
+            i = int(x)
+            return labels[i].replace("_", " ") if 0 <= i < len(labels) else str(x)
+        if kind == "level":
+            ids = [lv.id for lv in self.p.levels]
+            i = int(x)
+            return self.level_labels.get(ids[i], ids[i]) if 0 <= i < len(ids) else str(x)
+        return _trim(x, 3 if abs(x) < 10 else 2)
+
+    def change(self, delta: float, t: Type) -> str:
+        a = abs(delta)
+        if t.kind == "percent":
+            return f"{_trim(a, 1)} point{'s' if a != 1 else ''}"
+        if t.kind == "money":
+            return format_money(a)
+        return self.value(a, t)
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+# --- the explainer ---------------------------------------------------------------------------
+
+def explain(checked: CheckedPolicy, outcomes: Outcomes, layout: Layout, entity: str,
+            t: int) -> Explanation:
+    """Explain entity's outcome in period index t."""
+    ids = outcomes.entities.ids
+    if entity not in ids:
+        raise RegimeError(f"no entity '{entity}' in the data{did_you_mean(entity, ids)}")
+    return _Explainer(checked, outcomes, layout, ids.index(entity), t).run()
+
+
+class _Explainer:
+    def __init__(self, checked: CheckedPolicy, outcomes: Outcomes, layout: Layout, e: int,
+                 t: int) -> None:
+        self.c = checked
+        self.p = checked.policy
+        self.o = outcomes
+        self.L = layout
+        self.e = e
+        self.t = t
+        self.probe = Probe(checked, layout, outcomes.raw.level.astype(np.float64))
+        self.fmt = _Format(checked, outcomes)
+        self.texts: dict[int, str] = {}
+        for d in self.p.defines.values():
+            self._index_text(d.expr, d.text)
+        for r in self.p.rules:
+            self._index_text(r.when, r.text)
+
+    def _index_text(self, root: ast.Node | None, text: str) -> None:
+        if root is None:
+            return
+        for n in ast.walk(root):
+            self.texts[n.nid] = " ".join(text[n.span[0]:n.span[1]].split())
+
+    # values --------------------------------------------------------------------------------
+
+    def val(self, node: ast.Node, probe: Probe | None = None, t: int | None = None):
+        v = (probe or self.probe).value(node, self.t if t is None else t)[self.e]
+        return v if isinstance(v, str) else float(v)
+
+    def shown(self, node: ast.Node, probe: Probe | None = None, t: int | None = None) -> str:
+        return self.fmt.value(self.val(node, probe, t), self.c.types.get(node.nid))
+
+    def status(self, value: float) -> str:
+        return "unknown" if value != value else ("fired" if value == 1 else "not fired")
+
+    def truth(self, value: float) -> str:
+        return "unknown" if value != value else ("true" if value == 1 else "false")
+
+    def resolve(self, node: ast.Node) -> tuple[ast.Node, str | None]:
+        if isinstance(node, ast.Name):
+            ref = self.c.refs.get(node.nid)
+            if ref is not None and ref.kind == "define":
+                d = self.p.defines[ref.name]
+                if d.expr is not None:
+                    return d.expr, ref.name
+        return node, None
+
+    # driver --------------------------------------------------------------------------------
+
+    def run(self) -> Explanation:
+        o, t, e = self.o, self.t, self.e
+        raw = o.raw
+        ents = o.entities
+        level = o.level_ids[raw.level[t, e]]
+        computed = o.level_ids[raw.computed[t, e]]
+        cand = int(raw.candidate[t, e])
+        decision = o.decisions.get((t, e))
+        rules = []
+        deciding = self.deciding_rules()
+        for i, rule in enumerate(self.p.rules):
+            rules.append(self.explain_rule(i, rule, rule.id in deciding))
+        missing = self.missing_inputs()
+        lv = self.p.level(level)
+        return Explanation(
+            entity=ents.ids[e], name=ents.names[e], kind=ents.kinds[e], type=ents.types[e],
+            parent=ents.parents[e], period=o.period_labels[t], policy_id=self.p.id,
+            policy_title=self.p.title, policy_version=self.p.version,
+            level=level, level_label=lv.label, level_meaning=lv.meaning,
+            computed=computed, computed_label=self.p.level(computed).label,
+            candidate=o.level_ids[cand] if cand >= 0 else None,
+            incomplete=bool(raw.incomplete[t, e]), subject=bool(raw.subject[t, e]),
+            decision=asdict(decision) if decision else None, deciding=tuple(deciding),
+            rules=tuple(rules), missing=tuple(missing),
+            provenance=o.provenance.to_json() if o.provenance else {})
+
+    def deciding_rules(self) -> list[str]:
+        o, t, e = self.o, self.t, self.e
+        fired = set(o.fired_rules(t, e))
+        comp = int(o.raw.computed[t, e])
+        judged = {lv.id for lv in self.p.levels if lv.decided_by}
+        normal = [r for r in self.p.rules if r.id in fired and r.level not in judged]
+        if self.p.decide == "first":
+            return [normal[0].id] if normal else []
+        return [r.id for r in normal if self.p.level(r.level).index == comp]
+
+    def missing_inputs(self) -> list[str]:
+        out = []
+        for name in self.c.used_inputs:
+            v = self.L.inputs[name][self.t, self.e]
+            if v != v:
+                out.append(name)
+        return out
+
+    # rules ---------------------------------------------------------------------------------
+
+    def explain_rule(self, i: int, rule, deciding: bool) -> RuleExplanation:
+        lv = self.p.level(rule.level)
+        if rule.when is None:
+            raise RegimeError(f"rule '{rule.id}' has no condition")
+        value = self.val(rule.when)
+        status = self.status(value)
+        conditions = tuple(self.conditions(rule.when))
+        flip, note = self.flip(rule, value)
+        return RuleExplanation(
+            id=rule.id, level=rule.level, level_label=lv.label, status=status,
+            reason=rule.reason, source=rule.source, judgement=bool(lv.decided_by),
+            deciding=deciding, conditions=conditions, flip=flip, flip_note=note)
+
+    def conditions(self, node: ast.Node, depth: int = 0) -> list[Condition]:
+        """The conditions of a rule: and/or/not and defines opened up, atoms explained."""
+        inner, define = self.resolve(node)
+        if define is not None:
+            return [Condition(text=define, value=self.truth(self.val(inner)),
+                              detail=self.texts.get(inner.nid, ""), define=define,
+                              parts=tuple(self.conditions(inner, depth + 1)) if depth < 4
+                              else ())]
+        if isinstance(inner, ast.Binary) and inner.op in ("and", "or"):
+            return self.conditions(inner.left, depth) + self.conditions(inner.right, depth)
+        if isinstance(inner, ast.Unary) and inner.op == "not":
+            cond = self.atom(inner)
+            return [cond]
+        return [self.atom(inner)]
+
+    def atom(self, node: ast.Node) -> Condition:
+        value = self.truth(self.val(node))
+        text = self.texts.get(node.nid, "")
+        context: list[str] = []
+        if isinstance(node, ast.Binary) and node.op in ("==", "!=", "<", "<=", ">", ">="):
+            detail = f"{self.shown(node.left)} {node.op} {self.shown(node.right)}"
+            for side in (node.left, node.right):
+                context += self.rank_context(side, node)
+        elif isinstance(node, ast.Between):
+            detail = (f"{self.shown(node.operand)} between {self.shown(node.low)} and "
+                      f"{self.shown(node.high)}")
+            context += self.rank_context(node.operand, node)
+        elif isinstance(node, ast.In):
+            items = ", ".join(self.shown(i) for i in node.items)
+            detail = f"{self.shown(node.operand)} {'not in' if node.negated else 'in'} [{items}]"
+        elif isinstance(node, ast.Call) and node.func in WINDOW_FUNCTIONS:
+            detail = self.window_detail(node)
+        elif isinstance(node, ast.Unary) and node.op == "not":
+            detail = f"not {self.truth(self.val(node.operand))}"
+        else:
+            detail = self.shown(node)
+        return Condition(text=text, value=value, detail=detail, context=tuple(context))
+
+    def window_detail(self, node: ast.Call) -> str:
+        size = node.args[1]
+        n = int(size.value) if isinstance(size, ast.Number) else int(
+            self.L.params[size.name][self.t])
+        inner = node.args[0]
+        values = []
+        for k in range(n):
+            tt = self.t - k
+            if tt < 0:
+                values.append("before the data")
+            else:
+                values.append(f"{self.o.period_labels[tt]} {self.shown(inner, t=tt)}")
+        return f"over the last {n}: " + ", ".join(values)
+
+    def rank_context(self, side: ast.Node, comparison: ast.Node) -> list[str]:
+        """Peer context for rank calls on an input: value, position among peers, cut-off."""
+        out = []
+        for n in ast.walk(self.resolve(side)[0]):
+            if not (isinstance(n, ast.Call) and n.func in RANKS and n.args):
+                continue
+            arg, _ = self.resolve(n.args[0])
+            x = self.val(arg)
+            if isinstance(x, str):
+                continue
+            group_desc, position, size = self.peer_position(n, arg)
+            label = self.label_of(arg)
+            line = f"{label} {self.shown(arg)}"
+            if x == x and size:
+                line += f": {ordinal(position)} of {size} {group_desc}"
+            ref = self.c.refs.get(arg.nid)
+            if ref is not None and ref.kind == "input" and x == x:
+                cut = self.search(ref.name, lambda probe: self.val(comparison, probe))
+                if cut is not None:
+                    line += f"; the condition turns at {self.fmt.value(cut, self.c.types[arg.nid])}"
+            out.append(line)
+        return out
+
+    def label_of(self, node: ast.Node) -> str:
+        ref = self.c.refs.get(node.nid)
+        if ref is not None and ref.kind == "input":
+            return self.p.inputs[ref.name].label
+        return self.texts.get(node.nid, "value")
+
+    def peer_position(self, call: ast.Call, arg: ast.Node) -> tuple[str, int, int]:
+        kw = call.kwarg("by")
+        by = kw.value.name if kw is not None else (self.p.peer_group or "type")
+        groups = self.L.groups[by]
+        x = self.probe.value(arg, self.t)
+        if x.dtype == object:
+            return "", 0, 0
+        lower = self.c.directions.get(call.nid) == "lower"
+        y = -x if lower else x
+        peers = (groups == groups[self.e]) & ~np.isnan(y)
+        size = int(peers.sum())
+        position = 1 + int((y[peers] > y[self.e]).sum()) if y[self.e] == y[self.e] else 0
+        ents = self.o.entities
+        kind = ents.kinds[self.e]
+        if by == "all":
+            desc = f"{kind}s"
+        elif by == "type":
+            desc = f"{ents.types[self.e].replace('_', ' ')} {kind}s".strip()
+        else:
+            desc = f"{kind}s with {by} {ents.attribute(by)[self.e]}"
+        return desc, position, size
+
+    # what would flip a rule ----------------------------------------------------------------
+
+    def own_inputs(self, root: ast.Node) -> list[str]:
+        """Inputs of this entity a condition reads (not its members' or its parent's)."""
+        out: list[str] = []
+        seen: set[int] = set()
+        stack = [root]
+        while stack:
+            n = stack.pop()
+            if n.nid in seen:
+                continue
+            seen.add(n.nid)
+            if isinstance(n, ast.Call) and n.func in MEMBER_FUNCTIONS:
+                continue
+            if isinstance(n, ast.Attribute):
+                continue
+            ref = self.c.refs.get(n.nid)
+            if isinstance(n, ast.Name) and ref is not None:
+                if ref.kind == "input" and ref.name not in out:
+                    out.append(ref.name)
+                elif ref.kind == "define":
+                    d = self.p.defines[ref.name]
+                    if d.expr is not None:
+                        stack.append(d.expr)
+                continue
+            stack.extend(n.children())
+        return out
+
+    def flip(self, rule, value: float) -> tuple[Flip | None, str | None]:
+        inputs = self.own_inputs(rule.when)
+        status = self.status(value)
+        if status == "unknown":
+            return self.unknown_flip(rule, inputs)
+        best: tuple[float, Flip] | None = None
+        for name in inputs:
+            found = self.flip_input(rule, name, status)
+            if found is None:
+                continue
+            f, relative = found
+            if best is None or relative < best[0]:
+                best = (relative, f)
+        if best is None:
+            if not inputs:
+                return None, ("no change to this organisation's own inputs flips it (it reads "
+                              "none: it depends on other organisations or earlier periods)")
+            return None, "no change to a single input of this organisation this period flips it"
+        return best[1], None
+
+    def rule_status(self, rule, probe: Probe) -> str:
+        return self.status(self.val(rule.when, probe))
+
+    def flip_input(self, rule, name: str, status: str) -> tuple[Flip, float] | None:
+        inp = self.p.inputs[name]
+        v = float(self.L.inputs[name][self.t, self.e])
+        if v != v:
+            return None
+        goal = "not fired" if status == "fired" else "fired"
+        verb = "stops firing" if status == "fired" else "fires"
+        typ = Type(inp.type) if inp.type not in ("rating", "flag") else (
+            Type("rating", inp.scale) if inp.type == "rating" else Type("bool"))
+        if inp.type in ("flag", "rating"):
+            options = [1.0 - v] if inp.type == "flag" else [
+                float(i) for i in sorted(range(len(self.p.scales[inp.scale].labels)),
+                                         key=lambda i: abs(i - v)) if i != v]
+            for o in options:
+                probe = self.probe.with_input(name, self.t, self.e, o)
+                if self.rule_status(rule, probe) == goal:
+                    shown = self.fmt.value(o, typ)
+                    text = f"{verb} if {inp.label} becomes {shown}"
+                    return Flip(name, inp.label, v, o, text), abs(o - v) / 4.0
+            return None
+        after = self.search(name, lambda probe: self.val(rule.when, probe), goal_status=goal)
+        if after is None:
+            return None
+        delta = after - v
+        direction = "rises" if delta > 0 else "falls"
+        text = (f"{verb} if {inp.label} {direction} by {self.fmt.change(delta, typ)} "
+                f"(to {self.fmt.value(after, typ)})")
+        spread = self.spread(name) or max(abs(v), 1.0)
+        return Flip(name, inp.label, v, after, text), abs(delta) / spread
+
+    def spread(self, name: str) -> float:
+        col = self.L.inputs[name][self.t]
+        col = col[~np.isnan(col)]
+        return float(col.max() - col.min()) if col.size else 0.0
+
+    def search(self, name: str, evaluate, goal_status: str | None = None) -> float | None:
+        """The nearest value of input `name` (this entity, this period) at which `evaluate`'s
+        truth changes (or reaches goal_status), rounded outward to the shown precision and
+        confirmed by evaluating it."""
+        inp = self.p.inputs[name]
+        v = float(self.L.inputs[name][self.t, self.e])
+        if v != v:
+            return None
+        base = evaluate(self.probe)
+
+        def changed(x: float) -> bool:
+            r = evaluate(self.probe.with_input(name, self.t, self.e, x))
+            if goal_status is not None:
+                return self.status(r) == goal_status
+            return not (r == base or (r != r and base != base))
+
+        scale = max(self.spread(name), abs(v), 1e-6)
+        integer = inp.type == "count"
+        lo_bound, hi_bound = (0.0, 100.0) if inp.type == "percent" else (-np.inf, np.inf)
+        if inp.type == "count":
+            lo_bound = 0.0
+        best: float | None = None
+        for d in (1.0, -1.0):
+            step = 1.0 if integer else scale * 1e-3
+            prev = 0.0
+            hit = None
+            for _ in range(48):
+                delta = d * step
+                x = min(max(v + delta, lo_bound), hi_bound)
+                if changed(x):
+                    hit = x - v
+                    break
+                if x in (lo_bound, hi_bound) or abs(delta) > 8 * scale + 1:
+                    break
+                prev = delta
+                step *= 2.0
+            if hit is None:
+                continue
+            lo, hi = prev, hit                      # lo does not change it, hi does
+            for _ in range(60):
+                if integer and abs(hi - lo) <= 1:
+                    break
+                if not integer and abs(hi - lo) <= scale * 1e-7:
+                    break
+                mid = (lo + hi) / 2.0
+                if integer:
+                    mid = math.floor(mid) if d > 0 else math.ceil(mid)
+                    if mid in (lo, hi):
+                        break
+                if changed(v + mid):
+                    hi = mid
+                else:
+                    lo = mid
+            candidate = self.round_out(v, hi, inp.type)
+            if not changed(candidate):
+                candidate = v + hi
+            if best is None or abs(candidate - v) < abs(best - v):
+                best = candidate
+        return best
+
+    def round_out(self, v: float, delta: float, kind: str) -> float:
+        """v + delta with delta rounded away from zero to what the explanation shows."""
+        a = abs(delta)
+        if kind == "percent":
+            unit = 0.1
+        elif kind == "count":
+            unit = 1.0
+        elif kind == "money":
+            unit = 10 ** max(3, math.floor(math.log10(a)) - 2) if a > 0 else 1000.0
+        else:
+            unit = 10 ** (math.floor(math.log10(a)) - 2) if a > 0 else 1e-3
+        rounded = math.ceil(a / unit - 1e-9) * unit
+        result = v + math.copysign(rounded, delta)
+        # keep the shown digits exact: 73.4 not 73.40000000000001
+        digits = max(0, -math.floor(math.log10(unit))) if unit < 1 else 0
+        return round(result, digits + 2)
+
+    def unknown_flip(self, rule, inputs: list[str]) -> tuple[Flip | None, str | None]:
+        missing = [n for n in inputs if self.L.inputs[n][self.t, self.e] !=
+                   self.L.inputs[n][self.t, self.e]]
+        if not missing:
+            return None, "unknown through values of other organisations or earlier periods"
+        labels = ", ".join(self.p.inputs[n].label for n in missing)
+        if len(missing) > 1:
+            return None, f"unknown because these are missing: {labels}"
+        name = missing[0]
+        inp = self.p.inputs[name]
+        col = self.L.inputs[name][self.t]
+        if inp.type == "flag":
+            candidates = [0.0, 1.0]
+        elif inp.type == "rating":
+            candidates = [float(i) for i in range(len(self.p.scales[inp.scale].labels))]
+        else:
+            candidates = sorted(set(float(x) for x in col[~np.isnan(col)]))
+        fires = [x for x in candidates
+                 if self.rule_status(rule, self.probe.with_input(name, self.t, self.e, x))
+                 == "fired"]
+        ityp = Type(inp.type) if inp.type not in ("rating", "flag") else (
+            Type("rating", inp.scale) if inp.type == "rating" else Type("bool"))
+        note = f"unknown because {inp.label} is missing"
+        if not fires:
+            return None, note + "; it would not fire for any value its peers have"
+        if len(fires) == len(candidates):
+            return None, note + "; it would fire for any value its peers have"
+        if fires == candidates[:len(fires)]:
+            return None, (note + f"; it would fire if {inp.label} were at most "
+                          f"{self.fmt.value(fires[-1], ityp)}")
+        if fires == candidates[-len(fires):]:
+            return None, (note + f"; it would fire if {inp.label} were at least "
+                          f"{self.fmt.value(fires[0], ityp)}")
+        return None, note + "; it would fire for some of the values its peers have"
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+def render_text(x: Explanation) -> str:
+    """The explanation in plain words."""
+    lines = []
+    where = ", ".join(p for p in (x.type.replace("_", " ") + " " + x.kind
+                                  if x.type else x.kind, x.parent) if p)
+    lines.append(f"{x.entity} {x.name} ({where}), {x.period}")
+    lines.append(f"Policy: {x.policy_title} ({x.policy_id} v{x.policy_version})")
+    lines.append("")
+    meaning = f": {x.level_meaning}" if x.level_meaning else ""
+    lines.append(f"Outcome: {x.level_label}{meaning}")
+    if not x.subject:
+        lines.append("  (this policy does not decide on this organisation in this period)")
+    by_id = {r.id: r for r in x.rules}
+    if x.deciding:
+        for rid in x.deciding:
+            r = by_id[rid]
+            why = f": {r.reason}" if r.reason else ""
+            src = f" [{r.source}]" if r.source else ""
+            lines.append(f"  because rule {rid} fired{why}{src}")
+    else:
+        lines.append("  no rule fired, so the default level applies")
+    if x.decision:
+        d = x.decision
+        who = f" by {d['decided_by']}" if d.get("decided_by") else ""
+        reason = f": {d['reason']}" if d.get("reason") else ""
+        lines.append(f"  Decided{who}{reason} ({d['where']}); the rules gave {x.computed_label}")
+    if x.candidate:
+        cand = next((r for r in x.rules if r.level == x.candidate and r.status == "fired"), None)
+        label = cand.level_label if cand else x.candidate
+        lines.append(f"  Candidate for {label}: awaiting a judgement decision")
+    if x.incomplete:
+        unknown = [r for r in x.rules if r.status == "unknown" and not r.judgement]
+        names = ", ".join(f"{r.id} ({r.level_label})" for r in unknown)
+        lines.append(f"  Incomplete: missing data leaves rules unknown that could make it worse: "
+                     f"{names}")
+    lines.append("")
+    lines.append("Rules:")
+    seen: set[str] = set()         # a define is opened up once, then referred to
+    for r in x.rules:
+        mark = {"fired": "FIRED", "not fired": "not fired", "unknown": "UNKNOWN"}[r.status]
+        lines.append(f"  [{mark}] {r.id} -> {r.level_label}"
+                     + (" (judgement)" if r.judgement else ""))
+        if r.reason:
+            lines.append(f"      {r.reason}" + (f" [{r.source}]" if r.source else ""))
+        for c in r.conditions:
+            lines += _condition_lines(c, 6, seen)
+        if r.flip is not None:
+            lines.append(f"      Flips: {r.flip.text}.")
+        elif r.flip_note:
+            lines.append(f"      Flips: {r.flip_note}.")
+    if x.missing:
+        lines.append("")
+        lines.append("Missing data this period: " + ", ".join(x.missing))
+    prov = x.provenance
+    if prov:
+        lines.append("")
+        pol, data, eng = prov["policy"], prov["data"], prov["engine"]
+        rev = f"@{pol['revision']}" if pol.get("revision") else ""
+        lines.append(f"Provenance: policy {pol['id']}{rev} v{pol['version']} "
+                     f"sha256:{pol['hash'][:12]}; data sha256:{data['digest'][:12]}; "
+                     f"regime {eng['version']} ({eng['backend']})")
+    return "\n".join(lines) + "\n"
+
+
+def _condition_lines(c: Condition, indent: int, seen: set[str]) -> list[str]:
+    pad = " " * indent
+    if c.define is not None:
+        if c.define in seen:
+            return [f"{pad}{c.define} is {c.value} (as above)"]
+        seen.add(c.define)
+        text = f": {c.detail}" if len(c.detail) <= 72 else ""
+        out = [f"{pad}{c.define} is {c.value}{text}"]
+        for p in c.parts:
+            out += _condition_lines(p, indent + 2, seen)
+        return out
+    out = [f"{pad}{c.text}: {c.detail} ({c.value})"]
+    out += [f"{pad}  {line}" for line in c.context]
+    return out

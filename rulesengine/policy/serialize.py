@@ -1,0 +1,82 @@
+"""A resolved policy written back as one self-contained policy file (no `extends`).
+
+Used to build policy variants (diff attribution reverts one change at a time) and to show a
+policy after its `extends` chain is merged. Loading the text again gives the same policy."""
+
+from __future__ import annotations
+
+import yaml
+
+from .model import Policy
+
+
+def policy_data(policy: Policy) -> dict:
+    """The policy as plain data in the file format."""
+    data: dict = {"policy": policy.id, "title": policy.title}
+    if policy.version:
+        data["version"] = policy.version
+    effective = {k: v for k, v in (("from", policy.effective_from),
+                                   ("to", policy.effective_to)) if v}
+    if effective:
+        data["effective"] = effective
+    if policy.sources:
+        data["sources"] = list(policy.sources)
+    if policy.entity:
+        data["entity"] = list(policy.entity) if len(policy.entity) > 1 else policy.entity[0]
+    if policy.applies_to is not None:
+        data["applies_to"] = policy.applies_to.text
+    if policy.period:
+        data["period"] = policy.period
+    if policy.peer_group:
+        data["peer_group"] = policy.peer_group
+    data["levels"] = [_drop_none({"id": lv.id, "label": lv.label, "meaning": lv.meaning or None,
+                                  "decided_by": lv.decided_by}) for lv in policy.levels]
+    if policy.default:
+        data["default"] = policy.default
+    data["decide"] = policy.decide
+    if policy.scales:
+        data["scales"] = {name: list(s.labels) for name, s in policy.scales.items()}
+    if policy.params:
+        data["params"] = {name: _param(p) for name, p in policy.params.items()}
+    if policy.inputs:
+        data["inputs"] = {name: _drop_none({
+            "type": i.type, "better": i.better, "label": i.label, "unit": i.unit,
+            "scale": i.scale, "aggregate": i.aggregate, "source": i.source, "note": i.note})
+            for name, i in policy.inputs.items()}
+    if policy.defines:
+        data["define"] = {name: d.text for name, d in policy.defines.items()}
+    data["rules"] = [_drop_none({"id": r.id, "level": r.level, "when": r.text,
+                                 "reason": r.reason, "source": r.source, "note": r.note})
+                     for r in policy.rules]
+    if policy.timetable is not None:
+        data["timetable"] = {"starts": policy.timetable.starts, "stages": [
+            _drop_none({"id": s.id, "label": s.label, "working_days": s.working_days,
+                        "source": s.source, "note": s.note}) for s in policy.timetable.stages]}
+    return data
+
+
+def _param(p) -> dict:
+    out: dict = {}
+    if len(p.values) == 1 and p.values[0].start is None:
+        out["value"] = _number(p.values[0].value)
+    else:
+        out["values"] = [{"from": v.start, "value": _number(v.value)} for v in p.values]
+    out["unit"] = p.unit
+    for key in ("note", "source", "published"):
+        value = getattr(p, key)
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def _number(x: float):
+    return int(x) if float(x).is_integer() and abs(x) < 2 ** 53 else float(x)
+
+
+def _drop_none(d: dict) -> dict:
+    return {k: v for k, v in d.items() if v is not None}
+
+
+def policy_text(policy: Policy) -> str:
+    """The policy as YAML text."""
+    return yaml.safe_dump(policy_data(policy), sort_keys=False, allow_unicode=True, width=100)
