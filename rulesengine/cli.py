@@ -318,6 +318,60 @@ def explain_cmd(policy_ref, entity, data, entities, decisions, engine, param, pe
         _write(render_text(result), out)
 
 
+# --- diff ---------------------------------------------------------------------------------------
+
+@cli.command("diff")
+@click.argument("policy_a")
+@click.argument("policy_b")
+@click.option("--data", "data", type=click.Path(exists=True),
+              help="Panel data (default: the bundled sample).")
+@click.option("--entities", type=click.Path(exists=True, dir_okay=False))
+@click.option("--decisions", type=click.Path(exists=True, dir_okay=False))
+@click.option("--engine", type=click.Choice(["numba", "reference"]), default="numba",
+              show_default=True)
+@click.option("--period", default=None, help="The period to compare (default: the latest).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]),
+              default="table", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to a file instead of stdout.")
+@click.option("--chart", type=click.Path(dir_okay=False),
+              help="Also draw the transition matrix as a heatmap (.png or .svg).")
+@policy_path_option
+@_fail_cleanly
+def diff_cmd(policy_a, policy_b, data, entities, decisions, engine, period, fmt, out, chart,
+             policy_path) -> None:
+    """Compare two policies (ids, files, or POLICY@REVISION) on the same data: the policy
+    changes, the from -> to transitions, who moved and which change moved them."""
+    from .analysis import diff as d
+    from .report.tabular import to_csv
+
+    a, rev_a = _load_policy(policy_a, policy_path)
+    b, rev_b = _load_policy(policy_b, policy_path)
+    panel = _panel(b, data, entities)
+    result = d.diff(a, b, panel, decisions=decisions, engine=engine, period=period,
+                    revision_a=rev_a, revision_b=rev_b)
+    if fmt == "json":
+        _write(json.dumps(result.to_json(), indent=2), out)
+    elif fmt == "csv":
+        headers, rows = d.moves_table(result)
+        comments = [f"A {d._name(result.a)} sha256:{result.a['hash'][:12]}",
+                    f"B {d._name(result.b)} sha256:{result.b['hash'][:12]}",
+                    f"period {result.period}"]
+        _write(to_csv(headers, rows, comments), out)
+    elif fmt == "markdown":
+        _write(d.render_markdown(result), out)
+    else:
+        _write(d.render_text(result), out)
+    if chart:
+        import numpy as np
+
+        from .report.charts import transition_chart
+
+        transition_chart(np.array(result.transitions), result.levels_a, result.levels_b, chart,
+                         title=f"{d._name(result.a)} -> {d._name(result.b)}, {result.period}",
+                         xlabel=f"B: {result.b['id']}", ylabel=f"A: {result.a['id']}")
+        click.echo(f"wrote {chart}", err=True)
+
+
 def _register() -> None:
     from .data.commands import data
 

@@ -1,0 +1,398 @@
+"""Diff two policies (or two versions of one) on the same data: what changed in the policy,
+which organisations moved between levels, and which change moved each one.
+
+Attribution re-runs B with each change reverted in turn (a changed param through the
+kernel's runtime parameters, anything else as a rebuilt policy variant) and credits a move to
+every change whose reversal alters that organisation's outcome. Moves no single reversal
+explains are credited to the changes together.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from ..diagnostics import PolicyError, RegimeError
+from ..engine.outcomes import Outcomes
+from ..engine.run import assemble, prepare, run_backend
+from ..lang.checker import CheckedPolicy, check
+from ..policy.load import load_policy_text
+from ..policy.model import Policy
+from ..policy.serialize import policy_data
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str               # setting | levels | scale | param | input | define | rule
+    name: str
+    action: str             # added | removed | changed
+    before: str | None
+    after: str | None
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind} {self.name}"
+
+    @property
+    def supporting(self) -> bool:
+        """An added or removed param, input or define acts only through the rules that use
+        it, so it cannot be reverted (or credited) on its own."""
+        return self.kind in ("param", "input", "define", "scale") and self.action != "changed"
+
+    def describe(self) -> str:
+        if self.action == "added":
+            return f"{self.kind} {self.name} added: {self.after}"
+        if self.action == "removed":
+            return f"{self.kind} {self.name} removed (was {self.before})"
+        return f"{self.kind} {self.name}: {self.before} -> {self.after}"
+
+
+@dataclass(frozen=True)
+class Move:
+    entity: str
+    name: str
+    before: str             # level under A (label)
+    after: str              # level under B (label)
+    before_candidate: str | None
+    after_candidate: str | None
+    fired_a: tuple[str, ...]
+    fired_b: tuple[str, ...]
+    causes: tuple[str, ...]  # change keys
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    a: dict                 # id, version, hash, revision
+    b: dict
+    period: str
+    changes: tuple[Change, ...]
+    not_revertible: tuple[str, ...]    # changes whose reversal alone does not check
+    levels_a: tuple[str, ...]
+    levels_b: tuple[str, ...]
+    transitions: tuple[tuple[int, ...], ...]     # rows: A's levels, columns: B's levels
+    moves: tuple[Move, ...]
+    left_scope: tuple[str, ...]     # decided on by A, not by B (e.g. CCGs after 2022)
+    entered_scope: tuple[str, ...]  # decided on by B, not by A
+    counts: tuple[dict, ...]                       # per period: {"period", "a": {...}, "b": {...}}
+    provenance: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+# --- what changed in the policy --------------------------------------------------------------
+
+def _short(value) -> str:
+    if isinstance(value, dict):
+        if set(value) <= {"value", "unit", "note", "source", "published"} and "value" in value:
+            unit = value.get("unit")
+            v = value["value"]
+            return f"{v}{'%' if unit == 'percent' else ''}" if unit in (None, "number",
+                                                                       "percent") else \
+                f"{v} {unit}"
+        return ", ".join(f"{k}: {_short(v)}" for k, v in value.items()
+                         if k not in ("note", "source", "reason", "label", "meaning"))
+    if isinstance(value, list):
+        return "[" + ", ".join(_short(v) for v in value) + "]"
+    return " ".join(str(value).split())
+
+
+def structural_diff(a: Policy, b: Policy) -> list[Change]:
+    """Every difference between two resolved policies, in file order of B."""
+    da, db = policy_data(a), policy_data(b)
+    out: list[Change] = []
+    for key in ("entity", "applies_to", "period", "peer_group", "default", "decide"):
+        if da.get(key) != db.get(key):
+            out.append(Change("setting", key, _action(key in da, key in db),
+                              _short(da[key]) if key in da else None,
+                              _short(db[key]) if key in db else None))
+    # Levels change as one list: they are ordered, and a policy replaces them whole.
+    if da["levels"] != db["levels"]:
+        out.append(Change("levels", "list", "changed", _levels(da["levels"]),
+                          _levels(db["levels"])))
+    for section, kind in (("scales", "scale"), ("params", "param"), ("inputs", "input"),
+                          ("define", "define")):
+        sa, sb = da.get(section, {}), db.get(section, {})
+        for k in list(sb) + [k for k in sa if k not in sb]:
+            va, vb = sa.get(k), sb.get(k)
+            if va == vb:
+                continue
+            if kind == "param" and va is not None and vb is not None and \
+                    _param_value(va) == _param_value(vb):
+                continue        # only a note or source changed: no effect on outcomes
+            out.append(Change(kind, k, _action(k in sa, k in sb),
+                              _short(va) if va is not None else None,
+                              _short(vb) if vb is not None else None))
+    ra = {r["id"]: r for r in da["rules"]}
+    rb = {r["id"]: r for r in db["rules"]}
+    for k in list(rb) + [k for k in ra if k not in rb]:
+        va, vb = ra.get(k), rb.get(k)
+        if va is not None and vb is not None and (va["level"], va["when"]) == (vb["level"],
+                                                                              vb["when"]):
+            continue
+        out.append(Change("rule", k, _action(k in ra, k in rb),
+                          f"{va['level']} when {_short(va['when'])}" if va else None,
+                          f"{vb['level']} when {_short(vb['when'])}" if vb else None))
+    return out
+
+
+def _levels(levels: list[dict]) -> str:
+    return ", ".join(lv["id"] + (f" (decided by {lv['decided_by']})" if lv.get("decided_by")
+                                 else "") for lv in levels)
+
+
+def _param_value(spec: dict):
+    return (spec.get("value"), tuple((v["from"], v["value"]) for v in spec.get("values", [])),
+            spec.get("unit"))
+
+
+def _action(in_a: bool, in_b: bool) -> str:
+    return "changed" if in_a and in_b else ("added" if in_b else "removed")
+
+
+# --- variants of B ---------------------------------------------------------------------------
+
+def revert(b: CheckedPolicy, a: CheckedPolicy, change: Change) -> CheckedPolicy:
+    """B with one change reverted to A's version (raises PolicyError if that does not check)."""
+    da, db = policy_data(a.policy), copy.deepcopy(policy_data(b.policy))
+    kind, name = change.kind, change.name
+    if kind == "setting":
+        if name in da:
+            db[name] = da[name]
+        else:
+            db.pop(name, None)
+    elif kind == "levels":
+        db["levels"] = da["levels"]
+    elif kind in ("scale", "param", "input", "define"):
+        section = {"scale": "scales", "param": "params", "input": "inputs",
+                   "define": "define"}[kind]
+        target = db.setdefault(section, {})
+        if name in da.get(section, {}):
+            target[name] = da[section][name]
+        else:
+            target.pop(name, None)
+    elif kind == "rule":
+        rules = db["rules"]
+        ids = [r["id"] for r in rules]
+        a_rule = next((r for r in da["rules"] if r["id"] == name), None)
+        if name in ids and a_rule is not None:
+            rules[ids.index(name)] = a_rule
+        elif name in ids:
+            del rules[ids.index(name)]
+        else:
+            a_ids = [r["id"] for r in da["rules"]]
+            before = a_ids[:a_ids.index(name)]
+            at = max((ids.index(i) + 1 for i in before if i in ids), default=0)
+            rules.insert(at, a_rule)
+    text = yaml.safe_dump(db, sort_keys=False, allow_unicode=True)
+    policy = load_policy_text(text, Path(b.policy.file),
+                              name=f"{b.policy.file} (without {change.key})")
+    return check(policy)
+
+
+# --- the diff --------------------------------------------------------------------------------
+
+def diff(a: CheckedPolicy, b: CheckedPolicy, panel=None, *, decisions=None,
+         engine: str = "numba", period: str | None = None, revision_a: str | None = None,
+         revision_b: str | None = None) -> DiffResult:
+    """Compare two policies on the same data (the bundled sample when panel is None)."""
+    out_a, _ = _run(a, panel, decisions, engine, revision_a)
+    out_b, bound_b = _run(b, panel, decisions, engine, revision_b)
+    common = [p for p in out_b.period_labels if p in out_a.period_labels]
+    if not common:
+        raise RegimeError(f"the two policies share no period: {a.policy.id} uses "
+                          f"{out_a.period_kind}s, {b.policy.id} {out_b.period_kind}s")
+    label = common[-1] if period is None else period
+    if label not in common:
+        raise RegimeError(f"period {label} is not evaluated by both policies "
+                          f"({common[0]} to {common[-1]})")
+    ta, tb = out_a.period_labels.index(label), out_b.period_labels.index(label)
+    in_a, in_b = out_a.raw.subject[ta], out_b.raw.subject[tb]
+    subject = in_a & in_b       # decided on by both: these can move between levels
+
+    changes = structural_diff(a.policy, b.policy)
+    moved = np.flatnonzero(subject & _differs(out_a, ta, out_b, tb))
+    causes: dict[int, list[str]] = {int(e): [] for e in moved}
+    not_revertible: list[str] = []
+    if moved.size:
+        for change in changes:
+            if change.supporting:
+                continue
+            variant = _variant_outcomes(a, b, change, panel, decisions, engine, revision_b)
+            if variant is None:
+                not_revertible.append(change.key)
+                continue
+            tv = variant.period_labels.index(label) if label in variant.period_labels else None
+            if tv is None:
+                not_revertible.append(change.key)
+                continue
+            changed = _differs(variant, tv, out_b, tb)
+            for e in moved:
+                if changed[e]:
+                    causes[int(e)].append(change.key)
+    moves = []
+    for e in moved:
+        e = int(e)
+        ents = out_b.entities
+        moves.append(Move(
+            entity=ents.ids[e], name=ents.names[e],
+            before=_label(out_a, ta, e), after=_label(out_b, tb, e),
+            before_candidate=_candidate(out_a, ta, e), after_candidate=_candidate(out_b, tb, e),
+            fired_a=tuple(out_a.fired_rules(ta, e)), fired_b=tuple(out_b.fired_rules(tb, e)),
+            causes=tuple(causes[e]) if causes[e] else (
+                ("the changes together",) if changes else ())))
+    matrix = np.zeros((len(out_a.level_ids), len(out_b.level_ids)), dtype=int)
+    for e in np.flatnonzero(subject):
+        matrix[out_a.raw.level[ta, e], out_b.raw.level[tb, e]] += 1
+    ids = out_b.entities.ids
+    left = tuple(ids[e] for e in np.flatnonzero(in_a & ~in_b))
+    entered = tuple(ids[e] for e in np.flatnonzero(in_b & ~in_a))
+    counts = []
+    for p in common:
+        counts.append({"period": p, "a": out_a.counts(out_a.period_labels.index(p)),
+                       "b": out_b.counts(out_b.period_labels.index(p))})
+    return DiffResult(
+        a=_identity(a, revision_a), b=_identity(b, revision_b), period=label,
+        changes=tuple(changes), not_revertible=tuple(not_revertible),
+        levels_a=tuple(out_a.level_labels), levels_b=tuple(out_b.level_labels),
+        transitions=tuple(tuple(int(x) for x in row) for row in matrix),
+        moves=tuple(moves), left_scope=left, entered_scope=entered, counts=tuple(counts),
+        provenance={"a": out_a.provenance.to_json(), "b": out_b.provenance.to_json()})
+
+
+def _run(policy: CheckedPolicy, panel, decisions, engine, revision):
+    bound, layout, by_cell = prepare(policy, panel, decisions=decisions)
+    raw = run_backend(policy, layout, engine)
+    return assemble(policy, bound, raw, by_cell, engine, revision), bound
+
+
+def _variant_outcomes(a, b, change, panel, decisions, engine, revision) -> Outcomes | None:
+    if change.kind == "param" and change.action == "changed":
+        spec = policy_data(a.policy)["params"][change.name]
+        if "value" in spec:
+            # a changed threshold: the same kernel with A's value, no recompiling
+            value = a.policy.params[change.name].value
+            bound, layout, by_cell = prepare(b, panel, decisions=decisions,
+                                             params={change.name: value})
+            raw = run_backend(b, layout, engine)
+            return assemble(b, bound, raw, by_cell, engine, revision)
+    try:
+        variant = revert(b, a, change)
+    except PolicyError:
+        return None
+    out, _ = _run(variant, panel, decisions, engine, revision)
+    return out
+
+
+def _differs(x: Outcomes, tx: int, y: Outcomes, ty: int) -> np.ndarray:
+    """Per entity: whether the level or the candidate level differs (compared by id)."""
+    lx = np.array(x.level_ids)[x.raw.level[tx]]
+    ly = np.array(y.level_ids)[y.raw.level[ty]]
+    cx = np.array(x.level_ids + ("",))[x.raw.candidate[tx]]
+    cy = np.array(y.level_ids + ("",))[y.raw.candidate[ty]]
+    return (lx != ly) | (cx != cy)
+
+
+def _label(o: Outcomes, t: int, e: int) -> str:
+    return o.level_labels[o.raw.level[t, e]]
+
+
+def _candidate(o: Outcomes, t: int, e: int) -> str | None:
+    c = int(o.raw.candidate[t, e])
+    return o.level_labels[c] if c >= 0 else None
+
+
+def _identity(p: CheckedPolicy, revision: str | None) -> dict:
+    return {"id": p.policy.id, "version": p.policy.version, "hash": p.policy.content_hash,
+            "revision": revision, "file": p.policy.file}
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+def _name(ident: dict) -> str:
+    rev = f"@{ident['revision']}" if ident.get("revision") else ""
+    return f"{ident['id']}{rev} v{ident['version']}"
+
+
+def moves_table(d: DiffResult) -> tuple[list[str], list[list]]:
+    headers = ["entity", "name", "A", "B", "fired under A", "fired under B", "because of"]
+    rows = []
+    for m in d.moves:
+        a = m.before + (f" (candidate {m.before_candidate})" if m.before_candidate else "")
+        b = m.after + (f" (candidate {m.after_candidate})" if m.after_candidate else "")
+        rows.append([m.entity, m.name, a, b, ", ".join(m.fired_a) or "-",
+                     ", ".join(m.fired_b) or "-", "; ".join(m.causes) or "-"])
+    return headers, rows
+
+
+def transition_table(d: DiffResult) -> tuple[list[str], list[list]]:
+    headers = ["A \\ B"] + list(d.levels_b)
+    rows = [[la] + list(row) for la, row in zip(d.levels_a, d.transitions)]
+    return headers, rows
+
+
+def counts_table(d: DiffResult) -> tuple[list[str], list[list]]:
+    la = list(d.counts[0]["a"]) if d.counts else []
+    lb = list(d.counts[0]["b"]) if d.counts else []
+    headers = ["period"] + [f"A {k}" for k in la] + [f"B {k}" for k in lb]
+    rows = [[c["period"]] + [c["a"][k] for k in la] + [c["b"][k] for k in lb]
+            for c in d.counts]
+    return headers, rows
+
+
+def render_text(d: DiffResult) -> str:
+    lines = [f"A: {_name(d.a)} ({d.a['file']}, sha256:{d.a['hash'][:12]})",
+             f"B: {_name(d.b)} ({d.b['file']}, sha256:{d.b['hash'][:12]})",
+             f"Period compared: {d.period}", "", "Policy changes:"]
+    lines += [f"  {c.describe()}" for c in d.changes] or ["  (none)"]
+    if d.not_revertible:
+        lines.append("  could not be reverted on their own: " + ", ".join(d.not_revertible))
+    lines += ["", "Transitions (rows: A, columns: B):", _plain(*transition_table(d)), ""]
+    lines.append(f"Moved: {len(d.moves)}")
+    if d.moves:
+        lines.append(_plain(*moves_table(d)))
+    for what, ids in (("Decided on by A only", d.left_scope),
+                      ("Decided on by B only", d.entered_scope)):
+        if ids:
+            shown = ", ".join(ids[:12]) + (f", ... ({len(ids)} in all)" if len(ids) > 12 else "")
+            lines.append(f"{what}: {shown}")
+    lines += ["", "Entities per level per period:", _plain(*counts_table(d))]
+    pa = d.provenance["a"]
+    lines.append(f"Provenance: data sha256:{pa['data']['digest'][:12]}; regime "
+                 f"{pa['engine']['version']} ({pa['engine']['backend']})")
+    return "\n".join(lines) + "\n"
+
+
+def _plain(headers, rows) -> str:
+    cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    out = []
+    for k, r in enumerate(cells):
+        out.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+        if k == 0:
+            out.append("  " + "  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def render_markdown(d: DiffResult) -> str:
+    from ..report.tabular import to_markdown
+
+    parts = [f"# {_name(d.a)} → {_name(d.b)}", "", f"Period compared: {d.period}", "",
+             "## Policy changes", ""]
+    parts += [f"- {c.describe()}" for c in d.changes] or ["- (none)"]
+    parts += ["", "## Transitions (rows: A, columns: B)", "", to_markdown(*transition_table(d)),
+              f"## Moved ({len(d.moves)})", "", to_markdown(*moves_table(d))]
+    for what, ids in (("Decided on by A only", d.left_scope),
+                      ("Decided on by B only", d.entered_scope)):
+        if ids:
+            parts += [f"{what} ({len(ids)}): " + ", ".join(ids), ""]
+    parts += [
+              "## Entities per level per period", "", to_markdown(*counts_table(d))]
+    pa = d.provenance["a"]
+    parts.append(f"_A sha256:{d.a['hash'][:12]}, B sha256:{d.b['hash'][:12]}, data "
+                 f"sha256:{pa['data']['digest'][:12]}, regime {pa['engine']['version']}_")
+    return "\n".join(parts) + "\n"
