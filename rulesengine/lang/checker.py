@@ -74,6 +74,8 @@ class _Checker:
     refs: dict[int, Ref] = field(default_factory=dict)
     directions: dict[int, str] = field(default_factory=dict)
     define_types: dict[str, Type] = field(default_factory=dict)
+    define_dirs: dict[str, str | None] = field(default_factory=dict)
+    canonical_text: dict[int, str] = field(default_factory=dict)   # nid -> canonical(node)
 
     def __post_init__(self) -> None:
         p = self.policy
@@ -101,6 +103,9 @@ class _Checker:
             d = p.defines[name]
             self.define_types[name] = (self.expr(d.expr, _Scope(d.origin))
                                        if d.expr is not None else T.ERROR)
+            # Dependencies first, so a define's direction never recurses through other
+            # defines: a long chain of defines cannot exhaust the stack.
+            self.define_dirs[name] = self.direction(d.expr) if d.expr is not None else None
         for name in cyclic:
             self.define_types[name] = T.ERROR
         if p.applies_to is not None and p.applies_to.expr is not None:
@@ -506,6 +511,7 @@ class _Checker:
         if t != T.ERROR and not t.ordered:
             self.error(f"'between' needs ordered values, but this is {T.describe(t)}",
                        node.operand.pos, scope.origin)
+            t = T.ERROR   # already reported: no follow-on complaints about the bounds
         for bound in (node.low, node.high):
             bt = self.expr(bound, scope, hint)
             if t != T.ERROR and bt != T.ERROR and not T.comparable(t, bt):
@@ -727,8 +733,7 @@ class _Checker:
                 inp = p.inputs[ref.name]
                 return "lower" if inp.type == "rating" else inp.better
             if ref.kind == "define":
-                d = p.defines[ref.name]
-                return self.direction(d.expr) if d.expr is not None else None
+                return self.define_dirs.get(ref.name)
             return None
         if isinstance(node, ast.Lag):
             return self.direction(node.operand)
@@ -843,18 +848,24 @@ class _Checker:
         if p.decide == "collect":
             return
         rules = [r for r in p.rules if r.when is not None and r.level in self.level_ids]
-        conj = {r.id: self.conjuncts(r.when) for r in rules}
+        conj = [self.conjuncts(r.when) for r in rules]
+        # Rule s implies rule r when one of s's disjuncts is a subset of r's conjuncts. Index
+        # the disjuncts by their smallest conjunct, so that a policy with thousands of rules
+        # is linted without comparing every pair.
+        buckets: dict[str, list[tuple[int, frozenset[str]]]] = {}
+        for j, s in enumerate(rules):
+            for d in self.disjuncts(s.when):
+                if d:
+                    buckets.setdefault(min(d), []).append((j, d))
         for i, r in enumerate(rules):
             if isinstance(r.when, ast.Bool) and not r.when.value:
                 self.warn(f"rule '{r.id}' can never fire: its condition is false", r.pos,
                           r.origin, code="shadowed")
                 continue
-            for j, s in enumerate(rules):
-                if s is r:
-                    continue
-                implies = any(d <= conj[r.id] for d in self.disjuncts(s.when))
-                if not implies:
-                    continue
+            implied_by = sorted({j for e in conj[i] for j, d in buckets.get(e, ())
+                                 if j != i and d <= conj[i]})
+            for j in implied_by:
+                s = rules[j]
                 if p.decide == "worst" and self.level_ids[s.level] > self.level_ids[r.level]:
                     self.warn(f"rule '{r.id}' can never change the outcome: whenever it fires, "
                               f"rule '{s.id}' fires too, with the worse level '{s.level}'",
@@ -882,7 +893,9 @@ class _Checker:
             if isinstance(n, ast.Binary) and n.op == "and":
                 stack += [n.left, n.right]
             else:
-                out.add(canonical(n))
+                if n.nid not in self.canonical_text:
+                    self.canonical_text[n.nid] = canonical(n)
+                out.add(self.canonical_text[n.nid])
         return frozenset(out)
 
     def disjuncts(self, node: ast.Node) -> list[frozenset[str]]:

@@ -27,7 +27,7 @@ MAX_DEPTH = 64
 Locate = Callable[[int], tuple[int, int]]   # offset in the expression -> (line, col) in the file
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)   # not frozen: Python sets __traceback__ and __context__ on exceptions
 class SyntaxProblem(Exception):
     """A syntax error at an offset in the expression text; the caller turns it into a diagnostic."""
 
@@ -74,6 +74,11 @@ class _Context:
         node = cls(self.ids.next(), pos, (start, end), *children_and_fields, **kw)
         depth = 1 + max((self.depth.get(c.nid, 1) for c in node.children()), default=0)
         if depth > MAX_DEPTH:
+            if isinstance(node, ast.Binary) and isinstance(node.left, ast.Binary) and \
+                    node.left.op == node.op:
+                # A flat chain `a or b or ...` nests to the left, one level per term.
+                raise SyntaxProblem(f"more than {MAX_DEPTH} terms joined by '{node.op}'", start,
+                                    hint="split them into named expressions under 'define'")
             raise SyntaxProblem(f"expression nested too deeply (more than {MAX_DEPTH} levels)",
                                 start, hint="split it into named expressions under 'define'")
         self.depth[node.nid] = depth

@@ -9,8 +9,9 @@ and file size are bounded so that hostile files are refused quickly.
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -115,9 +116,51 @@ def load_document(text: str, file: str) -> Document:
             loader.dispose()
     if root is None:
         raise PolicyError(Diagnostic("the policy file is empty", file=file, code="empty"))
+    _refuse_alias_explosion(root, source)
     walker = _Walker(doc, loader)
     doc.data = walker.build(root, ())
     return doc
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    if isinstance(node, MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _refuse_alias_explosion(root: Node, source: Source) -> None:
+    """Refuse a document whose aliases expand it past MAX_NODES values, or that contains
+    itself, before expanding anything: the expanded size of each distinct node is computed
+    once, so a 'billion laughs' costs as little as its own few lines."""
+    size: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            on_path.discard(key)
+            size[key] = min(1 + sum(size[id(c)] for c in _children(node)), MAX_NODES + 1)
+            continue
+        if key in size:
+            continue
+        if key in on_path:
+            raise PolicyError(_located("invalid YAML: an alias refers to the list or mapping "
+                                       "that contains it", node.start_mark, source,
+                                       "too-large"))
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in reversed(_children(node)) if id(c) not in size)
+    if size[id(root)] <= MAX_NODES:
+        return
+    culprit = root
+    if isinstance(root, MappingNode) and root.value:
+        culprit = max(root.value, key=lambda kv: size[id(kv[1])])[0]
+    raise PolicyError(_located(f"YAML expands to more than {MAX_NODES:,} values; refusing it "
+                               "(aliases '*' repeating an anchor '&' many times?)",
+                               culprit.start_mark, source, "too-large"))
 
 
 def _located(message: str, mark, source: Source, code: str = "yaml",
@@ -159,6 +202,11 @@ def _yaml_diagnostic(e: yaml.MarkedYAMLError, source: Source) -> Diagnostic:
         return _located("invalid YAML: this quoted string is never closed", start, source,
                         hint="end it with the same quote mark it starts with")
     if problem == "mapping values are not allowed here":
+        missing = _line_missing_colon(source, at)
+        if missing is not None:
+            return _located("invalid YAML: expected ':' after this key", missing, source,
+                            hint="write 'key: value'; a value that spans lines must be "
+                                 "indented under its key")
         return _located("invalid YAML: ': ' (a colon and a space) cannot appear in an unquoted "
                         "value", at, source, hint=_QUOTE_HINT)
     if problem == "could not find expected ':'":
@@ -184,8 +232,11 @@ def _yaml_diagnostic(e: yaml.MarkedYAMLError, source: Source) -> Diagnostic:
                         hint="if '*' is not meant as an alias, " + _QUOTE_HINT)
     if problem.startswith("found unknown escape character"):
         ch = problem.split("'")[1] if "'" in problem else "?"
+        backslash = yaml.Mark(source.file, at.index - 1, at.line, max(0, at.column - 1), None,
+                              None)
         return _located(f"invalid YAML: unknown escape '\\{ch}' in a double-quoted string",
-                        at, source, hint="write '\\\\' for a backslash, or use single quotes")
+                        backslash, source,
+                        hint="write '\\\\' for a backslash, or use single quotes")
     if problem in ("sequence entries are not allowed here",
                    "block sequence entries are not allowed here"):
         return _located("invalid YAML: '- ' starts a list item and is not allowed here", at,
@@ -217,6 +268,23 @@ def _yaml_diagnostic(e: yaml.MarkedYAMLError, source: Source) -> Diagnostic:
     if context and problem and "while" not in context:
         message = f"{context}; {problem}"
     return _located(f"invalid YAML: {message}", at, source)
+
+
+def _line_missing_colon(source: Source, mark):
+    """For `entity trust` followed by `period: year`: YAML reads the first line as the start
+    of a plain value that runs on into the second, and complains at the second line's ':'.
+    The mistake is the earlier line's missing ':'; return a mark at its start, or None."""
+    line = source.line(mark.line + 1) or ""
+    if not re.fullmatch(r"\s*[A-Za-z_][\w-]*\s*", line[:mark.column]):
+        return None
+    for n in range(mark.line, 0, -1):
+        earlier = source.line(n) or ""
+        if earlier.strip() and not earlier.lstrip().startswith("#"):
+            if ":" in earlier or earlier.lstrip().startswith("-"):
+                return None
+            indent = len(earlier) - len(earlier.lstrip())
+            return yaml.Mark(source.file, 0, n - 1, indent, None, None)
+    return None
 
 
 def _text_before(text: str, mark) -> str:
@@ -331,11 +399,10 @@ _ESCAPES = {"0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "
 _HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
 
 
-def _raw_units(raw: str, style: str | None) -> list[tuple[str, int]]:
+def _raw_units(raw: str, style: str | None) -> Iterator[tuple[str, int]]:
     """The scalar's source as (character it stands for, offset in `raw`) pairs: escapes in
     double quotes and '' in single quotes decoded, quotes and block headers left out. Line
     folding is left to the aligner, which lets value whitespace match any source whitespace."""
-    units: list[tuple[str, int]] = []
     i, end = 0, len(raw)
     if style in ("'", '"'):
         i, end = 1, max(1, len(raw) - 1)
@@ -351,38 +418,50 @@ def _raw_units(raw: str, style: str | None) -> list[tuple[str, int]]:
             if nxt in _HEX_ESCAPES:
                 width = _HEX_ESCAPES[nxt]
                 try:
-                    units.append((chr(int(raw[i + 2:i + 2 + width], 16)), i))
+                    yield chr(int(raw[i + 2:i + 2 + width], 16)), i
                 except ValueError:
-                    units.append((ch, i))
+                    yield ch, i
                 i += 2 + width
                 continue
-            units.append((_ESCAPES.get(nxt, nxt), i))
+            yield _ESCAPES.get(nxt, nxt), i
             i += 2
             continue
         if style == "'" and raw.startswith("''", i):
-            units.append(("'", i))
+            yield "'", i
             i += 2
             continue
-        units.append((ch, i))
+        yield ch, i
         i += 1
-    return units
 
 
 def _scalar_locator(node: ScalarNode, text: str,
                     starts: list[int]) -> Callable[[int], tuple[int, int]]:
     """Align the scalar's value with its raw text, so offsets map through quotes, escapes,
-    folded lines and block indentation to real file positions. The alignment is computed on
-    first use (most expressions parse cleanly and are never located character by character)."""
+    folded lines and block indentation to real file positions. The alignment is computed
+    lazily, only as far as the offsets asked for (an error at the start of a huge value
+    costs little)."""
     start, end = node.start_mark.index, node.end_mark.index
-    indexes: list[int] | None = None
+    value = node.value
+    source = _raw_units(text[start:end], node.style)
+    units: list[tuple[str, int]] = []
+    indexes: list[int] = []
+    j = 0                                 # the next unit to match
 
-    def align() -> list[int]:
-        units = _raw_units(text[start:end], node.style)
-        out: list[int] = []
-        j = 0
-        for ch in node.value:
+    def available(k: int) -> bool:
+        """Whether unit k exists, decoding the raw text only as far as needed."""
+        while len(units) <= k:
+            nxt = next(source, None)
+            if nxt is None:
+                return False
+            units.append(nxt)
+        return True
+
+    def align_to(upto: int) -> None:
+        nonlocal j
+        while len(indexes) <= upto and len(indexes) < len(value):
+            ch = value[len(indexes)]
             k, blanks, other = j, 0, 0
-            while k < len(units):
+            while available(k):
                 u = units[k][0]
                 if u == ch or (ch in " \n" and u in " \n\t\r"):
                     break
@@ -391,26 +470,25 @@ def _scalar_locator(node: ScalarNode, text: str,
                 else:
                     other += 1
                 if blanks > _SEARCH_BLANKS or other > _SEARCH_OTHER:
-                    k = len(units)
+                    k = -1
                     break
                 k += 1
-            if k >= len(units):          # not found nearby: keep to where we are
+            if k < 0 or not available(k):  # not found nearby: keep to where we are
+                available(j)
                 k = min(j, len(units) - 1)
             if k < 0:
-                out.append(0)
+                indexes.append(0)
                 continue
-            out.append(units[k][1])
+            indexes.append(units[k][1])
             j = k + 1
-        return out
 
     def locate(offset: int) -> tuple[int, int]:
-        nonlocal indexes
-        if indexes is None:
-            indexes = align()
+        offset = max(offset, 0)
+        align_to(offset)
         if not indexes:
             absolute = start
         elif offset < len(indexes):
-            absolute = start + indexes[max(offset, 0)]
+            absolute = start + indexes[offset]
         else:
             absolute = start + indexes[-1] + (offset - len(indexes) + 1)
         line = bisect.bisect_right(starts, absolute) - 1
