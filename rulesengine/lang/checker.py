@@ -210,13 +210,15 @@ class _Checker:
 
         for param in p.params.values():
             starts = [v.start for v in param.values if v.start is not None]
+            parsed = True
             for start in starts:
                 try:
                     parse_period(start, p.period)
                 except PeriodError as e:
+                    parsed = False
                     self.error(f"param '{param.name}': {e}", param.pos, param.origin,
                                code="period")
-            if starts != sorted(starts, key=lambda s: _period_key(s, p.period)):
+            if parsed and starts != sorted(starts, key=lambda s: _period_key(s, p.period)):
                 self.error(f"param '{param.name}': effective-dated values must be in date order",
                            param.pos, param.origin, code="period")
 

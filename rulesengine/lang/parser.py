@@ -429,15 +429,15 @@ def _explain(e: UnexpectedInput, text: str) -> SyntaxProblem:
             return _equals(text, offset)
         if tok.type == "DOT" and text[offset + 1:offset + 2].isdigit():
             return _leading_dot(text, offset)
-        if tok.type == "COMP_OP" and operand_expected:
-            pair = prev[-1:] + str(tok)
-            if pair == "<>" and offset > 0 and text[offset - 1] == "<":
+        if tok.type == "COMP_OP" and operand_expected and offset > 0 and \
+                text[offset - 1] in "<>!=":
+            # two comparison signs run together: `<>`, `><`, `<<`, ...
+            op = text[offset - 1] + str(tok)
+            if op == "<>":
                 return SyntaxProblem("'<>' is not an operator; write '!=' for 'not equal'",
                                      offset - 1, 2)
-            if prev[-1:] in "<>!=" and prev and offset > 0 and text[offset - 1] in "<>!=":
-                return SyntaxProblem(f"'{text[offset - 1]}{tok}' is not an operator", offset - 1,
-                                     length + 1, hint="the comparisons are ==, !=, <, <=, > "
-                                                      "and >=")
+            return SyntaxProblem(f"'{op}' is not an operator", offset - 1, len(op),
+                                 hint="the comparisons are ==, !=, <, <=, > and >=")
         if tok.type == "COMP_OP" and operator_expected and "COMP_OP" not in expected:
             return SyntaxProblem("comparisons cannot be chained; join them with 'and', or use "
                                  "'x between a and b'", offset, length)
@@ -499,12 +499,9 @@ def _explain(e: UnexpectedInput, text: str) -> SyntaxProblem:
             after = text[tok.end_pos:].lstrip()[:1]
             if str(tok) in _KEYWORDS and (not after or after in "<>=!+-*/),]"):
                 hint = _KEYWORD_HINT      # a keyword where a name was meant: `in > 3`
-            elif _word_before(text, offset) in _KEYWORDS and tok.type not in (
-                    "AND", "OR", "THEN", "ELSE", "IN", "BETWEEN"):
-                word = _word_before(text, offset)
-                if word not in ("not",) and not (word in ("and", "or", "then", "else", "if")
-                                                 and tok.type in ("LPAR", "MINUS")):
-                    hint = _KEYWORD_HINT  # `if < 3`: the keyword was meant as a name
+            elif _word_before(text, offset) == "if" and tok.type in (
+                    "COMP_OP", "MUL_OP", "RPAR", "RSQB", "COMMA"):
+                hint = _KEYWORD_HINT      # `if < 3`: 'if' was meant as a name
             return SyntaxProblem(f"expected an operand, found {_token_text(tok)}", offset, length,
                                  hint=hint)
         if at_end:

@@ -178,7 +178,7 @@ _TOKENS = {
     "'<block sequence start>'": "a list item", "'<block entry>'": "a '-' list item",
     "'<block end>'": "the end of the block", "'<stream end>'": "the end of the file",
     "'<document start>'": "'---'", "'<document end>'": "'...'", "'<alias>'": "an alias '*'",
-    "'<anchor>'": "an anchor '&'", "'<tag>'": "a tag '!'", "'?'": "'?'", "':'": "':'",
+    "'<anchor>'": "an anchor '&'", "'<tag>'": "a tag '!'", "'?'": "a key", "':'": "':'",
     "','": "','", "'['": "'['", "']'": "']'", "'{'": "'{'", "'}'": "'}'",
 }
 
@@ -251,6 +251,9 @@ def _yaml_diagnostic(e: yaml.MarkedYAMLError, source: Source) -> Diagnostic:
         if before in "]}" and before:
             hint = ("a value that starts with '[' or '{' is read as a YAML list or mapping; "
                     "if it is an expression, " + _QUOTE_HINT)
+        elif before in "'\"" and before:
+            hint = ("a value that starts with a quote ends at its closing quote; if it is an "
+                    "expression, put the whole of it in quotes of the other kind")
         elif e.context_mark is not None:
             hint = (f"check the indentation: this block starts at {where(e.context_mark)}")
         return _located(f"invalid YAML: {found} is not expected here", at, source, hint=hint)
@@ -264,9 +267,14 @@ def _yaml_diagnostic(e: yaml.MarkedYAMLError, source: Source) -> Diagnostic:
     if problem.startswith("expected the node content, but found"):
         return _located(f"invalid YAML: expected a value, found "
                         f"{_token(problem.split('found', 1)[1])}", at, source)
+    if context.startswith("found duplicate anchor") and e.context_mark is not None:
+        name = context.split("'")[1] if "'" in context else ""
+        return _located(f"invalid YAML: the anchor '&{name}' is defined twice (first at line "
+                        f"{e.context_mark.line + 1})", at, source)
     message = problem or "invalid YAML"
     if context and problem and "while" not in context:
         message = f"{context}; {problem}"
+    message = re.sub(r"'<[a-z ]+>'", lambda m: _token(m.group(0)), message)
     return _located(f"invalid YAML: {message}", at, source)
 
 

@@ -138,7 +138,12 @@ def _message(e: ValidationError) -> tuple[str, bool, str | None, str | None]:
         allowed = list(e.schema.get("properties", {}))
         extra = [k for k in e.instance if k not in allowed]
         key = extra[0]
-        return (f"unknown key '{key}' in {where}{did_you_mean(key, allowed)}", False, key, None)
+        hint = None
+        if any(isinstance(e.instance.get(k), str) and _unbalanced(e.instance[k])
+               for k in ("when", "applies_to")):
+            # {id: r, when: f(a, b)}: the ',' inside the call ended the YAML entry
+            hint = ("in a { } mapping a ',' ends the entry: put the expression in quotes")
+        return (f"unknown key '{key}' in {where}{did_you_mean(key, allowed)}", False, key, hint)
     if v == "required":
         missing = e.message.split("'")[1]
         if path and path[0] == "params" and missing in ("value", "values"):
@@ -194,6 +199,10 @@ def _message(e: ValidationError) -> tuple[str, bool, str | None, str | None]:
             return (f"{where} must be {forms}, not {_type_name(e.instance)}", False, None, None)
         return f"{where} is not valid here", False, None, None
     return f"{where}: {e.message}", False, None, None
+
+
+def _unbalanced(text: str) -> bool:
+    return text.count("(") > text.count(")") or text.count("[") > text.count("]")
 
 
 def _forms(e: ValidationError) -> str:

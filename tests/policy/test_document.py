@@ -155,6 +155,20 @@ def test_locator_always_lands_inside_the_scalar(value, style):
      ["p.yaml:2:1: error: invalid YAML: a policy file holds one YAML document, but '---' "
       "starts another"]),
     ("a: 1\nb: 2\na: 3\n", ["p.yaml:3:1: error: duplicate key 'a'"]),
+    ("a: &x 1\nb: &x 2\n",
+     ["p.yaml:2:4: error: invalid YAML: the anchor '&x' is defined twice (first at line 1)"]),
+    ("when: 'acute' == type\n",
+     ["p.yaml:1:15: error: invalid YAML: a value is not expected here | a value that starts "
+      "with a quote ends at its closing quote; if it is an expression, put the whole of it in "
+      "quotes of the other kind"]),
+    ("- a\nb: 1\n",
+     ["p.yaml:2:1: error: invalid YAML: a key is not expected here | check the indentation: "
+      "this block starts at line 1, column 1"]),
+    ("a: 1\n...\nb: 2\n",
+     ["p.yaml:3:1: error: invalid YAML: expected '---', but found a new key"]),
+    ("a: &a [1, {b: *a}]\n",
+     ["p.yaml:1:4: error: invalid YAML: an alias refers to the list or mapping that contains "
+      "it"]),
     ("? [a]\n: 1\n", ["p.yaml:1:3: error: mapping keys must be plain names"]),
     ("a: 1\x00\n",
      ["p.yaml:1:5: error: invalid YAML: the character U+0000 is not allowed in a policy file"]),
