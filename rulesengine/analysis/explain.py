@@ -27,6 +27,16 @@ from ..lang.types import Type
 RANKS = ("pct_rank", "rank", "worst_rank", "ntile", "zscore", "metric_score")
 
 
+@dataclass(frozen=True)
+class Crossing:
+    """Where a value must go to change an outcome: `after` changes it; `boundary` is the shown
+    value; `strict` means the outcome changes only beyond the boundary, not at it."""
+
+    after: float
+    boundary: float
+    strict: bool
+
+
 # --- results ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -347,7 +357,9 @@ class _Explainer:
             if ref is not None and ref.kind == "input" and x == x:
                 cut = self.search(ref.name, lambda probe: self.val(comparison, probe))
                 if cut is not None:
-                    line += f"; the condition turns at {self.fmt.value(cut, self.c.types[arg.nid])}"
+                    shown = self.fmt.value(cut.boundary, self.c.types[arg.nid])
+                    side = ("above" if cut.boundary > x else "below") if cut.strict else "at"
+                    line += f"; the condition turns {side} {shown}"
             out.append(line)
         return out
 
@@ -450,22 +462,28 @@ class _Explainer:
                     text = f"{verb} if {inp.label} becomes {shown}"
                     return Flip(name, inp.label, v, o, text), abs(o - v) / 4.0
             return None
-        after = self.search(name, lambda probe: self.val(rule.when, probe), goal_status=goal)
-        if after is None:
+        crossing = self.search(name, lambda probe: self.val(rule.when, probe), goal_status=goal)
+        if crossing is None:
             return None
-        delta = after - v
+        delta = crossing.boundary - v
         direction = "rises" if delta > 0 else "falls"
-        text = (f"{verb} if {inp.label} {direction} by {self.fmt.change(delta, typ)} "
-                f"(to {self.fmt.value(after, typ)})")
+        boundary = self.fmt.value(crossing.boundary, typ)
+        if crossing.strict:
+            where = "above" if delta > 0 else "below"
+            text = (f"{verb} if {inp.label} {direction} {where} {boundary} (a change of more "
+                    f"than {self.fmt.change(delta, typ)})")
+        else:
+            text = (f"{verb} if {inp.label} {direction} by {self.fmt.change(delta, typ)} "
+                    f"(to {boundary})")
         spread = self.spread(name) or max(abs(v), 1.0)
-        return Flip(name, inp.label, v, after, text), abs(delta) / spread
+        return Flip(name, inp.label, v, crossing.after, text), abs(delta) / spread
 
     def spread(self, name: str) -> float:
         col = self.L.inputs[name][self.t]
         col = col[~np.isnan(col)]
         return float(col.max() - col.min()) if col.size else 0.0
 
-    def search(self, name: str, evaluate, goal_status: str | None = None) -> float | None:
+    def search(self, name: str, evaluate, goal_status: str | None = None) -> Crossing | None:
         """The nearest value of input `name` (this entity, this period) at which `evaluate`'s
         truth changes (or reaches goal_status), rounded outward to the shown precision and
         confirmed by evaluating it."""
@@ -518,29 +536,38 @@ class _Explainer:
                     hi = mid
                 else:
                     lo = mid
-            candidate = self.round_out(v, hi, inp.type)
-            if not changed(candidate):
-                candidate = v + hi
-            if best is None or abs(candidate - v) < abs(best - v):
-                best = candidate
+            crossing = self.shown_value(v, hi, inp.type, changed)
+            if best is None or abs(crossing.boundary - v) < abs(best.boundary - v):
+                best = crossing
         return best
 
-    def round_out(self, v: float, delta: float, kind: str) -> float:
-        """v + delta with delta rounded away from zero to what the explanation shows."""
+    def shown_value(self, v: float, delta: float, kind: str, changed) -> Crossing:
+        """What to report for a change of `delta` found by bisection (just past the boundary):
+        the boundary rounded to the precision the explanation shows, when reaching it changes
+        the outcome; the rounded boundary as a strict one when only values beyond it do; else
+        one shown step further."""
         a = abs(delta)
         if kind == "percent":
             unit = 0.1
         elif kind == "count":
             unit = 1.0
         elif kind == "money":
-            unit = 10 ** max(3, math.floor(math.log10(a)) - 2) if a > 0 else 1000.0
+            unit = 10.0 ** max(3, math.floor(math.log10(a)) - 1) if a > 0 else 1000.0
         else:
-            unit = 10 ** (math.floor(math.log10(a)) - 2) if a > 0 else 1e-3
-        rounded = math.ceil(a / unit - 1e-9) * unit
-        result = v + math.copysign(rounded, delta)
-        # keep the shown digits exact: 73.4 not 73.40000000000001
-        digits = max(0, -math.floor(math.log10(unit))) if unit < 1 else 0
-        return round(result, digits + 2)
+            unit = 10.0 ** (math.floor(math.log10(a)) - 2) if a > 0 else 1e-3
+        digits = max(0, -math.floor(math.log10(unit)))
+        nearest = round(round((v + delta) / unit) * unit, digits)
+        step = math.copysign(unit, delta)
+        if (nearest - v) * delta > 0:
+            if changed(nearest):
+                return Crossing(nearest, nearest, False)
+            just_past = nearest + step * 1e-6
+            if changed(just_past):
+                return Crossing(just_past, nearest, True)
+        further = round(nearest + step, digits)
+        if (further - v) * delta > 0 and changed(further):
+            return Crossing(further, further, False)
+        return Crossing(v + delta, v + delta, False)
 
     def unknown_flip(self, rule, inputs: list[str]) -> tuple[Flip | None, str | None]:
         missing = [n for n in inputs if self.L.inputs[n][self.t, self.e] !=
@@ -593,6 +620,12 @@ def render_text(x: Explanation) -> str:
     if not x.subject:
         lines.append("  (this policy does not decide on this organisation in this period)")
     by_id = {r.id: r for r in x.rules}
+    if x.decision:
+        d = x.decision
+        who = f" by {d['decided_by']}" if d.get("decided_by") else ""
+        reason = f": {d['reason']}" if d.get("reason") else ""
+        lines.append(f"  Decided{who}{reason} ({d['where']})")
+        lines.append(f"  The rules gave {x.computed_label}:")
     if x.deciding:
         for rid in x.deciding:
             r = by_id[rid]
@@ -600,16 +633,14 @@ def render_text(x: Explanation) -> str:
             src = f" [{r.source}]" if r.source else ""
             lines.append(f"  because rule {rid} fired{why}{src}")
     else:
-        lines.append("  no rule fired, so the default level applies")
-    if x.decision:
-        d = x.decision
-        who = f" by {d['decided_by']}" if d.get("decided_by") else ""
-        reason = f": {d['reason']}" if d.get("reason") else ""
-        lines.append(f"  Decided{who}{reason} ({d['where']}); the rules gave {x.computed_label}")
+        lines.append("  no rule that sets a level fired, so the default level applies")
     if x.candidate:
-        cand = next((r for r in x.rules if r.level == x.candidate and r.status == "fired"), None)
-        label = cand.level_label if cand else x.candidate
-        lines.append(f"  Candidate for {label}: awaiting a judgement decision")
+        judged = [r for r in x.rules if r.judgement and r.status == "fired"
+                  and r.level == x.candidate]
+        label = judged[0].level_label if judged else x.candidate
+        names = ", ".join(r.id for r in judged)
+        pending = "" if x.decision else "; awaiting a judgement decision"
+        lines.append(f"  Candidate for {label} (rule {names}){pending}")
     if x.incomplete:
         unknown = [r for r in x.rules if r.status == "unknown" and not r.judgement]
         names = ", ".join(f"{r.id} ({r.level_label})" for r in unknown)

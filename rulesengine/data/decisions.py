@@ -27,7 +27,9 @@ def load_decisions(path: str | Path, policy: Policy, entities: Entities, period_
                    ) -> tuple[np.ndarray, dict[tuple[int, int], Decision]]:
     """The decisions as a [periods, entities] array of level indexes (NaN = none) plus the
     decisions themselves by (period index, entity index)."""
-    name = str(path)
+    from ..policy.load import display_name
+
+    name = display_name(Path(path))
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except OSError as e:

@@ -1,0 +1,153 @@
+"""regime explain: golden explanations (word for word) and flip margins checked by
+re-evaluating with the margin applied."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from rulesengine import load_policy
+from rulesengine.analysis.explain import explain, render_text
+from rulesengine.cli import cli
+from rulesengine.data.panel import Entities, Panel
+from rulesengine.engine.reference import evaluate_reference
+from rulesengine.engine.run import assemble, prepare, run_backend
+from rulesengine.periods import parse_period
+
+HERE = Path(__file__).parent
+POLICY = HERE / "data" / "explain_demo.yaml"
+DECISIONS = HERE / "data" / "explain_decisions.csv"
+GOLDEN = HERE / "golden"
+UPDATE = os.environ.get("REGIME_UPDATE_GOLDEN") == "1"
+
+NAN = np.nan
+CQC = ("good", "outstanding", "requires_improvement")     # codes 0, 1, 2 in the panel
+
+
+def demo_panel() -> Panel:
+    """Six acute trusts in one system over three quarters, each showing one kind of rule."""
+    ids = ("T1", "T2", "T3", "T4", "T5", "T6", "S1")
+    entities = Entities(
+        ids=ids, names=tuple(f"Demo Trust {i}" if i != "S1" else "Demo System" for i in ids),
+        kinds=("trust",) * 6 + ("ics",), types=("acute",) * 6 + ("",),
+        parents=("S1",) * 6 + ("",), regions=("R1",) * 7)
+    ae = np.array([[65, 75, 80, 85, 78, 82, NAN],
+                   [62, 76, 81, 84, 79, 80, NAN],
+                   [60, 74, 82, 85, 78, 80, NAN]], dtype=float)
+    deficit = np.array([[3.0e6, 0.4e6, 1.0e6, -0.2e6, 2.4e6, 1.9e6, NAN]] * 3)
+    deficit[2, 0] = 3.1e6
+    cqc = np.array([[0, NAN, 0, 1, 0, 2, NAN]] * 3, dtype=float)
+    gov = np.array([[0, 0, 0, 0, 0, 0, NAN]] * 3, dtype=float)
+    gov[2, 2] = 1
+    return Panel(period_kind="quarter", start=parse_period("2024-Q1").ordinal, n_periods=3,
+                 entities=entities,
+                 values={"ae_4hr_pct": ae, "deficit_gbp": deficit, "cqc_overall_rating": cqc,
+                         "governance_failure_flag": gov},
+                 labels={"cqc_overall_rating": CQC}, sources=("demo",))
+
+
+@pytest.fixture(scope="module")
+def evaluated():
+    # file names in explanations are relative to the working directory: the repository root
+    os.chdir(HERE.parents[1])
+    checked = load_policy(POLICY)
+    bound, layout, by_cell = prepare(checked, demo_panel(), decisions=DECISIONS)
+    raw = run_backend(checked, layout, "reference")
+    outcomes = assemble(checked, bound, raw, by_cell, "reference")
+    return checked, layout, outcomes
+
+
+def _golden(name: str, text: str) -> None:
+    path = GOLDEN / f"{name}.txt"
+    if UPDATE:
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"no golden file {path}; run with REGIME_UPDATE_GOLDEN=1"
+    assert text == path.read_text(encoding="utf-8")
+
+
+def _without_hashes(text: str) -> str:
+    # provenance hashes depend on the file bytes and the engine version, not on the words
+    return "\n".join(line for line in text.splitlines() if not line.startswith("Provenance:"))
+
+
+@pytest.mark.parametrize("entity, name", [
+    ("T1", "explain_fired_rank_window"),      # fired rules: a rank rule, a window rule, money
+    ("T2", "explain_unknown_rule"),           # missing CQC rating: an unknown rule, incomplete
+    ("T3", "explain_judgement_override"),     # governance failure, the regulator's decision
+    ("T6", "explain_rating_rule"),            # a rating comparison that fired
+])
+def test_explanations_word_for_word(evaluated, entity, name):
+    checked, layout, outcomes = evaluated
+    text = render_text(explain(checked, outcomes, layout, entity, outcomes.n_periods - 1))
+    _golden(name, _without_hashes(text))
+
+
+def test_explanation_names_what_decided_it(evaluated):
+    checked, layout, outcomes = evaluated
+    t = outcomes.n_periods - 1
+    x = explain(checked, outcomes, layout, "T1", t)
+    assert x.level == "red" and set(x.deciding) == {"deficit_over_limit",
+                                                     "sustained_poor_access"}
+    x = explain(checked, outcomes, layout, "T3", t)
+    assert x.level == "black" and x.computed == "green" and x.decision["decided_by"] == \
+        "the regulator"
+    x = explain(checked, outcomes, layout, "T2", t)
+    assert x.incomplete and [r.id for r in x.rules if r.status == "unknown"] == ["poor_quality"]
+
+
+def _rule_fired(checked, layout, rule_index: int, t: int, e: int) -> bool:
+    raw = evaluate_reference(checked, layout)
+    return bool((int(raw.fired[t, e, rule_index // 64]) >> (rule_index % 64)) & 1)
+
+
+def test_flip_margins_flip_the_rule_when_applied(evaluated):
+    """Every reported margin, applied to the data and re-evaluated from scratch, flips its
+    rule; and a change a little short of it does not."""
+    checked, layout, outcomes = evaluated
+    t = outcomes.n_periods - 1
+    checked_flips = 0
+    for entity in ("T1", "T2", "T3", "T4", "T5", "T6"):
+        e = outcomes.entities.ids.index(entity)
+        x = explain(checked, outcomes, layout, entity, t)
+        for i, rule in enumerate(x.rules):
+            if rule.flip is None:
+                continue
+            before = _rule_fired(checked, layout, i, t, e)
+            arr = layout.inputs[rule.flip.input].copy()
+            arr[t, e] = rule.flip.after
+            moved = replace(layout, inputs={**layout.inputs, rule.flip.input: arr})
+            assert _rule_fired(checked, moved, i, t, e) != before, (entity, rule.id, rule.flip)
+            if checked.policy.inputs[rule.flip.input].type in ("percent", "money", "number"):
+                # 90% of the way there does not flip it: the margin is the smallest change
+                short = rule.flip.before + 0.9 * (rule.flip.after - rule.flip.before)
+                arr[t, e] = short
+                shy = replace(layout, inputs={**layout.inputs, rule.flip.input: arr})
+                assert _rule_fired(checked, shy, i, t, e) == before, (entity, rule.id)
+            checked_flips += 1
+    assert checked_flips >= 8
+
+
+def test_explain_cli_json_and_errors(tmp_path):
+    data = tmp_path / "demo"
+    from rulesengine.data.loaders import write_panel
+
+    write_panel(demo_panel(), data, fmt="csv")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["explain", "--policy", str(POLICY), "--entity", "T1",
+                                 "--data", str(data), "--engine", "reference",
+                                 "--format", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["level"] == "red" and doc["period"] == "2024-Q3"
+    assert doc["provenance"]["policy"]["id"] == "explain_demo"
+    result = runner.invoke(cli, ["explain", "--policy", str(POLICY), "--entity", "T11",
+                                 "--data", str(data), "--engine", "reference"])
+    assert result.exit_code == 1
+    assert "no entity 'T11' in the data; did you mean 'T1'?" in result.output
+    assert "Traceback" not in result.output
