@@ -473,7 +473,7 @@ class _World:
         income = income0[None, :] * (1 + 0.055 * np.arange(3))[:, None]        # [3, m]
         inc_t = income[self.fy]                                                  # [T, m]
         # Plans are set before the year: optimistic, and often exactly break-even.
-        plan = margin + rng.normal(0.7, 0.9, (3, m))
+        plan = margin + rng.normal(0.4, 0.7, (3, m))
         breakeven = (np.abs(plan) < 1.5) & (rng.random((3, m)) < 0.4)
         plan = np.where(breakeven, 0.0, plan)
         plan_t = plan[self.fy]
@@ -493,7 +493,8 @@ class _World:
         self.put("deficit_flag", all_cols, (np.round(ytd, 2) < 0).astype(float))
         self.put("financial_plan_variance", all_cols,
                  (ytd - plan_t) / 100.0 * inc_t * (k / 12.0)[:, None])
-        self.put("forecast_meets_plan", all_cols, (forecast >= plan_t - 0.05).astype(float))
+        # "meets plan" within half a point of income: plans are revised within that margin
+        self.put("forecast_meets_plan", all_cols, (forecast >= plan_t - 0.5).astype(float))
         self.put("deficit_gbp", all_cols, -forecast / 100.0 * inc_t)
         self.put("deficit_pct_income", all_cols, -forecast)
         support_p = np.where(margin < -1.5, 0.7, np.where(margin < 0, 0.25, 0.0))
