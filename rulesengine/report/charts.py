@@ -44,7 +44,7 @@ def level_counts_chart(outcomes, path: str | Path, *, title: str | None = None) 
     periods = list(outcomes.period_labels)
     counts = np.array([[outcomes.counts(t)[lv] for lv in outcomes.level_ids]
                        for t in range(outcomes.n_periods)])
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.45 * len(periods) + 2), 4.5))
+    fig, ax = plt.subplots(figsize=(max(7.0, 0.5 * len(periods) + 2), 4.5))
     bottom = np.zeros(len(periods))
     for i, (label, colour) in enumerate(zip(labels, _colours(len(labels)))):
         ax.bar(periods, counts[:, i], bottom=bottom, label=label, color=colour,
@@ -55,11 +55,12 @@ def level_counts_chart(outcomes, path: str | Path, *, title: str | None = None) 
     prov = outcomes.provenance
     ax.set_title(title or (f"{prov.policy_id} v{prov.policy_version}: entities per level"
                            if prov else "entities per level"))
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    # below the bars, so long level labels never squeeze the plot
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), frameon=False,
+              ncol=min(3, len(labels)))
     ax.tick_params(axis="x", rotation=60)
     ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    fig.savefig(out, dpi=120)
+    fig.savefig(out, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return out
 
@@ -83,7 +84,6 @@ def transition_chart(matrix: np.ndarray, from_labels: Sequence[str], to_labels: 
                     color="white" if top and value > top / 2 else "black")
     ax.set_title(title)
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="entities")
-    fig.tight_layout()
-    fig.savefig(out, dpi=120)
+    fig.savefig(out, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return out

@@ -41,6 +41,12 @@ def summary(outcomes: Outcomes, t: int) -> str:
     incomplete = int((outcomes.raw.incomplete[t] & outcomes.raw.subject[t]).sum())
     parts = ", ".join(f"{labels[k]}: {v}" for k, v in counts.items())
     extra = f"; {incomplete} incomplete" if incomplete else ""
+    subject = outcomes.raw.subject[t]
+    cand = outcomes.raw.candidate[t][subject]
+    waiting = [f"{labels[lv]}: {int((cand == i).sum())}" for i, lv in
+               enumerate(outcomes.level_ids) if (cand == i).any()]
+    if waiting:
+        extra += "; candidates awaiting a decision — " + ", ".join(waiting)
     return f"{outcomes.period_labels[t]}: {total} entities — {parts}{extra}"
 
 
