@@ -1,0 +1,153 @@
+"""regime eval end to end: formats, periods, params, decisions, charts, engines, and clean
+errors for bad input."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import rulesengine
+from rulesengine.cli import cli
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_eval_table_on_the_sample_summarises_every_level():
+    result = run("eval", "--policy", "oversight2025", "--engine", "reference")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    summary = next(line for line in lines if line.startswith("2025-Q1: 220 entities"))
+    for label in ("Segment 1", "Segment 2", "Segment 3", "Segment 4"):
+        assert f"{label}: " in summary
+    assert lines[-1].startswith("policy oversight2025 v1.0 sha256:")
+    assert lines[-1].endswith("(reference)")
+
+
+def test_eval_json_rows_carry_level_rules_flags_and_provenance():
+    result = run("eval", "--policy", "oversight2021", "--engine", "reference", "--format",
+                 "json")
+    doc = json.loads(result.output)
+    assert doc["provenance"]["policy"]["id"] == "oversight2021"
+    assert len(doc["provenance"]["data"]["digest"]) == 64
+    rows = doc["rows"]
+    assert {r["period"] for r in rows} == {"2025-Q1"}
+    assert sum(doc["summary"]["2025-Q1"].values()) == len(rows)
+    kinds = {r["entity"][0] for r in rows}
+    assert kinds == {"T", "C"}          # trusts and CCGs are both decided on in 2021/22
+    fired = [r for r in rows if r["fired"]]
+    assert fired and all(r["level"] in ("segment_1", "segment_3") or r["candidate"] or
+                         set(r["fired"]) & {"consistently_high_performing"} or
+                         r["level"] == "segment_2" for r in fired)
+    assert any(r["incomplete"] and r["unknown"] for r in rows) or \
+        all(not r["incomplete"] for r in rows)
+
+
+def test_eval_csv_all_periods_and_out_file(tmp_path):
+    out = tmp_path / "sof.csv"
+    result = run("eval", "--policy", "oversight2021", "--engine", "reference", "--period",
+                 "all", "--format", "csv", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert text.startswith("# policy oversight2021 v1.0 sha256:")
+    rows = list(csv.DictReader(io.StringIO("".join(
+        line + "\n" for line in text.splitlines() if not line.startswith("#")))))
+    assert len({r["period"] for r in rows}) == 12
+    assert {"entity", "level", "fired", "incomplete", "decided"} <= set(rows[0])
+
+
+def test_eval_engines_give_the_same_table():
+    a = run("eval", "--policy", "turnaround2005", "--engine", "reference", "--period", "all",
+            "--format", "csv")
+    b = run("eval", "--policy", "turnaround2005", "--engine", "numba", "--period", "all",
+            "--format", "csv")
+    assert a.exit_code == 0 and b.exit_code == 0, a.output + b.output
+    body = lambda text: [l for l in text.splitlines() if not l.startswith("#")]  # noqa: E731
+    assert body(a.output) == body(b.output)
+
+
+def test_eval_param_override_changes_outcomes():
+    base = rulesengine.evaluate("turnaround2005", engine="reference")
+    more = rulesengine.engine.run.evaluate(rulesengine.load_policy("turnaround2005"),
+                                           engine="reference", params={"cohort_percentile": 40})
+    t = base.n_periods - 1
+    assert more.counts(t)["not_in_turnaround"] < base.counts(t)["not_in_turnaround"]
+    result = run("eval", "--policy", "turnaround2005", "--engine", "reference", "--param",
+                 "cohort_percentile=40", "--format", "json")
+    doc = json.loads(result.output)
+    assert doc["summary"][base.period_labels[t]] == more.counts(t)
+
+
+def test_eval_decisions_override_and_show_who_decided(tmp_path):
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text("entity,period,level,decided_by,reason\n"
+                         "T005,2025-Q1,segment_4,NHS England region,RSP entry agreed\n")
+    result = run("eval", "--policy", "oversight2021", "--engine", "reference", "--decisions",
+                 str(decisions), "--format", "json")
+    assert result.exit_code == 0, result.output
+    row = next(r for r in json.loads(result.output)["rows"] if r["entity"] == "T005")
+    assert row["level"] == "segment_4" and row["decided"]
+    assert row["decided_by"] == "NHS England region" and row["computed"] != "segment_4"
+
+
+@pytest.mark.parametrize("content, message", [
+    ("entity,period,level\nT005,2025-Q1,segment_9\n",
+     "decisions.csv:2:3: error: 'segment_9' in column 'level' is not a level of policy "
+     "'oversight2021' (segment_1, segment_2, segment_3, segment_4); did you mean 'segment_4'?"),
+    ("entity,period,level\nT9999,2025-Q1,segment_4\n",
+     "decisions.csv:2:1: error: unknown entity 'T9999' in column 'entity'"),
+    ("entity,period,level\nT005,2025-Q7,segment_4\n",
+     "decisions.csv:2:2: error: '2025-Q7' is not a period"),
+    ("entity,when,level\n", "decisions.csv:1:1: error: decisions file lacks column 'period'"),
+])
+def test_bad_decisions_give_located_errors(tmp_path, monkeypatch, content, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "decisions.csv").write_text(content)
+    result = run("eval", "--policy", "oversight2021", "--engine", "reference", "--decisions",
+                 "decisions.csv")
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--policy", "oversight2O21"], "no policy named 'oversight2O21'"),
+    (["--policy", "oversight2021", "--period", "2031-Q1"], "the data covers 2022-Q2 to 2025-Q1"),
+    (["--policy", "oversight2021", "--period", "spring"], "'spring' is not a period"),
+    (["--policy", "oversight2021", "--param", "nonsense"], "write NAME=VALUE"),
+    (["--policy", "oversight2021", "--param", "no_such=3"], "no param named 'no_such'"),
+    (["--policy", "oversight2021", "--chart", "x.gif"], "must end in .png or .svg"),
+])
+def test_eval_bad_arguments_are_clean_errors(tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    result = run("eval", "--engine", "reference", *args)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_eval_chart_is_written(tmp_path):
+    chart = tmp_path / "counts.svg"
+    result = run("eval", "--policy", "oversight2025", "--engine", "reference", "--chart",
+                 str(chart))
+    assert result.exit_code == 0, result.output
+    svg = chart.read_text()
+    assert svg.startswith("<?xml") and "Segment 1" in svg and "2025-Q1" in svg
+
+
+def test_python_api_rows_and_frame():
+    result = rulesengine.evaluate("oversight2025", engine="reference")
+    rows = result.rows()
+    assert rows and {"entity", "level", "fired"} <= set(rows[0])
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match="pip install pandas"):
+            result.to_frame()
+    else:
+        assert len(result.to_frame()) == len(rows)
