@@ -85,7 +85,7 @@ class Diagnostic:
         }
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")  # never echoed raw to a terminal
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")  # never echoed raw
 MAX_QUOTED_LINE = 120   # longer source lines are quoted as a window around the caret
 
 

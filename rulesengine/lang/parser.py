@@ -407,13 +407,14 @@ def _explain(e: UnexpectedInput, text: str) -> SyntaxProblem:
         if ch in "\"'":
             return SyntaxProblem("unterminated string", i,
                                  hint=f"end the string with {ch} on the same line")
-        if ch == "." and text[i + 1:i + 2].isdigit():
+        if ch == "." and re.match(r"\.\d", text[i:]):
             return _leading_dot(text, i)
-        if ch == "%" and text[:i].rstrip()[-1:].isdigit():
-            number = re.search(r"[\d.]+$", text[:i].rstrip()).group(0)
+        number = re.search(r"\d[\d.]*$", text[:i].rstrip()) if ch == "%" else None
+        if number:
             return SyntaxProblem("'%' must follow its number directly", i,
-                                 hint=f"write {number}%")
-        return SyntaxProblem(f"unexpected character '{ch}'", i)
+                                 hint=f"write {number.group(0)}%")
+        shown = f"'{ch}'" if ch.isprintable() else f"U+{ord(ch):04X}"
+        return SyntaxProblem(f"unexpected character {shown}", i)
 
     if isinstance(e, (UnexpectedToken, UnexpectedEOF)):
         tok = e.token if isinstance(e, UnexpectedToken) else Token("$END", "")
@@ -427,7 +428,7 @@ def _explain(e: UnexpectedInput, text: str) -> SyntaxProblem:
 
         if tok.type == "EQUAL":
             return _equals(text, offset)
-        if tok.type == "DOT" and text[offset + 1:offset + 2].isdigit():
+        if tok.type == "DOT" and re.match(r"\.\d", text[offset:]):
             return _leading_dot(text, offset)
         if tok.type == "COMP_OP" and operand_expected and offset > 0 and \
                 text[offset - 1] in "<>!=":

@@ -61,10 +61,10 @@ def build_overlay(doc: Document, report: Reporter, ids: parser.NodeIds) -> Overl
 
     def expr(path: tuple, text: str, name: str) -> Define:
         node = None
+        locate = doc.locator(path)
         try:
-            node = parser.parse(text, doc.locator(path), ids)
+            node = parser.parse(text, locate, ids)
         except parser.SyntaxProblem as p:
-            locate = doc.locator(path)
             line, col = locate(p.offset)
             end_line, end_col = locate(p.offset + max(p.length, 1) - 1)
             pos = Pos(line, col, end_col + 1 if end_line == line else None)

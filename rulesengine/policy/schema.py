@@ -40,6 +40,8 @@ def validate(doc: Document) -> list[Diagnostic]:
         for leaf in _leaves(error):
             path = tuple(leaf.absolute_path)
             message, at_key, key, hint = _message(leaf)
+            if "propertyNames" in leaf.schema_path and isinstance(leaf.instance, str):
+                key = leaf.instance     # the offending name is itself a key: point at it
             if (path, message) in seen:
                 continue
             seen.add((path, message))
@@ -180,6 +182,9 @@ def _message(e: ValidationError) -> tuple[str, bool, str | None, str | None]:
     if v == "minLength":
         return f"{where} must not be empty", False, None, None
     if v == "maxLength":
+        if "propertyNames" in e.schema_path:
+            return (f"{where}: the name '{e.instance[:24]}…' is too long (at most "
+                    f"{e.validator_value} characters)", False, None, None)
         return f"{where} is too long (at most {e.validator_value} characters)", False, None, None
     if v == "minimum":
         return f"{where} must be at least {e.validator_value}", False, None, None

@@ -219,6 +219,10 @@ KEYWORD_HINT = ("'and', 'or', 'not', 'in', 'between', 'if', 'then', 'else', 'tru
     ("a < .5", "a number must start with a digit", 4, 2, "write 0.5"),
     ("a < 92 %", "'%' must follow its number directly", 7, 1, "write 92%"),
     ("a < 9e999", "number too large: 9e999", 4, 5, None),
+    ("a < .²", "expected an operand, found '.'", 4, 1, None),
+    ("a < ²%", "unexpected character '²'", 4, 1, None),
+    ("a \u2028 b", "unexpected character U+2028", 2, 1, None),
+    ("a \x00 b", "unexpected character U+0000", 2, 1, None),
     # empty expressions and keywords as names
     ("", "empty expression", 0, 1, None),
     ("  \n ", "empty expression", 0, 1, None),

@@ -85,7 +85,11 @@ def test_the_schema_is_valid_json_schema_and_accepts_a_plain_policy():
     ("params:\n  2nd: 1\n", ["9:3: params: '2nd' is not a valid name (use letters, digits "
                              "and '_', not starting with a digit)"]),
     ("inputs:\n  " + "x" * 65 + ": {type: flag}\n",
-     ["9:3: inputs is too long (at most 64 characters)"]),
+     ["9:3: inputs: the name 'xxxxxxxxxxxxxxxxxxxxxxxx…' is too long (at most 64 "
+      "characters)"]),
+    ("inputs:\n  ok: {type: flag}\n  2nd: {type: flag}\n",
+     ["10:3: inputs: '2nd' is not a valid name (use letters, digits and '_', not starting with "
+      "a digit)"]),
     # params
     ("params:\n  n: three\n",
      ["9:6: params.n must be a number, a percentage such as '25%', an amount such as "
