@@ -27,13 +27,11 @@ __all__ = ["load_policy", "evaluate", "load_panel", "sample_panel", "PolicyError
 
 def load_policy(ref: str | os.PathLike, *, policy_path: Iterable[str] = ()) -> "CheckedPolicy":
     """Load a policy by id (searched in policy_path, $REGIME_POLICY_PATH, the bundled
-    policies) or by path, and check it. Raises PolicyError listing every problem."""
-    from .lang.checker import check
-    from .policy.load import read_policy, search_path
-    from pathlib import Path
+    policies), by path, or at a git revision (`oversight2021@HEAD~1`), and check it.
+    Raises PolicyError listing every problem."""
+    from .policy.revisions import load_ref
 
-    target = Path(ref) if isinstance(ref, os.PathLike) else ref
-    return check(read_policy(target, dirs=search_path(policy_path)))
+    return load_ref(os.fspath(ref), policy_path=policy_path)[0]
 
 
 def load_panel(path: str | os.PathLike, *, entities: str | os.PathLike | None = None,

@@ -12,14 +12,15 @@ import hashlib
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from ..diagnostics import Diagnostic, PolicyError, Pos, Reporter, Source, did_you_mean
-from ..lang.parser import NodeIds
-from . import schema
-from .build import Overlay, build_overlay
-from .document import MAX_POLICY_BYTES, load_document
+from .document import MAX_POLICY_BYTES
 from .model import Policy
+
+if TYPE_CHECKING:
+    from ..lang.parser import NodeIds
+    from .build import Overlay
 
 ENV_POLICY_PATH = "REGIME_POLICY_PATH"
 POLICY_SUFFIXES = (".yaml", ".yml")
@@ -117,6 +118,8 @@ def list_policies(dirs: Sequence[Path]) -> list[PolicyInfo]:
     for folder in dirs:
         for path in _policy_files(folder):
             try:
+                from .document import load_document
+
                 doc = load_document(path.read_text(encoding="utf-8"), display_name(path))
                 data = doc.data if isinstance(doc.data, dict) else {}
             except (PolicyError, OSError, UnicodeDecodeError):
@@ -166,8 +169,16 @@ def load_policy_text(text: str, path: Path, *, dirs: Sequence[Path] | None = Non
                      read_text: ReadText = _read_file, ids: NodeIds | None = None,
                      name: str | None = None, _chain: tuple[Path, ...] = ()) -> Policy:
     """Load a policy from its text; `path` locates files it extends, `name` is shown in messages."""
+    # imported here, not at the top: a warm run takes its checked policy from the cache and
+    # never needs YAML, JSON Schema or Lark
+    from ..lang.parser import NodeIds
+    from . import schema
+    from .build import build_overlay
+    from .document import load_document
+
     dirs = list(dirs) if dirs is not None else search_path()
     ids = ids or NodeIds()
+
     doc = load_document(text, name or display_name(path))
     report = Reporter(doc.source)
     if not isinstance(doc.data, dict):

@@ -32,8 +32,10 @@ def load_ref(ref: str, *, policy_path: Iterable[str] = ()):
     dirs = search_path(policy_path)
     path = find_policy(name, dirs)
     if rev is None:
-        text = _read_disk(path)
-        return check(load_policy_text(text, path, dirs=dirs)), None
+        from .cache import cached
+
+        return cached(path, dirs, lambda: check(load_policy_text(_read_disk(path), path,
+                                                                 dirs=dirs))), None
     root = _git_root(path)
     reader = _revision_reader(root, rev)
     text = reader(path)
