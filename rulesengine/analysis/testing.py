@@ -53,8 +53,7 @@ from typing import Any, Sequence
 import click
 import numpy as np
 
-from ..diagnostics import (Diagnostic, PolicyError, Pos, RegimeError, Reporter, did_you_mean,
-                           sorted_diagnostics)
+from ..diagnostics import Diagnostic, PolicyError, Pos, RegimeError, Reporter, did_you_mean
 from ..engine.outcomes import RawOutcomes
 from ..lang import types as T
 from ..lang.checker import CheckedPolicy
@@ -68,7 +67,6 @@ MAX_CASE_ENTITIES = 1000
 ENGINES = ("both", "reference")
 _PERIOD_EXAMPLE = {"month": "2024-03", "quarter": "2024-Q1", "year": "2024/25"}
 _PLURAL = {"month": "months", "quarter": "quarters", "year": "financial years"}
-_SCALAR_TYPES = (int, float, str, bool, type(None))
 
 
 # --- parsed cases ------------------------------------------------------------------------------
@@ -164,7 +162,8 @@ class _Reader:
         self.data: dict = doc.data
         for part in base:
             self.data = self.data[part]
-        self.name = str(self.data.get("name", f"case {base[-1] + 1}"))
+        name = self.data.get("name") if isinstance(self.data, dict) else None
+        self.name = name if isinstance(name, str) and name else f"case {base[-1] + 1}"
         self.kind = self.p.period or "quarter"
         self.ok = True
 
@@ -187,9 +186,12 @@ class _Reader:
             self.error("a test case must be a mapping (name:, periods:, expect:, ...)",
                        self.pos())
             return None
+        if not isinstance(self.data.get("name"), str) or not self.data["name"]:
+            self.error("a test case needs a name (text saying what it shows)",
+                       self.pos("name") if "name" in self.data else self.pos())
         for required in ("periods", "expect"):
             if required not in self.data:
-                self.error(f"needs '{required}'", self.key_pos("name"))
+                self.error(f"needs '{required}'", self.pos())
         if not self.ok:
             return None
         periods = self.periods()
@@ -218,8 +220,8 @@ class _Reader:
         """The ordinal of a written period of the policy's kind, or None (reported)."""
         where = self.key_pos(*path) if at_key else self.pos(*path)
         if not isinstance(text, str):
-            self.error(f"'{text}' is not a period (write e.g. {_PERIOD_EXAMPLE[self.kind]})",
-                       where)
+            self.error(f"{_show(text)} is not a period (write e.g. "
+                       f"{_PERIOD_EXAMPLE[self.kind]})", where)
             return None
         try:
             period = parse_period(text)
@@ -290,6 +292,7 @@ class _Reader:
         if "inputs" in subject:
             self.error("the entity's inputs go in the case's 'inputs', not inside 'entity'",
                        self.key_pos("entity", "inputs"))
+        self.attribute_types(subject, ("entity",))
         kinds = self.p.entity or ("trust",)
         sid = str(subject.get("id", "subject"))
         rows = [(sid, str(subject.get("name", sid)), str(subject.get("kind", kinds[0])),
@@ -307,6 +310,7 @@ class _Reader:
                     self.error(f"{group}[{k}] must be a mapping (id, type, inputs, ...)",
                                self.pos(group, k))
                     continue
+                self.attribute_types(other, (group, k))
                 default_id = f"{'peer' if group == 'peers' else 'member'}{k + 1}"
                 oid = str(other.get("id", default_id))
                 if oid in seen:
@@ -328,6 +332,12 @@ class _Reader:
             return None, None
         columns = list(zip(*rows))
         return Entities(*(tuple(col) for col in columns)), inputs_at
+
+    def attribute_types(self, spec: dict, path: tuple) -> None:
+        for key in ("id", "name", "kind", "type", "parent", "region"):
+            if key in spec and not isinstance(spec[key], str):
+                self.error(f"entity {key} must be text, not {_show(spec[key])}",
+                           self.pos(*path, key))
 
     # inputs -----------------------------------------------------------------------------
 
@@ -468,7 +478,12 @@ class _Reader:
     def decisions(self) -> np.ndarray:
         out = np.full((self.n, len(self.ids)), np.nan)
         levels = {lv.id: lv.index for lv in self.p.levels}
-        for k, d in enumerate(self.data.get("decisions") or []):
+        spec = self.data.get("decisions") or []
+        if not isinstance(spec, list):
+            self.error("decisions must be a list of {period, level, decided_by}",
+                       self.pos("decisions"))
+            return out
+        for k, d in enumerate(spec):
             if not isinstance(d, dict):
                 self.error("a decision must be a mapping (period, level, decided_by)",
                            self.pos("decisions", k))
@@ -480,7 +495,7 @@ class _Reader:
                                                                           "entity"))
                 continue
             level = d.get("level")
-            if level not in levels:
+            if not isinstance(level, str) or level not in levels:
                 self.error(f"'{level}' is not a level of policy '{self.p.id}' "
                            f"({', '.join(levels)}){did_you_mean(str(level), levels)}",
                            self.pos("decisions", k, "level"))
@@ -772,7 +787,8 @@ def check_case(checked: CheckedPolicy, case: Case, run: Run, source) -> list[Dia
 
     for exp in case.expectations:
         t, e = exp.t, exp.e
-        where = f"test '{case.name}': {ids[e]} in {format_period(case.period_kind, case.start + t)}: "
+        period = format_period(case.period_kind, case.start + t)
+        where = f"test '{case.name}': {ids[e]} in {period}: "
         fired_now = fired(t, e)
         because = f" (fired: {', '.join(fired_now) or 'none'})"
         for c in exp.checks:
