@@ -373,8 +373,10 @@ def diff_cmd(policy_a, policy_b, data, entities, decisions, engine, period, fmt,
 
 
 def _register() -> None:
+    from .analysis.testing import test_cmd
     from .data.commands import data
 
+    cli.add_command(test_cmd)
     cli.add_command(data)
 
 
