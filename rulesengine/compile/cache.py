@@ -71,6 +71,15 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _holds(path: Path, source: str) -> bool:
+    """Whether the file holds exactly this source (a garbled file, even one that is not
+    UTF-8, is just not the source: it gets rewritten)."""
+    try:
+        return path.read_bytes() == source.encode("utf-8")
+    except OSError:
+        return False
+
+
 def _import(path: Path, key: str):
     name = f"rulesengine_kernel_{key}"
     spec = importlib.util.spec_from_file_location(name, path)
@@ -90,7 +99,7 @@ def get_kernel(source: str, warm: Callable[[Callable], None]) -> Callable:
     folder = cache_dir() / key
     with _locked(folder):
         path = folder / "kernel.py"
-        if not path.exists() or path.read_text(encoding="utf-8") != source:
+        if not _holds(path, source):
             _write_atomically(path, source)
         try:
             fn = _import(path, key).kernel

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 
 from ..lang import ast
+from ..lang import types as T
 from ..lang.builtins import BUILTINS
 from ..lang.checker import CheckedPolicy
 from ..policy.model import ENTITY_ATTRIBUTES
@@ -305,8 +306,10 @@ class _Gen:
         out = f"m{node.nid}"
         emit = lambda s: self.emit(s, indent)  # noqa: E731
         if isinstance(node, ast.Attribute):
-            dep = self.resolve(self.p.defines[self.c.refs[node.nid].name].expr)
-            emit(f"lib.take_parent(m{dep.nid}, par, {out})")
+            dep = self.p.defines[self.c.refs[node.nid].name].expr
+            # without a parent a string is "" (code 0), as `parent.type` is; a value is unknown
+            fill = "0.0" if self.c.types.get(node.nid) == T.STRING else "nan"
+            emit(f"lib.take_parent({self.column(dep)}, par, {fill}, {out})")
             return
         f = node.func
         if f in ("count", "share", "sum", "mean", "min", "max", "any", "all"):

@@ -336,7 +336,8 @@ def members(v, ptr, idx, op, out):
 
 
 @njit(cache=True)
-def take_parent(v, parent, out):
+def take_parent(v, parent, fill, out):
+    """Each entity's parent's value; `fill` for an entity without a parent."""
     for e in range(parent.size):
         p = parent[e]
-        out[e] = v[p] if p >= 0 else NAN
+        out[e] = v[p] if p >= 0 else fill

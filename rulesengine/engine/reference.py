@@ -26,6 +26,11 @@ Semantics in brief (each pinned by tests/engine):
   members count/sum are 0, any false, all true, share/mean/min/max unknown.
 - mean_of/min_of/max_of/sum_of skip missing values (unknown if all are); count_of is unknown
   if any condition is.
+- Strings (entity attributes and string literals; object arrays here, None = unknown) are
+  known, except a string chosen by an `if` whose condition is unknown, or read before the
+  data begins (`type[-1]` in the first period): those are unknown like any other value, so
+  comparing them is unknown and missing() is true. An entity without a parent has the parent
+  string "" (so `parent.type == ""` is true), whereas a parent's number is unknown.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from typing import Callable
 import numpy as np
 
 from ..lang import ast
+from ..lang import types as T
 from ..lang.checker import CheckedPolicy
 from .layout import Layout
 from .outcomes import NO_LEVEL, RawOutcomes, n_words
@@ -63,12 +69,19 @@ def k_not(a: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(a), NAN, 1.0 - a)
 
 
+def is_unknown(x: np.ndarray) -> np.ndarray:
+    """Where a value is unknown: NaN for numbers and conditions, None for strings."""
+    if x.dtype == object:
+        return np.array([v is None or (isinstance(v, float) and v != v) for v in x.flat],
+                        dtype=bool).reshape(x.shape)
+    return np.isnan(x)
+
+
 def truth(mask: np.ndarray, *operands: np.ndarray) -> np.ndarray:
     """A comparison's result: 1/0, or unknown where any operand is unknown."""
     out = mask.astype(np.float64)
     for x in operands:
-        if x.dtype != object:
-            out[np.isnan(x)] = NAN
+        out[is_unknown(x)] = NAN
     return out
 
 
@@ -157,6 +170,8 @@ class _Reference:
     def eval(self, node: ast.Node, t: int) -> np.ndarray:
         """The node's value for every entity in period t (NaN-filled before the data)."""
         if t < 0:
+            if self.c.types.get(node.nid) == T.STRING:
+                return np.full(self.E, None, dtype=object)
             return np.full(self.E, NAN)
         key = (node.nid, t)
         hit = self.memo.get(key)
@@ -193,9 +208,7 @@ class _Reference:
             c = self.eval(node.cond, t)
             a, b = self.eval(node.then, t), self.eval(node.else_, t)
             out = np.where(c == 1, a, b)
-            if out.dtype == object:
-                return out
-            out[np.isnan(c)] = NAN
+            out[np.isnan(c)] = None if out.dtype == object else NAN
             return out
         if isinstance(node, ast.Lag):
             return self.eval(node.operand, t - node.n)
@@ -229,8 +242,6 @@ class _Reference:
         raise AssertionError(ref.kind)
 
     def equal(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        if a.dtype == object or b.dtype == object:
-            return (a == b).astype(np.float64)
         return truth(a == b, a, b)
 
     def binary(self, node: ast.Binary, t: int) -> np.ndarray:
@@ -569,16 +580,12 @@ class _Reference:
         return out
 
     def f_missing(self, node, t):
-        v = self.eval(node.args[0], t)
-        if v.dtype == object:
-            return np.zeros(self.E)
-        return np.isnan(v).astype(np.float64)
+        return is_unknown(self.eval(node.args[0], t)).astype(np.float64)
 
     def f_coalesce(self, node, t):
-        out = np.full(self.E, NAN)
-        for a in node.args:
-            v = self.eval(a, t)
-            out = np.where(np.isnan(out), v, out)
+        out = self.eval(node.args[0], t)
+        for a in node.args[1:]:
+            out = np.where(is_unknown(out), self.eval(a, t), out)
         return out
 
     def f_abs(self, node, t):
