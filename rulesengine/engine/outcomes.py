@@ -124,6 +124,7 @@ class Outcomes:
             "label": self.level_labels[lvl],
             "computed": self.level_ids[comp],
             "candidate": self.level_ids[cand] if cand >= 0 else None,
+            "candidate_label": self.level_labels[cand] if cand >= 0 else None,
             "fired": self.fired_rules(t, e),
             "unknown": self.unknown_rules(t, e),
             "incomplete": bool(r.incomplete[t, e]),

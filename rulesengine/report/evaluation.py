@@ -19,7 +19,7 @@ def flags(row: dict) -> str:
         who = f" by {row['decided_by']}" if row["decided_by"] else ""
         out.append(f"decided{who} (computed {row['computed']})")
     if row["candidate"]:
-        out.append(f"candidate for {row['candidate']}")
+        out.append(f"candidate for {row['candidate_label']}")
     return "; ".join(out)
 
 
