@@ -12,7 +12,7 @@ and longer histories, and random decisions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -83,10 +83,6 @@ class _Ctx:
     levels: list[str]
     defines: dict[str, object] = field(default_factory=dict)   # name -> type
     in_members: bool = False
-
-
-def _type_key(t) -> str:
-    return t if isinstance(t, str) else f"rating:{t[1]}"
 
 
 class _Expr:
@@ -325,9 +321,6 @@ class _Expr:
         if kind == 4:
             return f"({self.levelcond(depth - 1)} or {self.levelcond(depth - 1)})"
         return f"not ({self.levelcond(depth - 1)})"
-
-    def members_arg(self, t, depth: int) -> str:
-        return self.expr(t, depth)
 
     # numbers: (production, the units it can make or None for all)
     NUMBER = [("arith", None), ("scaled", None), ("neg", None), ("if_num", None),
@@ -732,9 +725,9 @@ def first_difference(expected: RawOutcomes, actual: RawOutcomes) -> str | None:
         diff = np.argwhere(a != b)
         if diff.size:
             cell = tuple(int(i) for i in diff[0])
-            t, e = cell[0], cell[1]
-            return (f"{f}[period {t}, entity {e}{', word ' + str(cell[2]) if len(cell) > 2 else ''}]"
-                    f": reference {a[cell]!r}, kernel {b[cell]!r} ({diff.shape[0]} cells differ)")
+            word = f", word {cell[2]}" if len(cell) > 2 else ""
+            return (f"{f}[period {cell[0]}, entity {cell[1]}{word}]: reference {a[cell]!r}, "
+                    f"kernel {b[cell]!r} ({diff.shape[0]} cells differ)")
     assert expected.equal(actual)
     return None
 
@@ -761,7 +754,7 @@ def load_or_none(spec: PolicySpec) -> CheckedPolicy | None:
 
 
 __all__ = ["PolicySpec", "PanelSpec", "policies", "panels", "build_layout", "first_difference",
-           "describe_panel", "load_or_none", "replace"]
+           "describe_panel", "load_or_none", "disagreement", "report", "run_source"]
 
 
 # --- running both backends ------------------------------------------------------------------

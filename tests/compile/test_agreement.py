@@ -30,7 +30,7 @@ from rulesengine.policy.load import load_policy_text
 SETTINGS = dict(deadline=None, print_blob=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.filter_too_much])
-PANELS_PER_POLICY = 4
+PANELS_PER_POLICY = 5
 
 
 def agree_on_panels(spec: G.PolicySpec, data: st.DataObject, *, parallel: bool = False) -> None:

@@ -4,7 +4,6 @@ compiled kernel computes the same values."""
 
 from __future__ import annotations
 
-import numpy as np
 from numpy.testing import assert_array_equal
 
 from engine_probe import N, probe, trusts
@@ -49,7 +48,8 @@ def test_in_and_between_are_kleene():
     r = probe({"in": "x in [1, 3]", "not_in": "x not in [1, 3]",
                "in_unknown": "x in [1, lo]",
                "between": "x between 1 and 2", "between_unknown_low": "x between lo and 5"},
-              ents=trusts(["acute"] * 6), inputs={"x": {"type": "number"}, "lo": {"type": "number"}},
+              ents=trusts(["acute"] * 6),
+              inputs={"x": {"type": "number"}, "lo": {"type": "number"}},
               data={"x": x, "lo": lo})
     assert_array_equal(r["in"][0], [1, 0, N, 0, 0, 0])
     assert_array_equal(r["not_in"][0], [0, 1, N, 1, 1, 1])

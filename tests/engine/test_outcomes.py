@@ -4,7 +4,6 @@ subjects (entity kinds and applies_to), and fired/unknown bits beyond one 64-bit
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 

@@ -4,7 +4,6 @@ periods_in streaks, with decisions overriding levels and feeding both."""
 
 from __future__ import annotations
 
-import numpy as np
 from numpy.testing import assert_array_equal
 
 from engine_probe import N, probe, trusts
