@@ -13,6 +13,7 @@ best-of-N after a warm-up call (compiling excluded), the two kernels taking turn
   computations alone).
 
     python benchmarks/bench_kernel.py [--entities 200000] [--periods 50] [--repeat 3]
+                                      [--modes serial,parallel]
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def main(argv=None) -> list[C.Row]:
     parser.add_argument("--entities", type=int, default=200_000)
     parser.add_argument("--periods", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--modes", default="serial,parallel",
+                        help="serial, parallel or both (comma-separated)")
     args = parser.parse_args(argv)
     if args.quick:
         args.entities, args.repeat = 20_000, 2
@@ -53,7 +56,8 @@ def main(argv=None) -> list[C.Row]:
     assert all(np.all(v == v[0]) for v in layout.params.values())
 
     rows: list[C.Row] = []
-    for parallel in (False, True):
+    serial_c = serial_h = None
+    for parallel in [m == "parallel" for m in args.modes.split(",")]:
         mode = "parallel" if parallel else "serial"
         compiled = compile_policy(checked, parallel=parallel)
         t0 = time.perf_counter()
@@ -114,7 +118,7 @@ def main(argv=None) -> list[C.Row]:
             rows.append(C.Row("1 kernel", f"compiled / hand-written, all but ranks, {mode}",
                               rest_c / rest_h, "x",
                               note=f"{rest_c:.3f} s vs {rest_h:.3f} s (by subtraction)"))
-        if parallel:
+        if parallel and serial_c is not None:
             rows.append(C.Row("1 kernel", "compiled: serial / parallel (speed-up)",
                               serial_c / best["compiled kernel"], "x", note="2 CPUs"))
             rows.append(C.Row("1 kernel", "hand-written: serial / parallel (speed-up)",
