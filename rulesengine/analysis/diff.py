@@ -9,18 +9,17 @@ explains are credited to the changes together.
 
 from __future__ import annotations
 
-import copy
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+import hashlib
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
-import yaml
 
 from ..diagnostics import PolicyError, RegimeError
 from ..engine.outcomes import Outcomes
 from ..engine.run import assemble, prepare, run_backend
+from ..lang import ast
 from ..lang.checker import CheckedPolicy, check
-from ..policy.load import load_policy_text
+from ..lang.parser import NodeIds
 from ..policy.model import Policy
 from ..policy.serialize import policy_data
 
@@ -157,41 +156,55 @@ def _action(in_a: bool, in_b: bool) -> str:
 # --- variants of B ---------------------------------------------------------------------------
 
 def revert(b: CheckedPolicy, a: CheckedPolicy, change: Change) -> CheckedPolicy:
-    """B with one change reverted to A's version (raises PolicyError if that does not check)."""
-    da, db = policy_data(a.policy), copy.deepcopy(policy_data(b.policy))
+    """B with one change reverted to A's version (raises PolicyError if that does not check).
+
+    The variant is built from the two parsed policies, not by writing and re-reading YAML:
+    A's expressions are copied with fresh node ids so they can sit beside B's."""
+    pa, pb = a.policy, b.policy
+    ids = NodeIds(1 + ast.max_nid([d.expr for d in pb.defines.values()]
+                                  + [r.when for r in pb.rules]
+                                  + [pb.applies_to.expr if pb.applies_to else None]))
+
+    def fresh(item):
+        """A's define or rule with its expression renumbered."""
+        field_name = "expr" if hasattr(item, "expr") else "when"
+        tree = getattr(item, field_name)
+        return replace(item, **{field_name: ast.renumber(tree, ids) if tree else None})
+
     kind, name = change.kind, change.name
+    fields: dict = {}
     if kind == "setting":
-        if name in da:
-            db[name] = da[name]
-        else:
-            db.pop(name, None)
+        value = getattr(pa, name)
+        fields[name] = fresh(value) if name == "applies_to" and value is not None else value
+        if name == "default":
+            fields["default_pos"] = pa.default_pos
     elif kind == "levels":
-        db["levels"] = da["levels"]
+        fields["levels"] = pa.levels
     elif kind in ("scale", "param", "input", "define"):
-        section = {"scale": "scales", "param": "params", "input": "inputs",
-                   "define": "define"}[kind]
-        target = db.setdefault(section, {})
-        if name in da.get(section, {}):
-            target[name] = da[section][name]
+        attr = {"scale": "scales", "param": "params", "input": "inputs", "define": "defines"}[kind]
+        table = dict(getattr(pb, attr))
+        source = getattr(pa, attr)
+        if name in source:
+            table[name] = fresh(source[name]) if kind == "define" else source[name]
         else:
-            target.pop(name, None)
+            table.pop(name, None)
+        fields[attr] = table
     elif kind == "rule":
-        rules = db["rules"]
-        ids = [r["id"] for r in rules]
-        a_rule = next((r for r in da["rules"] if r["id"] == name), None)
-        if name in ids and a_rule is not None:
-            rules[ids.index(name)] = a_rule
-        elif name in ids:
-            del rules[ids.index(name)]
+        rules = list(pb.rules)
+        ids_b = [r.id for r in rules]
+        a_rule = pa.rule(name)
+        if name in ids_b and a_rule is not None:
+            rules[ids_b.index(name)] = fresh(a_rule)
+        elif name in ids_b:
+            del rules[ids_b.index(name)]
         else:
-            a_ids = [r["id"] for r in da["rules"]]
+            a_ids = [r.id for r in pa.rules]
             before = a_ids[:a_ids.index(name)]
-            at = max((ids.index(i) + 1 for i in before if i in ids), default=0)
-            rules.insert(at, a_rule)
-    text = yaml.safe_dump(db, sort_keys=False, allow_unicode=True)
-    policy = load_policy_text(text, Path(b.policy.file),
-                              name=f"{b.policy.file} (without {change.key})")
-    return check(policy)
+            at = max((ids_b.index(i) + 1 for i in before if i in ids_b), default=0)
+            rules.insert(at, fresh(a_rule))
+        fields["rules"] = tuple(rules)
+    digest = hashlib.sha256(f"{pb.content_hash} without {change.key}".encode()).hexdigest()
+    return check(replace(pb, content_hash=digest, **fields))
 
 
 # --- the diff --------------------------------------------------------------------------------
@@ -200,6 +213,10 @@ def diff(a: CheckedPolicy, b: CheckedPolicy, panel=None, *, decisions=None,
          engine: str = "numba", period: str | None = None, revision_a: str | None = None,
          revision_b: str | None = None) -> DiffResult:
     """Compare two policies on the same data (the bundled sample when panel is None)."""
+    if panel is None:
+        # read once: attribution evaluates many variants on the same data
+        from ..data.sample import sample_panel
+        panel = sample_panel()
     out_a, _ = _run(a, panel, decisions, engine, revision_a)
     out_b, bound_b = _run(b, panel, decisions, engine, revision_b)
     common = [p for p in out_b.period_labels if p in out_a.period_labels]

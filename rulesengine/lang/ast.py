@@ -132,3 +132,25 @@ def walk(node: Node) -> Iterator[Node]:
         n = stack.pop()
         yield n
         stack.extend(reversed(list(n.children())))
+
+
+def renumber(node: Node, ids) -> Node:
+    """A copy of the tree with fresh node ids from `ids` (a parser.NodeIds), so trees from two
+    policies can be combined in one (diff builds a policy variant from parts of both)."""
+    from dataclasses import replace
+
+    changes = {}
+    for f in fields(node):
+        value = getattr(node, f.name)
+        if isinstance(value, Node):
+            changes[f.name] = renumber(value, ids)
+        elif isinstance(value, tuple) and value and isinstance(value[0], (Node, Keyword)):
+            changes[f.name] = tuple(
+                renumber(v, ids) if isinstance(v, Node) else
+                replace(v, value=renumber(v.value, ids)) for v in value)
+    return replace(node, nid=ids.next(), **changes)
+
+
+def max_nid(roots) -> int:
+    """The largest node id in the given trees (None entries are skipped)."""
+    return max((n.nid for root in roots if root is not None for n in walk(root)), default=0)
