@@ -44,7 +44,27 @@ policy_path_option = click.option(
          "(repeatable).")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _LazyGroup(click.Group):
+    """Commands defined in other modules, imported only when run (or listed in --help), so
+    `regime eval` does not pay for the test runner's or the data tools' imports."""
+
+    lazy = {"test": ("rulesengine.analysis.testing", "test_cmd"),
+            "data": ("rulesengine.data.commands", "data")}
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def get_command(self, ctx, name):
+        if name in self.lazy and name not in self.commands:
+            import importlib
+
+            module, attr = self.lazy[name]
+            self.add_command(getattr(importlib.import_module(module), attr), name)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_LazyGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="regime", prog_name="regime")
 def cli() -> None:
     """regime: NHS intervention regimes as policy files, evaluated over organisations' metrics."""
@@ -370,17 +390,6 @@ def diff_cmd(policy_a, policy_b, data, entities, decisions, engine, period, fmt,
                          title=f"{d._name(result.a)} -> {d._name(result.b)}, {result.period}",
                          xlabel=f"B: {result.b['id']}", ylabel=f"A: {result.a['id']}")
         click.echo(f"wrote {chart}", err=True)
-
-
-def _register() -> None:
-    from .analysis.testing import test_cmd
-    from .data.commands import data
-
-    cli.add_command(test_cmd)
-    cli.add_command(data)
-
-
-_register()
 
 
 def main() -> None:
