@@ -319,10 +319,14 @@ class _Gen:
         x = self.column(node.args[0])
         lower = self.c.directions.get(node.nid) == "lower"
         y = f"-{x}" if lower else x
-        if f in ("pct_rank", "rank", "worst_rank", "zscore"):
-            emit(f"lib.{f}({y}, {groups}, {out})")
+        sign = "-1.0" if lower else "1.0"     # ranks orient in place: no negated copy
+        if f in ("pct_rank", "rank", "worst_rank"):
+            emit(f"lib.{f}({x}, {sign}, {groups}, {out})")
+        elif f == "zscore":
+            emit(f"lib.zscore({y}, {groups}, {out})")
         elif f == "ntile":
-            emit(f"lib.ntile({y}, float({self.window_size(node.args[1])}), {groups}, {out})")
+            emit(f"lib.ntile({x}, {sign}, float({self.window_size(node.args[1])}), {groups}, "
+                 f"{out})")
         elif f == "percentile":
             emit(f"lib.percentile({x}, {self.column(node.args[1])}, {groups}, {out})")
         elif f == "peer_count":

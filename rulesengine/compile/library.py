@@ -110,76 +110,67 @@ def round_to(x, scale):
 # --- across peers -----------------------------------------------------------------------------
 
 @njit(cache=True)
-def peer_counts(y, ptr, idx, smaller, greater, count):
-    """For each entity with a value: #peers with smaller y, #with greater y; count = #peers
-    with a value (for every member of the group)."""
+def _ranks(x, sign, ptr, idx, mode, k, out):
+    """Rank-based values within each peer group, from one sort per group.
+
+    y = sign * x (sign -1 when lower is better). For an entity with a value, with `smaller`
+    and `greater` the numbers of its peers with smaller and greater y and n the peers with a
+    value: mode 0 pct_rank = 100 * smaller / (n - 1) (unknown when n < 2); 1 rank =
+    greater + 1; 2 worst_rank = smaller + 1; 3 ntile = 1 + floor(k * greater / n) (unknown when
+    n < 2). A tie run shares its counts, so ties share the position nearest their end."""
     for g in range(ptr.size - 1):
         members = idx[ptr[g]:ptr[g + 1]]
         vals = np.empty(members.size)
-        k = 0
+        ents = np.empty(members.size, np.int64)
+        n = 0
         for e in members:
-            if y[e] == y[e]:
-                vals[k] = y[e]
-                k += 1
-        ys = np.sort(vals[:k])
-        for e in members:
-            count[e] = k
-            if y[e] == y[e]:
-                smaller[e] = np.searchsorted(ys, y[e], side="left")
-                greater[e] = k - np.searchsorted(ys, y[e], side="right")
-            else:
-                smaller[e] = NAN
-                greater[e] = NAN
-
-
-@njit(cache=True)
-def pct_rank(y, ptr, idx, out):
-    n = y.size
-    smaller = np.empty(n)
-    greater = np.empty(n)
-    count = np.empty(n)
-    peer_counts(y, ptr, idx, smaller, greater, count)
-    for e in range(n):
-        if count[e] < 2 or y[e] != y[e]:
             out[e] = NAN
-        else:
-            out[e] = 100.0 * smaller[e] / (count[e] - 1)
+            v = x[e]
+            if v == v:
+                vals[n] = sign * v
+                ents[n] = e
+                n += 1
+        if n == 0:
+            continue
+        order = np.argsort(vals[:n])
+        i = 0
+        while i < n:
+            j = i + 1
+            while j < n and vals[order[j]] == vals[order[i]]:
+                j += 1
+            smaller = i
+            greater = n - j
+            for r in range(i, j):
+                e = ents[order[r]]
+                if mode == 0:
+                    out[e] = NAN if n < 2 else 100.0 * smaller / (n - 1)
+                elif mode == 1:
+                    out[e] = greater + 1.0
+                elif mode == 2:
+                    out[e] = smaller + 1.0
+                else:
+                    out[e] = NAN if n < 2 else 1 + np.floor(k * greater / n)
+            i = j
 
 
 @njit(cache=True)
-def rank(y, ptr, idx, out):
-    n = y.size
-    smaller = np.empty(n)
-    greater = np.empty(n)
-    count = np.empty(n)
-    peer_counts(y, ptr, idx, smaller, greater, count)
-    for e in range(n):
-        out[e] = greater[e] + 1
+def pct_rank(x, sign, ptr, idx, out):
+    _ranks(x, sign, ptr, idx, 0, 0.0, out)
 
 
 @njit(cache=True)
-def worst_rank(y, ptr, idx, out):
-    n = y.size
-    smaller = np.empty(n)
-    greater = np.empty(n)
-    count = np.empty(n)
-    peer_counts(y, ptr, idx, smaller, greater, count)
-    for e in range(n):
-        out[e] = smaller[e] + 1
+def rank(x, sign, ptr, idx, out):
+    _ranks(x, sign, ptr, idx, 1, 0.0, out)
 
 
 @njit(cache=True)
-def ntile(y, k, ptr, idx, out):
-    n = y.size
-    smaller = np.empty(n)
-    greater = np.empty(n)
-    count = np.empty(n)
-    peer_counts(y, ptr, idx, smaller, greater, count)
-    for e in range(n):
-        if count[e] < 2 or y[e] != y[e]:
-            out[e] = NAN
-        else:
-            out[e] = 1 + np.floor(k * greater[e] / count[e])
+def worst_rank(x, sign, ptr, idx, out):
+    _ranks(x, sign, ptr, idx, 2, 0.0, out)
+
+
+@njit(cache=True)
+def ntile(x, sign, k, ptr, idx, out):
+    _ranks(x, sign, ptr, idx, 3, k, out)
 
 
 @njit(cache=True)
