@@ -80,10 +80,17 @@ def test_zscore_uses_the_population_sd():
     assert_array_equal(r["z"][0][6:], [N, N, N, N])
 
 
-def test_zscore_of_equal_values_is_zero():
-    r = probe({"z": "zscore(x)"}, ents=trusts(["acute"] * 3 + ["ambulance"]),
+def test_a_group_of_equal_values():
+    r = probe({"z": "zscore(x)", "pct": "pct_rank(x)", "rank": "rank(x)",
+               "ntile": "ntile(x, 4)", "score": "metric_score(x)"},
+              ents=trusts(["acute"] * 3 + ["ambulance"]),
               inputs={"x": {"type": "number", "better": "higher"}}, data={"x": [7, 7, 7, 7]})
     assert_array_equal(r["z"][0], [0, 0, 0, N])
+    # one tie cluster: all share the lowest percentile and the best rank, group and score
+    assert_array_equal(r["pct"][0], [0, 0, 0, N])
+    assert_array_equal(r["rank"][0], [1, 1, 1, 1])
+    assert_array_equal(r["ntile"][0], [1, 1, 1, N])
+    assert_array_equal(r["score"][0], [1, 1, 1, N])
 
 
 def test_percentile_interpolates_within_the_group():
