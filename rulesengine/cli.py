@@ -7,14 +7,13 @@ tracebacks. The CLI knows nothing of numba or YAML: it calls the stages' public 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from functools import wraps
 from pathlib import Path
 
 import click
 
-from .diagnostics import Diagnostic, PolicyError, RegimeError
+from .diagnostics import Diagnostic, RegimeError
 
 FORMATS = ("table", "csv", "json")
 

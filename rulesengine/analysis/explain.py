@@ -20,7 +20,7 @@ from ..engine.layout import Layout
 from ..engine.outcomes import Outcomes
 from ..engine.probe import Probe
 from ..lang import ast
-from ..lang.builtins import BUILTINS, MEMBER_FUNCTIONS, WINDOW_FUNCTIONS
+from ..lang.builtins import MEMBER_FUNCTIONS, WINDOW_FUNCTIONS
 from ..lang.checker import CheckedPolicy
 from ..lang.types import Type
 

@@ -62,6 +62,9 @@ class _Gen:
         self.lines: list[str] = []
         self.loaded: set[int] = set()
         self.windows = 0
+        self.latches: list[int] = []           # sustained/ever nodes with last-seen state
+        self.attrs: set[int] = set()           # entity attributes the kernel reads
+        self.parent_attrs: set[int] = set()
 
     # --- names ------------------------------------------------------------------------------
 
@@ -113,7 +116,7 @@ class _Gen:
         if isinstance(node, ast.Name) and ref is not None and ref.kind == "param":
             return f"prm[{self.params.index(ref.name)}, {when}]"
         j = self.ring_index[node.nid]
-        return f"h{node.nid}[({when}) % r{j}, e]"
+        return f"h{node.nid}[({when}) & q{j}, e]"
 
     def window_size(self, node: ast.Node) -> str:
         if isinstance(node, ast.Number):
@@ -141,7 +144,9 @@ class _Gen:
                 xs = self.x(ref.name)
                 emit(f"{out} = {xs}[t, par[e]] if par[e] >= 0 else nan")
             elif ref.kind == "attr":
-                emit(f"{out} = pat{ENTITY_ATTRIBUTES.index(ref.name)}[e]")
+                i = ENTITY_ATTRIBUTES.index(ref.name)
+                self.parent_attrs.add(i)
+                emit(f"{out} = pat{i}[e]")
             else:  # a define of the parent: computed by take_parent before this loop
                 emit(f"{out} = m{node.nid}[e]")
         elif isinstance(node, ast.Unary):
@@ -187,7 +192,9 @@ class _Gen:
         if ref.kind == "param":
             return self.prm(ref.name)
         if ref.kind == "attr":
-            return f"at{ENTITY_ATTRIBUTES.index(ref.name)}[e]"
+            i = ENTITY_ATTRIBUTES.index(ref.name)
+            self.attrs.add(i)
+            return f"at{i}[e]"
         if ref.kind in ("label", "level"):
             return number(ref.index)
         raise AssertionError(ref.kind)
@@ -261,6 +268,25 @@ class _Gen:
         f = node.func
         w = self.fresh()
         emit(f"n{w} = {self.window_size(node.args[1])}")
+        if f in ("sustained", "ever"):
+            # Kleene and/or over the window from the last period the operand was false (true)
+            # and the last it was unknown; a window reaching before the data is unknown.
+            a = self.var(node.args[0])
+            decisive, result, otherwise = (("0.0", "0.0", "1.0") if f == "sustained"
+                                           else ("1.0", "1.0", "0.0"))
+            self.latches.append(node.nid)
+            emit(f"if {a} == {decisive}:")
+            emit(f"ld{node.nid}[e] = t", 1)
+            emit(f"elif {a} != {a}:")
+            emit(f"lu{node.nid}[e] = t", 1)
+            emit(f"s{w} = t - n{w} + 1")
+            emit(f"if ld{node.nid}[e] >= s{w}:")
+            emit(f"{out} = {result}", 1)
+            emit(f"elif lu{node.nid}[e] >= s{w} or s{w} < 0:")
+            emit(f"{out} = nan", 1)
+            emit("else:")
+            emit(f"{out} = {otherwise}", 1)
+            return
         start = {"sustained": "1.0", "ever": "0.0", "min_over": "np.inf",
                  "max_over": "-np.inf"}.get(f, "0.0")
         emit(f"{out} = {start}")
@@ -362,10 +388,13 @@ class _Gen:
             if v.materialize or v.cross:
                 self.emit(f"m{nid} = np.full(E, nan)", I1)
         for nid, j in self.ring_index.items():
-            self.emit(f"r{j} = rings[{j}]", I1)
-            self.emit(f"h{nid} = np.full((r{j}, E), nan)", I1)
+            # ring sizes are powers of two: a period's slot is t & (size - 1), not t % size
+            self.emit(f"q{j} = rings[{j}] - 1", I1)
+            self.emit(f"h{nid} = np.full((rings[{j}], E), nan)", I1)
         for j in range(len(plan.periods_in)):
             self.emit(f"st{j} = np.zeros(E)", I1)
+        self.emit(f"rv = np.empty((E, {max(1, len(self.p.rules))}))", I1)
+        latch_at = len(body)        # their state arrays are declared once the body is known
         self.emit("for t in range(P):", I1)
         for s in range(plan.n_stages):
             for v in plan.cross_values(s):
@@ -376,6 +405,9 @@ class _Gen:
             if inner:               # a stage may hold only values moved to a later loop
                 self.emit(f"for e in {loop}(E):", I2)
                 self.lines.extend(inner)
+        body[latch_at:latch_at] = [
+            f"    {name}{nid} = np.full(E, -(1 << 40))"   # "never", long before any window
+            for nid in self.latches for name in ("ld", "lu")]
         header = self.header()
         source = "\n".join(header + body) + "\n"
         return Generated(source, tuple(self.args), tuple(self.strings), tuple(self.history))
@@ -399,7 +431,7 @@ class _Gen:
             else:
                 self.emit(f"v{d} = m{d}[e]", indent)
                 if dv.cross and d in self.ring_index:
-                    self.emit(f"h{d}[t % r{self.ring_index[d]}, e] = v{d}", indent)
+                    self.emit(f"h{d}[t & q{self.ring_index[d]}, e] = v{d}", indent)
 
         for v in plan.cross_values(s):
             if v.node.nid in self.ring_index:
@@ -417,7 +449,7 @@ class _Gen:
             if v.materialize:
                 self.emit(f"m{nid}[e] = v{nid}", indent)
             if nid in self.ring_index:
-                self.emit(f"h{nid}[t % r{self.ring_index[nid]}, e] = v{nid}", indent)
+                self.emit(f"h{nid}[t & q{self.ring_index[nid]}, e] = v{nid}", indent)
         if final:
             for nid in plan.rule_roots + ([plan.applies_root] if plan.applies_root else []):
                 ensure(nid)
@@ -427,58 +459,19 @@ class _Gen:
         """Rules' values -> computed level, candidate, incomplete, bits; then decisions."""
         p = self.p
         emit = lambda s, d=0: self.emit(s, indent + d)  # noqa: E731
-        levels = {lv.id: lv.index for lv in p.levels}
-        judged = {lv.id for lv in p.levels if lv.decided_by}
-        default = levels[p.default]
-        R = len(p.rules)
-        words = max(1, (R + 63) // 64)
-        for w in range(words):
-            emit(f"fw{w} = np.uint64(0)")
-            emit(f"uw{w} = np.uint64(0)")
-        emit("comp = -1")
-        emit("cand = -1")
-        emit(f"stop = {R}")
-        for i, (rule, nid) in enumerate(zip(p.rules, self.plan.rule_roots)):
-            lv = levels[rule.level]
-            word, bit = divmod(i, 64)
-            mask = f"np.uint64({1 << bit})"
-            emit(f"if v{nid} == 1.0:")
-            emit(f"fw{word} = fw{word} | {mask}", 1)
-            if rule.level in judged:
-                emit(f"if cand < {lv}:", 1)
-                emit(f"cand = {lv}", 2)
-            elif p.decide == "first":
-                emit("if comp < 0:", 1)
-                emit(f"comp = {lv}", 2)
-                emit(f"stop = {i}", 2)
-            else:
-                emit(f"if comp < {lv}:", 1)
-                emit(f"comp = {lv}", 2)
-            emit(f"elif v{nid} != v{nid}:")
-            emit(f"uw{word} = uw{word} | {mask}", 1)
-        emit("if comp < 0:")
-        emit(f"comp = {default}", 1)
-        emit("inc = False")
-        for i, (rule, nid) in enumerate(zip(p.rules, self.plan.rule_roots)):
-            if rule.level in judged:
-                continue
-            lv = levels[rule.level]
-            cond = f"v{nid} != v{nid} and {lv} > comp"
-            if p.decide == "first":
-                cond = f"{i} < stop and " + cond
-            emit(f"if {cond}:")
-            emit("inc = True", 1)
-        emit("if cand <= comp:")
-        emit("cand = -1", 1)
+        default = next(lv.index for lv in p.levels if lv.id == p.default)
+        # the rules' values go to a row of scratch; the library folds them into a level
+        for i, nid in enumerate(self.plan.rule_roots):
+            emit(f"rv[e, {i}] = v{nid}")
+        first = "True" if p.decide == "first" else "False"
+        emit(f"comp, inc, cand = lib.combine(rv, e, rule_levels, rule_judged, {default}, "
+             f"{first}, out_fired, out_unknown, t)")
         emit("d = decisions[t, e]")
         emit("final = comp if d != d else int(d)")
         emit("out_computed[t, e] = comp")
         emit("out_level[t, e] = final")
         emit("out_candidate[t, e] = cand")
         emit("out_incomplete[t, e] = inc")
-        for w in range(words):
-            emit(f"out_fired[t, e, {w}] = fw{w}")
-            emit(f"out_unknown[t, e, {w}] = uw{w}")
         if self.plan.applies_root is not None:
             a = self.plan.applies_root
             emit(f"out_subject[t, e] = kind_subject[e] and v{a} == 1.0")
@@ -536,15 +529,18 @@ class _Gen:
             names.append(f"x{i}")
         fixed = [("params", "prm"), ("parent", "par"), ("children_ptr", "cp"),
                  ("children_idx", "ci"), ("strings", "strc"), ("rings", "rings"),
-                 ("kind_subject", "kind_subject"), ("decisions", "decisions")]
+                 ("kind_subject", "kind_subject"), ("decisions", "decisions"),
+                 ("rule_levels", "rule_levels"), ("rule_judged", "rule_judged")]
         for role, var in fixed:
             args.append((role, ""))
             names.append(var)
         for i, attr in enumerate(ENTITY_ATTRIBUTES):
-            args.append(("attr", attr))
-            names.append(f"at{i}")
-            args.append(("parent_attr", attr))
-            names.append(f"pat{i}")
+            if i in self.attrs:
+                args.append(("attr", attr))
+                names.append(f"at{i}")
+            if i in self.parent_attrs:
+                args.append(("parent_attr", attr))
+                names.append(f"pat{i}")
         for k, by in enumerate(self.groupings):
             args.append(("group_ptr", by))
             names.append(f"gp{k}")

@@ -115,8 +115,15 @@ def _ring_sizes(checked: CheckedPolicy, compiled: Compiled, layout: Layout) -> n
                 else:
                     values = layout.params[size.name]
                     need = max(need, int(values.max()) if values.size else 1)
-        sizes.append(need + 1)
+        sizes.append(1 << need.bit_length())   # a power of two above need: slots are masked
     return np.array(sizes, dtype=np.int64)
+
+
+def _attribute_codes(layout: Layout, name: str, table: dict[str, int]) -> np.ndarray:
+    """An entity attribute as codes in the kernel's string table (one lookup per value)."""
+    codes, values = layout.attributes[name]
+    lookup = np.array([float(table[v]) for v in values] or [0.0])
+    return lookup[codes]
 
 
 def arguments(checked: CheckedPolicy, compiled: Compiled, layout: Layout):
@@ -136,7 +143,7 @@ def arguments(checked: CheckedPolicy, compiled: Compiled, layout: Layout):
     # one table for every string the kernel compares: attribute values and literals
     table: dict[str, int] = {"": 0}
     for name in ENTITY_ATTRIBUTES:
-        for value in layout.entities.attribute(name):
+        for value in layout.attributes[name][1]:
             table.setdefault(value, len(table))
     for text in gen.strings:
         table.setdefault(text, len(table))
@@ -150,6 +157,8 @@ def arguments(checked: CheckedPolicy, compiled: Compiled, layout: Layout):
         "rings": _ring_sizes(checked, compiled, layout) if gen.history else np.zeros(1, np.int64),
         "kind_subject": layout.kind_subject,
         "decisions": layout.decisions,
+        "rule_levels": layout.rule_levels.astype(np.int64),
+        "rule_judged": layout.rule_judgement.astype(np.bool_),
     }
     groups = {}
     for by, codes in layout.groups.items():
@@ -161,11 +170,10 @@ def arguments(checked: CheckedPolicy, compiled: Compiled, layout: Layout):
         elif role in fixed:
             args.append(fixed[role])
         elif role == "attr":
-            args.append(np.array([float(table[v]) for v in layout.entities.attribute(name)]))
+            args.append(_attribute_codes(layout, name, table))
         elif role == "parent_attr":
-            values = layout.entities.attribute(name)
-            args.append(np.array([float(table[values[p]]) if p >= 0 else 0.0
-                                  for p in parent]))
+            codes = _attribute_codes(layout, name, table)
+            args.append(np.where(parent >= 0, codes[np.maximum(parent, 0)], 0.0))
         elif role == "group_ptr":
             args.append(groups[name][0])
         elif role == "group_idx":

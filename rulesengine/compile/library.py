@@ -332,3 +332,44 @@ def take_parent(v, parent, fill, out):
     for e in range(parent.size):
         p = parent[e]
         out[e] = v[p] if p >= 0 else fill
+
+
+# --- levels from rules ------------------------------------------------------------------------
+
+@njit(cache=True)
+def combine(rv, e, levels, judged, default, first, fired, unknown, t):
+    """One entity's computed level, incomplete flag and candidate level from its rules'
+    values rv[e, :], setting its fired and unknown bits. Mirrors the reference's combine():
+    `first` takes the first fired rule, otherwise the worst fired level; judgement rules only
+    make a candidate; an unknown rule that could have made the level worse (and, with `first`,
+    comes before the deciding rule) marks the outcome incomplete."""
+    R = levels.size
+    comp = -1
+    cand = -1
+    stop = R
+    for i in range(R):
+        v = rv[e, i]
+        bit = np.uint64(1) << np.uint64(i & 63)
+        if v == 1.0:
+            fired[t, e, i >> 6] |= bit
+            if judged[i]:
+                if cand < levels[i]:
+                    cand = levels[i]
+            elif first:
+                if comp < 0:
+                    comp = levels[i]
+                    stop = i
+            elif comp < levels[i]:
+                comp = levels[i]
+        elif v != v:
+            unknown[t, e, i >> 6] |= bit
+    if comp < 0:
+        comp = default
+    inc = False
+    for i in range(R):
+        v = rv[e, i]
+        if v != v and not judged[i] and levels[i] > comp and i < stop:
+            inc = True
+    if cand <= comp:
+        cand = -1
+    return comp, inc, cand

@@ -16,6 +16,9 @@ from ..lang.builtins import BUILTINS, MEMBER_FUNCTIONS, PEER_FUNCTIONS, WINDOW_F
 from ..lang.checker import CheckedPolicy
 
 CROSS_SECTION = PEER_FUNCTIONS | MEMBER_FUNCTIONS
+# Windows answered from two "last seen" periods per entity rather than from a ring buffer of
+# the operand's history: O(1) per period, whatever the window's length.
+LATCHED = {"sustained", "ever"}
 
 
 @dataclass
@@ -218,7 +221,8 @@ class _Planner:
             self.history_of.setdefault(deps[0], []).append(node)
             return Value(node, stage=0, deps=[])
         if isinstance(node, ast.Call) and node.func in WINDOW_FUNCTIONS:
-            self.history_of.setdefault(deps[0], []).append(node)
+            if node.func not in LATCHED:
+                self.history_of.setdefault(deps[0], []).append(node)
             return Value(node, stage=max(stages, default=0), deps=deps)
         cross = (isinstance(node, ast.Call) and node.func in CROSS_SECTION) or (
             isinstance(node, ast.Attribute) and bool(deps))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..diagnostics import Pos, Reporter, Source
+from ..diagnostics import Pos, Reporter
 from ..lang import parser
 from .document import Document
 from .model import Define, Input, Level, Param, ParamValue, Rule, Scale, Stage, Timetable
