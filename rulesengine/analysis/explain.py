@@ -71,6 +71,7 @@ class RuleExplanation:
     conditions: tuple[Condition, ...]
     flip: Flip | None
     flip_note: str | None
+    level_index: int = 0        # position of its level, 0 = best
 
 
 @dataclass(frozen=True)
@@ -284,7 +285,8 @@ class _Explainer:
         return RuleExplanation(
             id=rule.id, level=rule.level, level_label=lv.label, status=status,
             reason=rule.reason, source=rule.source, judgement=bool(lv.decided_by),
-            deciding=deciding, conditions=conditions, flip=flip, flip_note=note)
+            deciding=deciding, conditions=conditions, flip=flip, flip_note=note,
+            level_index=lv.index)
 
     def conditions(self, node: ast.Node, depth: int = 0) -> list[Condition]:
         """The conditions of a rule: and/or/not and defines opened up, atoms explained."""
@@ -642,7 +644,11 @@ def render_text(x: Explanation) -> str:
         pending = "" if x.decision else "; awaiting a judgement decision"
         lines.append(f"  Candidate for {label} (rule {names}){pending}")
     if x.incomplete:
-        unknown = [r for r in x.rules if r.status == "unknown" and not r.judgement]
+        index = {r.level: r.level_index for r in x.rules}
+        computed = index.get(x.computed, -1)
+        top = max(computed, index.get(x.candidate, -1)) if x.candidate else computed
+        unknown = [r for r in x.rules if r.status == "unknown" and
+                   r.level_index > (top if r.judgement else computed)]
         names = ", ".join(f"{r.id} ({r.level_label})" for r in unknown)
         lines.append(f"  Incomplete: missing data leaves rules unknown that could make it worse: "
                      f"{names}")

@@ -342,7 +342,8 @@ def combine(rv, e, levels, judged, default, first, fired, unknown, t):
     values rv[e, :], setting its fired and unknown bits. Mirrors the reference's combine():
     `first` takes the first fired rule, otherwise the worst fired level; judgement rules only
     make a candidate; an unknown rule that could have made the level worse (and, with `first`,
-    comes before the deciding rule) marks the outcome incomplete."""
+    comes before the deciding rule), or an unknown judgement rule for a level worse than both
+    the level and the candidate level, marks the outcome incomplete."""
     R = levels.size
     comp = -1
     cand = -1
@@ -372,4 +373,10 @@ def combine(rv, e, levels, judged, default, first, fired, unknown, t):
             inc = True
     if cand <= comp:
         cand = -1
+    # an unknown judgement rule could have made it a candidate for something worse
+    top = comp if cand < 0 else cand
+    for i in range(R):
+        v = rv[e, i]
+        if v != v and judged[i] and levels[i] > top:
+            inc = True
     return comp, inc, cand

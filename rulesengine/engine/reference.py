@@ -26,6 +26,12 @@ Semantics in brief (each pinned by tests/engine):
   members count/sum are 0, any false, all true, share/mean/min/max unknown.
 - mean_of/min_of/max_of/sum_of skip missing values (unknown if all are); count_of is unknown
   if any condition is.
+- Levels: `worst` (and `collect`) take the worst level among fired rules, `first` the first
+  fired rule in file order, else the default. Rules for a judgement level (`decided_by:`)
+  only make a candidate. The outcome is incomplete when an unknown rule could have made the
+  level worse (with `first`: an unknown rule before the deciding one), or an unknown
+  judgement rule could have made it a candidate for a level worse than both the level and
+  the candidate level: no gap in the data silently improves an outcome.
 - Strings (entity attributes and string literals; object arrays here, None = unknown) are
   known, except a string chosen by an `if` whose condition is unknown, or read before the
   data begins (`type[-1]` in the first period): those are unknown like any other value, so
@@ -163,6 +169,9 @@ class _Reference:
         inc = (unknown & normal & considered & (levels > comp[None, :])).any(axis=0)
         judged = np.where(fired & ~normal, levels, -1).max(axis=0, initial=-1)
         cand = np.where(judged > comp, judged, NO_LEVEL)
+        # an unknown judgement rule could have made it a candidate for something worse
+        indicated = np.maximum(comp, cand)
+        inc |= (unknown & ~normal & (levels > indicated[None, :])).any(axis=0)
         return comp, inc, cand
 
     # --- expressions -----------------------------------------------------------------------

@@ -70,8 +70,9 @@ def test_judgement_levels_make_candidates(mode):
     assert_array_equal(r.computed[0], [1, 3, 3, 0, 0])
     # the worst judgement level fired, when worse than the computed level
     assert_array_equal(r.candidate[0], [2, -1, 4, -1, 4])
-    # unknown judgement rules do not make the outcome incomplete; e4's unknown a does
-    assert_array_equal(r.incomplete[0], [0, 0, 0, 0, 1])
+    # e3's unknown judgement rules could have made it a candidate for review or intervention,
+    # so its outcome is incomplete; e4's unknown a makes its outcome incomplete too
+    assert_array_equal(r.incomplete[0], [0, 0, 0, 1, 1])
     assert_array_equal(r.unknown[0, :, 0], [0, 0, 0, 10, 1])
 
 
