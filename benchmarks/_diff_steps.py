@@ -19,8 +19,6 @@ def main() -> None:
     import os
 
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    import yaml
-
     import rulesengine.analysis.diff as diff
     import rulesengine.cli as cli
     import rulesengine.compile.kernel as kernel
@@ -48,9 +46,7 @@ def main() -> None:
 
     timed(revisions, "load_ref", "load A and B (load_ref)")
     timed(diff, "diff", "diff() (everything after loading A and B)")
-    timed(diff, "revert", "variants: revert() = YAML dump + load + parse + check")
-    timed(yaml, "safe_dump", "  variants: YAML dump")
-    timed(diff, "load_policy_text", "  variants: load_policy_text (YAML load + parse)")
+    timed(diff, "revert", "variants: revert() = rebuild from the parsed policies + check")
     timed(parser, "parse", "    parse expressions (Lark)")
     timed(diff, "check", "  variants: check")
     timed(diff, "prepare", "prepare() = data + bind + params + layout")

@@ -76,7 +76,7 @@ def main(argv=None) -> list[C.Row]:
           f"the fastest of 3 processes; nested steps are included in their parents):")
     for label, (seconds, calls) in best.items():
         print(f"  {label:58s} {seconds:6.3f} s  {100 * seconds / total:5.1f}%  calls: {calls}")
-    for label in ("variants: revert() = YAML dump + load + parse + check",
+    for label in ("variants: revert() = rebuild from the parsed policies + check",
                   "prepare() = data + bind + params + layout",
                   "  read the sample data (parquet)",
                   "run_backend() = evaluate_compiled",

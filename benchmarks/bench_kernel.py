@@ -153,7 +153,7 @@ def _rank_stage_times(checked, layout, compiled, h_args, parallel, repeat):
         for t in range(xs[0].shape[0]):
             for m in range(13):
                 row = xs[m][t]
-                lib.pct_rank(-row if lower[m] else row, gp, gi, out[m])
+                lib.pct_rank(row, -1.0 if lower[m] else 1.0, gp, gi, out[m])
 
     def handwritten_ranks_py(xs, lower, gptr, gidx, out):
         G = gptr.size - 1

@@ -291,6 +291,11 @@ def _kernel(ranked, lower, fpv, income, fmp, overall, safe, effective, caring, r
                 incomplete = True
             if cand <= comp:
                 cand = -1
+            # an unknown segment 4 consideration could make it a candidate for worse
+            top = comp if cand < 0 else cand
+            for i in range(7, 12):
+                if rules[i] != rules[i] and 3 > top:
+                    incomplete = True
             d = decisions[t, e]
             final = comp if d != d else int(d)
             out_computed[t, e] = comp
