@@ -270,22 +270,24 @@ class _Gen:
         emit(f"n{w} = {self.window_size(node.args[1])}")
         if f in ("sustained", "ever"):
             # Kleene and/or over the window from the last period the operand was false (true)
-            # and the last it was unknown; a window reaching before the data is unknown.
-            a = self.var(node.args[0])
-            decisive, result, otherwise = (("0.0", "0.0", "1.0") if f == "sustained"
-                                           else ("1.0", "1.0", "0.0"))
+            # and the last it was unknown: O(1) state per entity, kept by the library
             self.latches.append(node.nid)
-            emit(f"if {a} == {decisive}:")
-            emit(f"ld{node.nid}[e] = t", 1)
-            emit(f"elif {a} != {a}:")
-            emit(f"lu{node.nid}[e] = t", 1)
-            emit(f"s{w} = t - n{w} + 1")
-            emit(f"if ld{node.nid}[e] >= s{w}:")
-            emit(f"{out} = {result}", 1)
-            emit(f"elif lu{node.nid}[e] >= s{w} or s{w} < 0:")
-            emit(f"{out} = nan", 1)
-            emit("else:")
-            emit(f"{out} = {otherwise}", 1)
+            decisive = "0.0" if f == "sustained" else "1.0"
+            emit(f"{out} = lib.latch({self.var(node.args[0])}, ld{node.nid}, lu{node.nid}, e, t, "
+                 f"n{w}, {decisive})")
+            return
+        operand = self.resolve(node.args[0])
+        ref = self.c.refs.get(operand.nid)
+        is_param = isinstance(operand, ast.Name) and ref is not None and ref.kind == "param"
+        if not is_param:
+            op = {"mean_over": 0, "sum_over": 1, "min_over": 2, "max_over": 3,
+                  "count_over": 4}[f]
+            if isinstance(operand, ast.Name) and ref is not None and ref.kind == "input":
+                history, mask = self.x(ref.name), "-1"
+            else:
+                j = self.ring_index[operand.nid]
+                history, mask = f"h{operand.nid}", f"q{j}"
+            emit(f"{out} = lib.window({history}, {mask}, e, t, n{w}, {op})")
             return
         start = {"sustained": "1.0", "ever": "0.0", "min_over": "np.inf",
                  "max_over": "-np.inf"}.get(f, "0.0")

@@ -380,3 +380,52 @@ def combine(rv, e, levels, judged, default, first, fired, unknown, t):
         if v != v and judged[i] and levels[i] > top:
             inc = True
     return comp, inc, cand
+
+
+# --- over time --------------------------------------------------------------------------------
+
+@njit(cache=True)
+def latch(a, last_decisive, last_unknown, e, t, n, decisive):
+    """sustained (decisive 0.0) or ever (decisive 1.0) over the last n periods, from the last
+    period the operand was decisive (false for sustained, true for ever) and the last it was
+    unknown; a window reaching before the data is unknown. Updates the entity's state."""
+    if a == decisive:
+        last_decisive[e] = t
+    elif a != a:
+        last_unknown[e] = t
+    start = t - n + 1
+    if last_decisive[e] >= start:
+        return decisive
+    if last_unknown[e] >= start or start < 0:
+        return NAN
+    return 1.0 - decisive
+
+
+@njit(cache=True)
+def window(h, q, e, t, n, op):
+    """mean (op 0), sum (1), min (2), max (3) or count of true (4) of a value over the last n
+    periods, this one first; unknown if any is unknown or before the data. h holds the value
+    by period: an input's own array (q < 0) or a ring buffer indexed by t & q."""
+    acc = 0.0
+    if op == 2:
+        acc = np.inf
+    elif op == 3:
+        acc = -np.inf
+    for k in range(n):
+        tt = t - k
+        if tt < 0:
+            return NAN
+        w = h[tt & q, e] if q >= 0 else h[tt, e]
+        if w != w:
+            return NAN
+        if op <= 1:
+            acc += w
+        elif op == 2:
+            acc = min(acc, w)
+        elif op == 3:
+            acc = max(acc, w)
+        elif w == 1.0:
+            acc += 1.0
+    if op == 0:
+        return acc / n
+    return acc
