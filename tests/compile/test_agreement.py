@@ -45,7 +45,7 @@ def agree_on_panels(spec: G.PolicySpec, data: st.DataObject, *, parallel: bool =
         assert problem is None, problem
 
 
-@settings(max_examples=80, **SETTINGS)
+@settings(max_examples=200, **SETTINGS)
 @given(spec=G.policies(), data=st.data())
 def test_random_policies_agree(spec, data):
     agree_on_panels(spec, data)
