@@ -371,6 +371,36 @@ class _Gen:
         else:  # pragma: no cover
             raise AssertionError(f)
 
+    RANK_MODES = {"pct_rank": 0, "rank": 1, "worst_rank": 2, "ntile": 3}
+
+    def rank_task(self, v: Value) -> tuple[str, str] | None:
+        """For a rank-family value: its groups' pointer array and the call that ranks peer
+        group `g`. None for any other cross-section value."""
+        node = v.node
+        if not isinstance(node, ast.Call) or node.func not in self.RANK_MODES:
+            return None
+        k = f"float({self.window_size(node.args[1])})" if node.func == "ntile" else "0.0"
+        sign = "-1.0" if self.c.directions.get(node.nid) == "lower" else "1.0"
+        groups = self.grouping(node)
+        call = (f"lib.rank_group({self.column(node.args[0])}, {sign}, {groups}, g, "
+                f"{self.RANK_MODES[node.func]}, {k}, m{node.nid})")
+        return groups.split(",")[0], call
+
+    def rank_tasks(self, values: list[Value], indent: int) -> None:
+        """A stage's ranks as one parallel loop over (rank, peer group) tasks, as a hand-written
+        kernel would run them: one rank's groups alone are too few, and too unequal in size
+        (acute trusts against ambulance trusts), to keep every thread busy."""
+        tasks = [self.rank_task(v) for v in values]
+        ptrs = sorted({ptr for ptr, _ in tasks})
+        most = ptrs[0] if len(ptrs) == 1 else f"max({', '.join(p + '.size' for p in ptrs)})"
+        self.emit(f"ng = {most if len(ptrs) > 1 else most + '.size'} - 1", indent)
+        self.emit(f"for task in prange({len(tasks)} * ng):", indent)
+        self.emit("j = task // ng", indent + 1)
+        self.emit("g = task - j * ng", indent + 1)
+        for j, (_, call) in enumerate(tasks):
+            self.emit(f"{'if' if j == 0 else 'elif'} j == {j}:", indent + 1)
+            self.emit(call, indent + 2)
+
     # --- the kernel -------------------------------------------------------------------------
 
     def generate(self) -> Generated:
@@ -399,7 +429,13 @@ class _Gen:
         latch_at = len(body)        # their state arrays are declared once the body is known
         self.emit("for t in range(P):", I1)
         for s in range(plan.n_stages):
-            for v in plan.cross_values(s):
+            crosses = list(plan.cross_values(s))
+            if self.parallel:
+                tasks = [v for v in crosses if self.rank_task(v) is not None]
+                if tasks:
+                    self.rank_tasks(tasks, I2)
+                crosses = [v for v in crosses if v not in tasks]
+            for v in crosses:
                 self.cross(v, I2)
             outer, self.lines = self.lines, []
             self.stage_loop(s, I3, final=(s == plan.n_stages - 1))

@@ -111,46 +111,57 @@ def round_to(x, scale):
 
 @njit(cache=True)
 def _ranks(x, sign, ptr, idx, mode, k, out):
-    """Rank-based values within each peer group, from one sort per group.
+    """Rank-based values within each peer group: `rank_group` for every group in turn."""
+    for g in range(ptr.size - 1):
+        rank_group(x, sign, ptr, idx, g, mode, k, out)
+
+
+@njit(cache=True)
+def rank_group(x, sign, ptr, idx, g, mode, k, out):
+    """Rank-based values within peer group g (nothing when there is no group g), from one sort.
+
+    A parallel kernel runs the ranks of a stage as one loop over (rank, group) tasks, so a
+    group is the unit of work; a group index past the last group is a task with no work.
 
     y = sign * x (sign -1 when lower is better). For an entity with a value, with `smaller`
     and `greater` the numbers of its peers with smaller and greater y and n the peers with a
     value: mode 0 pct_rank = 100 * smaller / (n - 1) (unknown when n < 2); 1 rank =
     greater + 1; 2 worst_rank = smaller + 1; 3 ntile = 1 + floor(k * greater / n) (unknown when
     n < 2). A tie run shares its counts, so ties share the position nearest their end."""
-    for g in range(ptr.size - 1):
-        members = idx[ptr[g]:ptr[g + 1]]
-        vals = np.empty(members.size)
-        ents = np.empty(members.size, np.int64)
-        n = 0
-        for e in members:
-            out[e] = NAN
-            v = x[e]
-            if v == v:
-                vals[n] = sign * v
-                ents[n] = e
-                n += 1
-        if n == 0:
-            continue
-        order = np.argsort(vals[:n])
-        i = 0
-        while i < n:
-            j = i + 1
-            while j < n and vals[order[j]] == vals[order[i]]:
-                j += 1
-            smaller = i
-            greater = n - j
-            for r in range(i, j):
-                e = ents[order[r]]
-                if mode == 0:
-                    out[e] = NAN if n < 2 else 100.0 * smaller / (n - 1)
-                elif mode == 1:
-                    out[e] = greater + 1.0
-                elif mode == 2:
-                    out[e] = smaller + 1.0
-                else:
-                    out[e] = NAN if n < 2 else 1 + np.floor(k * greater / n)
-            i = j
+    if g >= ptr.size - 1:
+        return
+    members = idx[ptr[g]:ptr[g + 1]]
+    vals = np.empty(members.size)
+    ents = np.empty(members.size, np.int64)
+    n = 0
+    for e in members:
+        out[e] = NAN
+        v = x[e]
+        if v == v:
+            vals[n] = sign * v
+            ents[n] = e
+            n += 1
+    if n == 0:
+        return
+    order = np.argsort(vals[:n])
+    i = 0
+    while i < n:
+        j = i + 1
+        while j < n and vals[order[j]] == vals[order[i]]:
+            j += 1
+        smaller = i
+        greater = n - j
+        for r in range(i, j):
+            e = ents[order[r]]
+            if mode == 0:
+                out[e] = NAN if n < 2 else 100.0 * smaller / (n - 1)
+            elif mode == 1:
+                out[e] = greater + 1.0
+            elif mode == 2:
+                out[e] = smaller + 1.0
+            else:
+                out[e] = NAN if n < 2 else 1 + np.floor(k * greater / n)
+        i = j
 
 
 @njit(cache=True)

@@ -228,7 +228,10 @@ PARALLEL_RULES = (
      "d2": "mean_over(i0, 2) - i0[-1]"},
     [("watch", "d0 and parent.d1 >= 1"), ("bad", "periods_in(level >= watch) >= 2"),
      ("watch", "d2 < -10 or metric_score(i0, standard=50) >= 3 or i2 >= s0_c"),
-     ("bad", 'any(members, i1) and type != "acute"')])
+     ("bad", 'any(members, i1) and type != "acute"'),
+     # several rank kinds over two groupings in one stage: one parallel loop of rank tasks
+     ("watch", "ntile(i0, w, by=region) == 1 or rank(i0, by=all) <= 2 "
+               "or worst_rank(mean_over(i0, 2)) <= 1")])
 
 
 @settings(max_examples=8, **SETTINGS)
