@@ -7,7 +7,9 @@ tracebacks. The CLI knows nothing of numba or YAML: it calls the stages' public 
 from __future__ import annotations
 
 import json
+import os
 import sys
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 
@@ -132,7 +134,10 @@ def check_cmd(policies: tuple[str, ...], policy_path: tuple[str, ...], fmt: str,
     for target in _check_targets(policies, policy_path):
         name = display_name(target) if isinstance(target, Path) else target
         try:
-            checked = check(read_policy(target, dirs=dirs))
+            if isinstance(target, str) and "@" in target:
+                checked = _load_policy(target, policy_path)[0]    # a policy at a revision
+            else:
+                checked = check(read_policy(target, dirs=dirs))
             found = list(checked.diagnostics)
         except RegimeError as e:
             found = e.diagnostics
@@ -166,6 +171,9 @@ def _load_policy(ref: str, policy_path: tuple[str, ...]):
 
 
 def _periods(outcomes, period: str | None) -> list[int]:
+    if period is not None:
+        period = period.strip()
+        period = period.lower() if period.lower() in ("latest", "all") else period
     if period is None or period == "latest":
         return [outcomes.n_periods - 1]
     if period == "all":
@@ -183,32 +191,46 @@ def _periods(outcomes, period: str | None) -> list[int]:
     return [labels.index(label)]
 
 
-def _params(values: tuple[str, ...]) -> dict[str, float]:
-    from .policy.build import parse_quantity
+def _params(policy, values: tuple[str, ...]) -> dict[str, float]:
+    from .engine.params import parse_overrides
 
-    out = {}
-    for item in values:
-        name, sep, value = item.partition("=")
+    return parse_overrides(policy, values)
+
+
+def _targets(out: str | None = None, chart: str | None = None) -> None:
+    """Refuse an output file before any work is done, so a long evaluation is not lost to a
+    typo in --out or --chart."""
+    for option, path in (("--out", out), ("--chart", chart)):
+        if path is None:
+            continue
+        if not path.strip():
+            raise RegimeError(f"{option}: give a file name")
+        p = Path(path)
+        if option == "--chart" and p.suffix.lower() not in (".png", ".svg"):
+            raise RegimeError(f"--chart {path}: a chart file must end in .png or .svg")
+        folder = p.parent
         try:
-            if not sep:
-                raise ValueError
-            out[name.strip()] = parse_quantity(_number(value.strip()))[0]
-        except ValueError:
-            raise RegimeError(f"--param '{item}': write NAME=VALUE, e.g. bottom_quartile=20") \
-                from None
-    return out
+            if not folder.is_dir():
+                raise RegimeError(f"{option} {path}: there is no folder '{folder}'")
+            if not os.access(folder, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+                raise RegimeError(f"{option} {path}: cannot write there (permission denied)")
+        except OSError as e:
+            raise RegimeError(f"{option} {path}: cannot write there ({e.strerror})") from None
 
 
-def _number(text: str):
+@contextmanager
+def _writing(option: str, path: str):
+    """Turn a failed write (disk full, a folder removed meanwhile) into a clean error."""
     try:
-        return float(text)
-    except ValueError:
-        return text
+        yield
+    except OSError as e:
+        raise RegimeError(f"{option} {path}: cannot write: {e.strerror or e}") from None
 
 
 def _write(text: str, out: str | None) -> None:
     if out:
-        Path(out).write_text(text, encoding="utf-8")
+        with _writing("--out", out):
+            Path(out).write_text(text, encoding="utf-8")
         click.echo(f"wrote {out}", err=True)
     else:
         click.echo(text, nl=not text.endswith("\n"))
@@ -251,7 +273,7 @@ def _evaluate(policy, data, entities, decisions, engine, param, revision=None):
     from .engine.run import evaluate
 
     return evaluate(policy, _panel(policy, data, entities), decisions=decisions, engine=engine,
-                    params=_params(param), revision=revision)
+                    params=_params(policy, param), revision=revision)
 
 
 @cli.command("eval")
@@ -272,6 +294,7 @@ def eval_cmd(policy_ref, data, entities, decisions, engine, param, period, fmt, 
     """Evaluate a policy: each organisation's level, the rules that fired, and why."""
     from .report import evaluation as report
 
+    _targets(out, chart)
     policy, revision = _load_policy(policy_ref, policy_path)
     outcomes = _evaluate(policy, data, entities, decisions, engine, param, revision=revision)
     periods = _periods(outcomes, period)
@@ -287,7 +310,7 @@ def eval_cmd(policy_ref, data, entities, decisions, engine, param, period, fmt, 
         headers, rows = report.eval_table(outcomes, periods)
         title = f"{policy.policy.title} ({policy.policy.id} v{policy.policy.version})"
         if out:
-            with open(out, "w", encoding="utf-8") as f:
+            with _writing("--out", out), open(out, "w", encoding="utf-8") as f:
                 show(headers, rows, title=title, file=f)
                 for t in periods[-1:] if len(periods) > 4 else periods:
                     f.write(report.summary(outcomes, t) + "\n")
@@ -300,7 +323,8 @@ def eval_cmd(policy_ref, data, entities, decisions, engine, param, period, fmt, 
     if chart:
         from .report.charts import level_counts_chart
 
-        level_counts_chart(outcomes, chart)
+        with _writing("--chart", chart):
+            level_counts_chart(outcomes, chart)
         click.echo(f"wrote {chart}", err=True)
 
 
@@ -324,11 +348,15 @@ def explain_cmd(policy_ref, entity, data, entities, decisions, engine, param, pe
     from .analysis.explain import explain, render_text
     from .engine.run import assemble, prepare, run_backend
 
+    _targets(out)
     policy, revision = _load_policy(policy_ref, policy_path)
     bound, layout, by_cell = prepare(policy, _panel(policy, data, entities),
-                                     decisions=decisions, params=_params(param))
+                                     decisions=decisions, params=_params(policy, param))
     raw = run_backend(policy, layout, engine)
     outcomes = assemble(policy, bound, raw, by_cell, engine, revision)
+    if period is not None and period.strip().lower() == "all":
+        raise RegimeError("explain looks at one period: give --period P, or leave it out for "
+                          "the latest")
     t = _periods(outcomes, period)[0]
     result = explain(policy, outcomes, layout, entity, t)
     if fmt == "json":
@@ -363,6 +391,7 @@ def diff_cmd(policy_a, policy_b, data, entities, decisions, engine, period, fmt,
     from .analysis import diff as d
     from .report.tabular import to_csv
 
+    _targets(out, chart)
     a, rev_a = _load_policy(policy_a, policy_path)
     b, rev_b = _load_policy(policy_b, policy_path)
     panel = _panel(b, data, entities)
@@ -385,9 +414,11 @@ def diff_cmd(policy_a, policy_b, data, entities, decisions, engine, period, fmt,
 
         from .report.charts import transition_chart
 
-        transition_chart(np.array(result.transitions), result.levels_a, result.levels_b, chart,
-                         title=f"{d._name(result.a)} -> {d._name(result.b)}, {result.period}",
-                         xlabel=f"B: {result.b['id']}", ylabel=f"A: {result.a['id']}")
+        with _writing("--chart", chart):
+            transition_chart(np.array(result.transitions), result.levels_a, result.levels_b,
+                             chart, xlabel=f"B: {result.b['id']}", ylabel=f"A: {result.a['id']}",
+                             title=f"{d._name(result.a)} -> {d._name(result.b)}, "
+                                   f"{result.period}")
         click.echo(f"wrote {chart}", err=True)
 
 

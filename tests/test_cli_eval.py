@@ -120,7 +120,7 @@ def test_bad_decisions_give_located_errors(tmp_path, monkeypatch, content, messa
     (["--policy", "oversight2021", "--period", "2031-Q1"], "the data covers 2022-Q2 to 2025-Q1"),
     (["--policy", "oversight2021", "--period", "spring"], "'spring' is not a period"),
     (["--policy", "oversight2021", "--param", "nonsense"], "write NAME=VALUE"),
-    (["--policy", "oversight2021", "--param", "no_such=3"], "no param named 'no_such'"),
+    (["--policy", "oversight2021", "--param", "no_such=3"], "has no param 'no_such'"),
     (["--policy", "oversight2021", "--chart", "x.gif"], "must end in .png or .svg"),
 ])
 def test_eval_bad_arguments_are_clean_errors(tmp_path, monkeypatch, args, message):

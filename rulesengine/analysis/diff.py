@@ -213,6 +213,11 @@ def diff(a: CheckedPolicy, b: CheckedPolicy, panel=None, *, decisions=None,
          engine: str = "numba", period: str | None = None, revision_a: str | None = None,
          revision_b: str | None = None) -> DiffResult:
     """Compare two policies on the same data (the bundled sample when panel is None)."""
+    if period == "all":
+        raise RegimeError("diff compares one period: give --period P, or leave it out for the "
+                          "latest")
+    if period == "latest":
+        period = None
     if panel is None:
         # read once: attribution evaluates many variants on the same data
         from ..data.sample import sample_panel
@@ -223,7 +228,7 @@ def diff(a: CheckedPolicy, b: CheckedPolicy, panel=None, *, decisions=None,
     if not common:
         raise RegimeError(f"the two policies share no period: {a.policy.id} uses "
                           f"{out_a.period_kind}s, {b.policy.id} {out_b.period_kind}s")
-    label = common[-1] if period is None else period
+    label = common[-1] if period is None else _period_label(period, out_b.period_kind)
     if label not in common:
         raise RegimeError(f"period {label} is not evaluated by both policies "
                           f"({common[0]} to {common[-1]})")
@@ -285,6 +290,16 @@ def _run(policy: CheckedPolicy, panel, decisions, engine, revision):
     bound, layout, by_cell = prepare(policy, panel, decisions=decisions)
     raw = run_backend(policy, layout, engine)
     return assemble(policy, bound, raw, by_cell, engine, revision), bound
+
+
+def _period_label(text: str, kind: str) -> str:
+    """A period as the user typed it (2024-Q4, 2024/25 Q3, 2024-12) in the policies' form."""
+    from ..periods import PeriodError, format_period, parse_period
+
+    try:
+        return format_period(kind, parse_period(text, kind).ordinal)
+    except PeriodError as e:
+        raise RegimeError(f"--period: {e}") from None
 
 
 def _variant_outcomes(a, b, change, panel, decisions, engine, revision) -> Outcomes | None:

@@ -36,7 +36,7 @@ def load_decisions(path: str | Path, policy: Policy, entities: Entities, period_
         raise DataError(Diagnostic(f"cannot read decisions file: {e.strerror}", file=name))
     except UnicodeDecodeError:
         raise DataError(Diagnostic("decisions file is not UTF-8 text", file=name))
-    rows = list(csv.reader(io.StringIO(text)))
+    lines, rows = _records(text, name)
     if not rows:
         raise DataError(Diagnostic("decisions file is empty", file=name, pos=Pos(1, 1)))
     header = [h.strip().lower() for h in rows[0]]
@@ -56,7 +56,7 @@ def load_decisions(path: str | Path, policy: Policy, entities: Entities, period_
         errors.append(Diagnostic(message, file=name, pos=Pos(line, col[column] + 1),
                                  code="decision"))
 
-    for line, row in enumerate(rows[1:], start=2):
+    for line, row in zip(lines[1:], rows[1:]):
         if not any(cell.strip() for cell in row):
             continue
         if len(row) < len(header):
@@ -96,3 +96,20 @@ def load_decisions(path: str | Path, policy: Policy, entities: Entities, period_
     if errors:
         raise DataError(errors)
     return out, decisions
+
+
+def _records(text: str, name: str) -> tuple[list[int], list[list[str]]]:
+    """The CSV records with the line each starts on (a quoted reason may span lines)."""
+    reader = csv.reader(io.StringIO(text))
+    lines: list[int] = []
+    rows: list[list[str]] = []
+    start = 1
+    try:
+        for row in reader:
+            lines.append(start)
+            rows.append(row)
+            start = reader.line_num + 1
+    except csv.Error as e:
+        raise DataError(Diagnostic(f"cannot read this row as CSV: {e}", file=name,
+                                   pos=Pos(start, 1))) from None
+    return lines, rows

@@ -11,7 +11,7 @@ from ..diagnostics import RegimeError
 from ..lang.checker import CheckedPolicy
 from .layout import Layout, make_layout
 from .outcomes import Outcomes, Provenance, RawOutcomes
-from .params import resolve_params
+from .params import check_overrides, resolve_params
 
 ENGINES = ("numba", "reference")
 
@@ -32,6 +32,7 @@ def prepare(checked: CheckedPolicy, data=None, *, decisions: str | os.PathLike |
     else:
         from ..data.loaders import load_panel
         panel = load_panel(data, policy=checked)
+    check_overrides(checked, params or {})
     bound = bind(checked, panel)
     values = resolve_params(checked.policy, bound.period_kind, bound.start, bound.n_periods,
                             params)
@@ -41,6 +42,13 @@ def prepare(checked: CheckedPolicy, data=None, *, decisions: str | os.PathLike |
                                           bound.period_kind, bound.start, bound.n_periods)
     layout = make_layout(checked, bound.entities, bound.inputs, values, bound.n_periods,
                          decided)
+    if len(bound.entities) and not layout.kind_subject.any():
+        # an entities table that says "hospital" or "TRUST" would otherwise evaluate nothing
+        found = sorted(set(bound.entities.kinds))
+        raise RegimeError(f"none of the {len(bound.entities)} entities in the data is of a kind "
+                          f"policy '{checked.policy.id}' decides on "
+                          f"({', '.join(checked.policy.entity or ())}); the data's kinds are "
+                          f"{', '.join(repr(k) for k in found[:8])}")
     return bound, layout, by_cell
 
 

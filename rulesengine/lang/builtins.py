@@ -19,6 +19,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# How far back a lag or a time window may reach: 50 years of months. A kernel keeps this much
+# history per entity, and no regime looks back further; a typo such as 100000000 is refused
+# by the parser and the checker rather than exhausting memory at evaluation.
+MAX_LOOKBACK = 600
+
 
 @dataclass(frozen=True)
 class Builtin:

@@ -7,6 +7,7 @@ annotates an AST. All errors in a policy are collected before PolicyError is rai
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -15,7 +16,7 @@ from ..periods import PeriodError, parse_period
 from ..policy.model import ENTITY_ATTRIBUTES, Policy
 from . import ast
 from . import types as T
-from .builtins import BUILTINS, Builtin
+from .builtins import BUILTINS, MAX_LOOKBACK, Builtin
 from .types import Type
 
 RESERVED = {"level", "members", "parent", "all", "true", "false", "higher", "lower"}
@@ -651,10 +652,16 @@ class _Checker:
 
     def whole_number(self, spec: Builtin, arg: ast.Node, scope: _Scope) -> Type:
         t = self.expr(arg, scope)
-        what = "number of periods" if spec.family == "time" else "number"
+        time = spec.family == "time"
+        what = "number of periods" if time else "number"
+        most = MAX_LOOKBACK if time else math.inf
         if isinstance(arg, ast.Number):
             if arg.unit == "number" and arg.value == int(arg.value) and arg.value >= 1:
-                return t
+                if arg.value <= most:
+                    return t
+                self.error(f"{spec.name}(): a window reaches back at most {most} periods",
+                           arg.pos, scope.origin, code="arguments")
+                return T.ERROR
         elif isinstance(arg, ast.Name) and self.refs.get(arg.nid, Ref("", "")).kind == "param":
             param = self.policy.params[arg.name]
             if param.kind in ("percent", "money"):
@@ -662,10 +669,16 @@ class _Checker:
                            f"not a {what}", arg.pos, scope.origin, code="arguments")
                 return T.ERROR
             values = [v.value for v in param.values]
-            if all(v == int(v) and v >= 1 for v in values):
+            whole = all(math.isfinite(v) and v == int(v) and v >= 1 for v in values)
+            if whole and max(values) <= most:
                 return t
-            self.error(f"{spec.name}(): param '{arg.name}' must be a whole {what} of at least "
-                       f"1 to be used here", arg.pos, scope.origin, code="arguments")
+            if whole:
+                self.error(f"{spec.name}(): param '{arg.name}' is {int(max(values)):,}, but a "
+                           f"window reaches back at most {most} periods", arg.pos,
+                           scope.origin, code="arguments")
+            else:
+                self.error(f"{spec.name}(): param '{arg.name}' must be a whole {what} of at "
+                           f"least 1 to be used here", arg.pos, scope.origin, code="arguments")
             return T.ERROR
         elif t == T.ERROR:
             return t

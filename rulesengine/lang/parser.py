@@ -19,6 +19,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from ..diagnostics import Pos
 from . import ast
+from .builtins import MAX_LOOKBACK
 
 # Refusals in bounded time and memory; both are far beyond any real policy.
 MAX_EXPRESSION_CHARS = 20_000
@@ -252,6 +253,9 @@ class _Builder(Transformer):
         periods = int(n)
         if periods < 1:
             raise SyntaxProblem("a lag looks back at least one period: write x[-1], x[-2], ...",
+                                n.start_pos - 1, len(n) + 1)
+        if periods > MAX_LOOKBACK:
+            raise SyntaxProblem(f"a lag looks back at most {MAX_LOOKBACK} periods",
                                 n.start_pos - 1, len(n) + 1)
         return self._c().make(ast.Lag, operand.span[0], rsqb.end_pos, operand, periods)
 

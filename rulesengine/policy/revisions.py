@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 from typing import Iterable
 
-from ..diagnostics import PolicyError
+from ..diagnostics import Diagnostic, PolicyError, Pos
 from .load import display_name, find_policy, load_policy_text, search_path
 
 
@@ -30,7 +30,13 @@ def load_ref(ref: str, *, policy_path: Iterable[str] = ()):
 
     name, rev = split_ref(ref)
     dirs = search_path(policy_path)
-    path = find_policy(name, dirs)
+    try:
+        path = find_policy(name, dirs)
+    except PolicyError:
+        # a file deleted or renamed since the revision can still be read from it
+        if rev is None or Path(name).suffix.lower() not in (".yaml", ".yml"):
+            raise
+        path = Path(name)
     if rev is None:
         from .cache import cached
 
@@ -45,37 +51,57 @@ def load_ref(ref: str, *, policy_path: Iterable[str] = ()):
 
 def _read_disk(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise PolicyError(f"{display_name(path)}: cannot read: {e}") from None
+        data = path.read_bytes()
+    except OSError as e:
+        raise PolicyError(f"{display_name(path)}: cannot read: {e.strerror or e}") from None
+    return _decode(data, display_name(path))
 
 
-def _git(args: list[str], cwd: Path) -> str:
+def _decode(data: bytes, shown: str) -> str:
     try:
-        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
-                              timeout=30)
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise PolicyError(Diagnostic(f"a policy file must be UTF-8 text (byte "
+                                     f"0x{data[e.start]:02x} is not)", file=shown,
+                                     pos=Pos(line, col))) from None
+
+
+def _git(args: list[str], cwd: Path) -> bytes:
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as e:
         raise PolicyError(f"cannot run git: {e}") from None
     if done.returncode != 0:
-        raise PolicyError(f"git {' '.join(args)}: {done.stderr.strip() or 'failed'}")
+        message = done.stderr.decode("utf-8", "replace").strip()
+        raise PolicyError(f"git {' '.join(args)}: {message or 'failed'}")
     return done.stdout
 
 
 def _git_root(path: Path) -> Path:
     folder = path.resolve().parent
-    return Path(_git(["rev-parse", "--show-toplevel"], folder).strip())
+    try:
+        return Path(_git(["rev-parse", "--show-toplevel"], folder).decode().strip())
+    except PolicyError:
+        raise PolicyError(f"{display_name(path)} is not in a git repository, so it has no "
+                          "revisions to read") from None
 
 
 def _revision_reader(root: Path, rev: str):
-    _git(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], root)
+    try:
+        _git(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], root)
+    except PolicyError:
+        raise PolicyError(f"no revision '{rev}' in the git repository at {root}") from None
 
     def read(path: Path) -> str:
         rel = os.path.relpath(path.resolve(), root)
         if rel.startswith(".."):
             raise PolicyError(f"{display_name(path)} is outside the git repository at {root}")
         try:
-            return _git(["show", f"{rev}:{rel}"], root)
+            data = _git(["show", f"{rev}:{rel}"], root)
         except PolicyError:
             raise PolicyError(f"{rel} does not exist at revision {rev}") from None
+        return _decode(data, f"{display_name(path)}@{rev}")
 
     return read
