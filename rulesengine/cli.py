@@ -40,7 +40,7 @@ def _fail_cleanly(func):
 
 
 policy_path_option = click.option(
-    "--policy-path", "policy_path", multiple=True, type=click.Path(file_okay=False),
+    "--policy-path", "policy_path", multiple=True, type=click.Path(exists=True, file_okay=False),
     help="A folder of policy files to search before $REGIME_POLICY_PATH and the bundled ones "
          "(repeatable).")
 

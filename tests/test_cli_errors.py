@@ -232,3 +232,9 @@ def test_data_whose_entities_are_none_of_the_policys_kinds_is_an_error(tmp_path)
                "'special_measures2013' decides on (trust); the data's kinds are 'TRUST', "
                "'hospital'", "eval", "--policy", "special_measures2013", "--engine",
                "reference", "--data", str(tmp_path))
+
+
+def test_a_policy_path_that_does_not_exist_is_refused():
+    result = CliRunner().invoke(cli, ["list", "--policy-path", "/no/such/folder"])
+    assert result.exit_code == 2
+    assert "Directory '/no/such/folder' does not exist" in result.output

@@ -413,6 +413,15 @@ class _Reader:
                      "money": "a number or an amount such as £1.5m"}.get(inp.type, "a number")
             self.error(f"input '{inp.name}' is {T.describe(T.Type(inp.type))}: write {forms}"
                        f" (or null for missing), not {_show(raw)}", where)
+        elif not math.isfinite(number):
+            # the data loaders refuse these too: a case must be data that could exist
+            self.error(f"input '{inp.name}': {_show(raw)} is not a finite number (write null "
+                       "for missing)", where)
+            return None
+        elif inp.type == "percent" and not 0 <= number <= 100:
+            self.error(f"input '{inp.name}' is a percentage: {_show(raw)} is not between 0 and "
+                       "100", where)
+            return None
         return number
 
     @staticmethod
@@ -470,6 +479,8 @@ class _Reader:
                 if isinstance(raw, bool):
                     raise ValueError
                 out[name] = parse_quantity(raw)[0]
+                if not math.isfinite(out[name]):
+                    raise ValueError
             except ValueError:
                 self.error(f"param '{name}': {_show(raw)} is not a number, a percentage or an "
                            "amount of money", self.pos("params", name))
@@ -604,7 +615,7 @@ class _Reader:
             return []
         tolerance = self.data.get("tolerance", DEFAULT_TOLERANCE)
         if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) \
-                or tolerance < 0:
+                or not tolerance >= 0:
             self.error("tolerance must be a number of at least 0", self.pos("tolerance"))
             tolerance = DEFAULT_TOLERANCE
         out = []
@@ -618,7 +629,7 @@ class _Reader:
                                where)
                     continue
                 tol = raw.get("tolerance", tolerance)
-                if isinstance(tol, bool) or not isinstance(tol, (int, float)) or tol < 0:
+                if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol >= 0:
                     self.error("tolerance must be a number of at least 0",
                                self.pos(*path, name, "tolerance"))
                     continue
