@@ -4,6 +4,10 @@ Written forms: `2019-03` (month), `2021-Q3` (calendar quarter, Jul-Sep 2021), `2
 (financial-year quarter: the NHS year starts in April, so this is Oct-Dec 2021), `2005/06`
 (financial year, Apr 2005 - Mar 2006). A month also parses from `2019-03-01`.
 
+Data files hold periods of the NHS's lifetime: `check_plausible` rejects periods before 1948
+(the NHS began on 5 July 1948) or after 2100, which are typos in the year (`0022-04`,
+`9999-04`) that would otherwise make a panel span thousands of years.
+
 Ordinals: month = year*12 + (month-1); quarter = year*4 + (q-1) on the calendar; year = the
 calendar year in which the financial year starts. Financial years align with calendar
 quarters, so every month belongs to exactly one quarter and one financial year.
@@ -11,10 +15,17 @@ quarters, so every month belongs to exactly one quarter and one financial year.
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
 
 KINDS = ("month", "quarter", "year")
+
+FIRST_YEAR = 1948       # the NHS began on 5 July 1948
+LAST_YEAR = 2100        # a later year in data is a typo
+
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+                "September", "October", "November", "December")
 
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?$")
 _QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
@@ -65,8 +76,12 @@ def _parse(text: str) -> Period:
         year, month = int(m.group(1)), int(m.group(2))
         if not 1 <= month <= 12:
             raise PeriodError(f"'{text}' has no month {month}")
-        if m.group(3) is not None and not 1 <= int(m.group(3)) <= 31:
-            raise PeriodError(f"'{text}' is not a date")
+        if m.group(3) is not None:
+            day = int(m.group(3))
+            if year == 0 or not 1 <= day <= calendar.monthrange(year, month)[1]:
+                raise PeriodError(f"'{text}' is not a date: "
+                                  + ("there is no year 0" if year == 0 else
+                                     f"{_MONTH_NAMES[month - 1]} {year} has no day {day}"))
         return Period("month", year * 12 + month - 1)
     raise PeriodError(f"'{text}' is not a period (write 2019-03, 2021-Q3, 2021/22 Q3 or 2005/06)")
 
@@ -76,6 +91,17 @@ def _check_fy(start: int, end: int, text: str) -> None:
     if end != expected:
         raise PeriodError(f"'{text}' is not a financial year: {start} is followed by "
                           f"{start + 1}")
+
+
+def check_plausible(period: Period, text: str | None = None) -> Period:
+    """`period` if its first month falls in the years FIRST_YEAR to LAST_YEAR, else a
+    PeriodError (a period of data outside the NHS's lifetime is a typo in the year)."""
+    year = first_month(period) // 12
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        shown = text if text is not None else str(period)
+        raise PeriodError(f"'{shown}' is outside the years {FIRST_YEAR} to {LAST_YEAR}: is the "
+                          f"year mistyped?")
+    return period
 
 
 def format_period(kind: str, ordinal: int) -> str:

@@ -6,13 +6,14 @@ printed as diagnostics with exit status 1, never as tracebacks.
 
 from __future__ import annotations
 
+import os
 import sys
 from functools import wraps
 from pathlib import Path
 
 import click
 
-from ..diagnostics import RegimeError
+from ..diagnostics import Diagnostic, RegimeError
 
 
 def _clean_errors(func):
@@ -29,23 +30,51 @@ def _clean_errors(func):
     return wrapper
 
 
+def _write_errors(func):
+    """Run a writing step; an OSError (a folder that cannot be made, a file that cannot be
+    written) becomes a RegimeError naming the path."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except OSError as e:
+            where = os.fspath(e.filename) if e.filename else None
+            raise RegimeError(Diagnostic(f"cannot write: {e.strerror or e}", file=where,
+                                         code="data")) from None
+
+    return wrapper
+
+
+def _not_empty(ctx, param, value):
+    if value is not None and not value.strip():
+        raise click.BadParameter("the path is empty: name a folder or file")
+    return value
+
+
 @click.group("data")
 def data() -> None:
     """Make the sample data, validate data files, import NHS England statistics."""
 
 
 @data.command("synth")
-@click.option("--seed", type=int, required=True, help="Seed of the random generator.")
+@click.option("--seed", type=click.IntRange(min=0), required=True,
+              help="Seed of the random generator (a whole number, 0 or more).")
 @click.option("--out", "out", type=click.Path(file_okay=False), required=True,
-              help="Folder to write the wide metrics file and entities.csv into.")
+              callback=_not_empty,
+              help="Folder to write the wide metrics file, entities.csv and README.md into: a "
+                   "new or empty folder, or one holding an earlier sample.")
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet",
               show_default=True)
+@click.option("--force", is_flag=True,
+              help="Write into a folder that holds other files, overwriting files named "
+                   "metrics.<format>, entities.csv or README.md.")
 @_clean_errors
-def synth_cmd(seed: int, out: str, fmt: str) -> None:
+def synth_cmd(seed: int, out: str, fmt: str, force: bool) -> None:
     """Write a synthetic panel (about 220 trusts, 36 months, every catalogue metric)."""
     from .sample import write_sample
 
-    paths = write_sample(out, seed, fmt=fmt)
+    paths = _write_errors(write_sample)(out, seed, fmt=fmt, force=force)
     for p in paths:
         click.echo(f"wrote {p}")
 
@@ -92,12 +121,32 @@ def _write(panel, out: str) -> None:
     fmt = target.suffix.lower().lstrip(".")
     if fmt not in ("parquet", "csv"):
         raise RegimeError(f"{out}: write to a .parquet or .csv file")
+    if target.stem.lower() == "entities":
+        raise RegimeError(Diagnostic(
+            "the data file cannot be named entities: the entities table is written beside it "
+            "as entities.csv", file=out, code="data", hint="name the data file otherwise, "
+            f"e.g. {target.with_name('data' + target.suffix)}"))
+    _check_folder(target.parent, out)
     # The entities go beside the data as entities.csv, where load_panel finds them.
-    for p in write_panel(panel, target.parent, fmt=fmt, name=target.stem):
+    for p in _write_errors(write_panel)(panel, target.parent, fmt=fmt, name=target.stem):
         click.echo(f"wrote {p}")
     click.echo(f"{len(panel.entities)} entities, {panel.n_periods} months "
                f"({panel.period_labels[0]} to {panel.period_labels[-1]}), "
                f"{len(panel.metrics)} metrics")
+
+
+def _check_folder(folder: Path, shown: str) -> None:
+    """A RegimeError if `folder` cannot be a folder: it, or a folder above it, is a file."""
+    try:
+        for p in [folder, *folder.parents]:
+            if p.exists():
+                if not p.is_dir():
+                    raise RegimeError(Diagnostic(f"{p} is a file, not a folder", file=shown,
+                                                 code="data"))
+                return
+    except OSError as e:
+        raise RegimeError(Diagnostic(f"cannot read the folder {folder}: {e.strerror or e}",
+                                     file=shown, code="data")) from None
 
 
 _reference_option = click.option(
@@ -108,6 +157,7 @@ _reference_option = click.option(
 @import_group.command("ae-monthly")
 @click.argument("src", type=click.Path())
 @click.option("--out", "out", type=click.Path(dir_okay=False), required=True,
+              callback=_not_empty,
               help="The file to write (.parquet or .csv); entities.csv goes beside it.")
 @_reference_option
 @_clean_errors
@@ -121,6 +171,7 @@ def import_ae_monthly_cmd(src: str, out: str, trust_reference: str | None) -> No
 @import_group.command("ae-attendances")
 @click.argument("src", type=click.Path())
 @click.option("--out", "out", type=click.Path(dir_okay=False), required=True,
+              callback=_not_empty,
               help="The file to write (.parquet or .csv); entities.csv goes beside it.")
 @_reference_option
 @click.option("--merge-successors", is_flag=True,

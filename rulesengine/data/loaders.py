@@ -14,7 +14,8 @@ column, is the entities table. An entities table passed as `entities=` wins over
 the folder. Without any entities table, every entity in the data becomes a bare trust.
 
 Periods are written as in `rulesengine.periods` (`2019-03`, `2019-03-01`, `2021-Q3`,
-`2021/22 Q3`, `2005/06`); a panel holds one kind, and its periods are the contiguous run from
+`2021/22 Q3`, `2005/06`) in the years 1948 to 2100 (`periods.check_plausible`: an earlier or
+later year is a typo); a panel holds one kind, and its periods are the contiguous run from
 the first to the last one (periods without data are missing). Values are read by the type of
 the metric: the policy's input type when a policy is given, else the catalogue's, else inferred
 from the values (all numbers: a number; numbers and true/false words: a flag; mostly words:
@@ -33,6 +34,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
@@ -40,7 +42,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 import numpy as np
 
 from ..diagnostics import DataError, Diagnostic, Pos, did_you_mean, sorted_diagnostics
-from ..periods import KINDS, PeriodError, format_period, parse_period
+from ..periods import KINDS, PeriodError, check_plausible, format_period, parse_period
 from .catalogue import METRICS
 from .panel import ENTITY_COLUMNS, Entities, Panel, normalise_label
 
@@ -58,6 +60,10 @@ FALSE_WORDS = frozenset({"false", "no", "0", "0.0"})
 NUMERIC_TYPES = ("percent", "number", "money", "count")
 DATA_SUFFIXES = (".csv", ".parquet")
 
+_TYPE_WORDS = {"percent": "a percent", "number": "a number", "money": "an amount of money",
+               "count": "a count", "flag": "a flag", "rating": "a rating"}
+_WRITE = {"percent": "numbers", "number": "numbers", "money": "numbers", "count": "numbers",
+          "flag": "true/false, yes/no or 1/0", "rating": "its labels (e.g. 'good')"}
 _KIND_PLURAL = {"month": "months", "quarter": "quarters", "year": "financial years"}
 _KIND_SINGULAR = {"month": "a month", "quarter": "a quarter", "year": "a financial year"}
 
@@ -150,11 +156,11 @@ class _Errors:
         self.count = 0
 
     def add(self, message: str, file: str | None, line: int | None = None,
-            col: int | None = None) -> None:
+            col: int | None = None, hint: str | None = None) -> None:
         self.count += 1
         if len(self.items) < _MAX_KEPT:
             pos = Pos(line, col or 1) if line is not None else None
-            self.items.append(Diagnostic(message, file=file, pos=pos, code="data"))
+            self.items.append(Diagnostic(message, file=file, pos=pos, code="data", hint=hint))
 
     def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
         for d in diagnostics:
@@ -186,20 +192,23 @@ class _Column:
     codes: np.ndarray | None = None
     uniques: list[str] | None = None
     numbers: np.ndarray | None = None
+    arrow: str | None = None                  # a Parquet column's type if not text or numbers
 
     def take(self, rows: np.ndarray) -> "_Column":
         if self.numbers is not None:
-            return _Column(self.name, self.col, numbers=self.numbers[rows])
+            return _Column(self.name, self.col, numbers=self.numbers[rows], arrow=self.arrow)
         codes = self.codes[rows]
         if len(self.uniques) <= rows.size:
-            return _Column(self.name, self.col, codes=codes, uniques=self.uniques)
+            return _Column(self.name, self.col, codes=codes, uniques=self.uniques,
+                           arrow=self.arrow)
         # A few rows of a column with many distinct values (one metric of a long table):
         # keep only their values, so work per distinct value stays proportional to the rows.
         present, inverse = np.unique(codes, return_inverse=True)
         null = present[0] < 0 if present.size else False
         kept = present[1:] if null else present
         new = inverse.astype(np.int64) - (1 if null else 0)
-        return _Column(self.name, self.col, codes=new, uniques=[self.uniques[k] for k in kept])
+        return _Column(self.name, self.col, codes=new, uniques=[self.uniques[k] for k in kept],
+                       arrow=self.arrow)
 
     def as_strings(self) -> "_Column":
         """The column as strings (numbers written back as text, for ids and periods)."""
@@ -238,6 +247,14 @@ def _encode(strings: Sequence[str]) -> tuple[np.ndarray, list[str]]:
 
 
 def _read_table(path: Path, shown: str, errors: _Errors) -> _Table | None:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        mode = None                   # reported when the file is read
+    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        # A pipe or device would block the read, or never end.
+        errors.add("cannot read the file: it is not a regular file (a pipe or a device)", shown)
+        return None
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return _read_csv(path, shown, errors)
@@ -253,6 +270,9 @@ def _read_csv(path: Path, shown: str, errors: _Errors) -> _Table | None:
         data = path.read_bytes()
     except OSError as e:
         errors.add(f"cannot read the file: {e.strerror or e}", shown)
+        return None
+    if _looks_utf16(data):
+        errors.add(_UTF16, shown, 1, 1)
         return None
     bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     try:
@@ -288,7 +308,7 @@ def _read_csv(path: Path, shown: str, errors: _Errors) -> _Table | None:
                 header = [h.strip() for h in rec]
                 header_line, width = start, len(rec)
                 continue
-            errors.add(f"the row has {len(rec)} fields, but the header has {len(header)}",
+            errors.add(f"the row has {_fields(len(rec))}, but the header has {len(header)}",
                        shown, start, min(len(rec), len(header)) + 1)
     except csv.Error as e:
         errors.add(f"the file is not valid CSV: {e}", shown, reader.line_num, 1)
@@ -305,6 +325,38 @@ def _read_csv(path: Path, shown: str, errors: _Errors) -> _Table | None:
         columns.append(_Column(name, j + 1, codes=codes, uniques=uniques))
     return _Table(shown, path, header, columns, np.array(lines, dtype=np.int64), len(rows),
                   header_line)
+
+
+_UTF16 = "the file looks like UTF-16 text: save it as UTF-8"
+
+
+def _looks_utf16(data: bytes) -> bool:
+    """A UTF-16 byte-order mark, or text whose first two characters are ASCII in UTF-16."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    head = data[:4]
+    if len(head) < 4 or any(b >= 0x80 for b in head):
+        return False
+    little = head[1] == head[3] == 0 and head[0] != 0 and head[2] != 0
+    big = head[0] == head[2] == 0 and head[1] != 0 and head[3] != 0
+    return little or big
+
+
+def _fields(n: int) -> str:
+    return "1 field" if n == 1 else f"{n} fields"
+
+
+_OTHER_SEPARATORS = {";": "';'", "\t": "tab", "|": "'|'"}
+
+
+def separator_hint(header: Sequence[str]) -> str | None:
+    """A hint for a header read as one field that holds another separator (';', tab, '|')."""
+    if len(header) != 1:
+        return None
+    for sep, name in _OTHER_SEPARATORS.items():
+        if sep in header[0]:
+            return f"the file looks {name}-separated: save it with commas between fields"
+    return None
 
 
 def _check_header(header: list[str], shown: str, errors: _Errors, line: int = 1) -> bool:
@@ -331,6 +383,10 @@ def _read_parquet(path: Path, shown: str, errors: _Errors) -> _Table | None:
         if path.stat().st_size == 0:
             errors.add("the file is empty", shown, 1, 1)
             return None
+        # The header first: a column named twice makes read_table fail with Arrow's words.
+        header = [str(n).strip() for n in pq.read_schema(path).names]
+        if not _check_header(header, shown, errors):
+            return None
         table = pq.read_table(path)
     except OSError as e:
         errors.add(f"cannot read the file: {e.strerror or e}", shown)
@@ -345,10 +401,15 @@ def _read_parquet(path: Path, shown: str, errors: _Errors) -> _Table | None:
     for j, name in enumerate(header):
         arr = table.column(j).combine_chunks()
         t = arr.type
+        vt = t.value_type if pa.types.is_dictionary(t) else t
+        # Booleans, dates, times and durations are kept with their type, which numeric
+        # inputs refuse (True is not a percent, a duration not a count).
+        arrow = str(vt) if (pa.types.is_boolean(vt) or pa.types.is_temporal(vt)) else None
         if pa.types.is_boolean(t) or pa.types.is_integer(t) or pa.types.is_floating(t) \
                 or pa.types.is_decimal(t):
             nums = arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
-            columns.append(_Column(name, j + 1, numbers=np.asarray(nums, dtype=np.float64)))
+            columns.append(_Column(name, j + 1, numbers=np.asarray(nums, dtype=np.float64),
+                                   arrow=arrow))
             continue
         if not pa.types.is_dictionary(t):
             if pa.types.is_timestamp(t):
@@ -365,7 +426,7 @@ def _read_parquet(path: Path, shown: str, errors: _Errors) -> _Table | None:
         codes = np.where(np.isnan(idx), -1, idx).astype(np.int64) if idx.dtype.kind == "f" \
             else idx.astype(np.int64)
         uniques = [None if u is None else u.strip() for u in arr.dictionary.to_pylist()]
-        columns.append(_Column(name, j + 1, codes=codes, uniques=uniques))
+        columns.append(_Column(name, j + 1, codes=codes, uniques=uniques, arrow=arrow))
     n = table.num_rows
     return _Table(shown, path, header, columns, np.arange(2, n + 2, dtype=np.int64), n)
 
@@ -425,11 +486,14 @@ class _Loader:
             self.table_name = ent_shown
             if entity_table is None:
                 self.errors.raise_if_any(ent_shown)
-        if p.is_dir():
-            files = sorted(f for f in p.iterdir()
-                           if f.is_file() and f.suffix.lower() in DATA_SUFFIXES)
-            if not files:
-                self.errors.add("the folder has no data files (.csv or .parquet)", shown)
+        try:
+            is_dir = p.is_dir()
+            exists = is_dir or p.exists()
+        except OSError as e:                  # e.g. a parent folder that cannot be entered
+            self.errors.add(f"cannot read the file or folder: {e.strerror or e}", shown)
+            self.errors.raise_if_any(shown)
+        if is_dir:
+            files = self._folder_files(p, shown)
             found: _Table | None = None
             for f in files:
                 t = _read_table(f, os.path.join(shown, f.name), self.errors)
@@ -448,7 +512,7 @@ class _Loader:
                     tables.append(t)
             if found is not None:
                 entity_table, self.table_name = found, found.file
-        elif p.exists() or p.suffix.lower() in DATA_SUFFIXES:
+        elif exists or p.suffix.lower() in DATA_SUFFIXES:
             t = _read_table(p, shown, self.errors)
             if t is not None:
                 tables.append(t)
@@ -463,6 +527,20 @@ class _Loader:
             cells.extend(self._read_data(t))
         panel = self._assemble(cells, [t.file for t in tables], shown)
         return panel
+
+    def _folder_files(self, p: Path, shown: str) -> list[Path]:
+        """The folder's data files, sorted; an unreadable folder is reported, not raised."""
+        try:
+            entries = sorted(p.iterdir())
+            # Telling a file from a folder needs the folder's search (x) permission: without
+            # it, each entry can be listed but not looked at.
+            files = [f for f in entries if f.suffix.lower() in DATA_SUFFIXES and f.is_file()]
+        except OSError as e:
+            self.errors.add(f"cannot read the folder: {e.strerror or e}", shown)
+            return []
+        if not files:
+            self.errors.add("the folder has no data files (.csv or .parquet)", shown)
+        return files
 
     # entities
 
@@ -537,12 +615,14 @@ class _Loader:
     def _missing_columns(self, t: _Table, names: Sequence[str]) -> None:
         import difflib
 
+        hint = separator_hint(t.header)
         for name in names:
             close = difflib.get_close_matches(name, [h.lower() for h in t.header], n=1,
                                               cutoff=0.6)
             col = [h.lower() for h in t.header].index(close[0]) + 1 if close else 1
             self.errors.add(f"missing column '{name}'{did_you_mean(name, t.header)}", t.file,
-                            t.header_line, col)
+                            t.header_line, col, hint=hint)
+            hint = None                     # once is enough
 
     def _read_data(self, t: _Table) -> list[_Cells]:
         low = [h.lower() for h in t.header]
@@ -570,6 +650,10 @@ class _Loader:
         if long:
             mcol = t.find("metric").as_strings()
             vcol = t.find("value")
+            if (mcol.codes < 0).any():                 # a null in Parquet
+                r = int(np.flatnonzero(mcol.codes < 0)[0])
+                self.errors.add("empty metric name in column 'metric'", t.file,
+                                int(t.lines[r]), mcol.col)
             for k, name in enumerate(mcol.uniques):
                 rows_k = mcol.codes == k
                 if not name:
@@ -634,7 +718,7 @@ class _Loader:
                 self.errors.add("empty period in column 'period'", t.file, line, col.col)
                 continue
             try:
-                period = parse_period(text)
+                period = check_plausible(parse_period(text), text)
             except PeriodError as e:
                 self.errors.add(f"bad period in column 'period': {e}", t.file, line, col.col)
                 continue
@@ -736,7 +820,11 @@ class _Loader:
         for c in group:
             col = c.values
             if col.numbers is not None:
-                n_num += int((~np.isnan(col.numbers)).sum())
+                n = int((~np.isnan(col.numbers)).sum())
+                if col.arrow == "bool":
+                    n_bool += n
+                else:
+                    n_num += n
                 continue
             counts = np.bincount(col.codes[col.codes >= 0], minlength=len(col.uniques))
             for k, s in enumerate(col.uniques):
@@ -769,6 +857,15 @@ class _Loader:
         inp = self._input(metric)
         check_percent = (inp is not None and mtype == "percent"
                          and not (metric in METRICS and METRICS[metric].signed))
+        if col.arrow is not None and not (col.arrow == "bool" and mtype == "flag"):
+            # A Parquet column of booleans, dates, times or durations: not this metric's type.
+            present = ~np.isnan(col.numbers) if col.numbers is not None else col.codes >= 0
+            first = np.flatnonzero(present)
+            if first.size:
+                self.errors.add(f"column '{colname}' has type {col.arrow}, but '{metric}' is "
+                                f"{_TYPE_WORDS[mtype]}: write {_WRITE[mtype]}", t.file,
+                                int(c.lines[first[0]]), col.col)
+            return np.full(present.shape, np.nan)
         if col.numbers is not None:
             vals = col.numbers.copy()
             if mtype == "rating":

@@ -40,9 +40,9 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from ..diagnostics import DataError, did_you_mean
-from ..periods import PeriodError, parse_period
-from .loaders import _Errors
+from ..diagnostics import DataError, Diagnostic, did_you_mean
+from ..periods import PeriodError, check_plausible, parse_period
+from .loaders import _UTF16, _Errors, _fields, _looks_utf16, separator_hint
 from .panel import Entities, Panel
 
 AE_MONTHLY_COUNTS = (
@@ -184,6 +184,14 @@ def read_trust_reference(folder: str | os.PathLike, *, prefer: str = "2025") -> 
     """Read the trust reference lists (ODS etr files, CQC trust types, ICB names, successors)."""
     folder = Path(folder)
     shown = os.fspath(folder)
+    try:
+        is_dir, exists = folder.is_dir(), folder.exists()
+    except OSError as e:
+        raise DataError(Diagnostic(f"cannot read the trust reference folder: "
+                                   f"{e.strerror or e}", file=shown, code="data")) from None
+    if not is_dir:
+        raise DataError(Diagnostic("the trust reference folder " + (
+            "is a file, not a folder" if exists else "does not exist"), file=shown, code="data"))
     etr = ["etr_2025.csv", "etr_2022-03.csv"]
     if prefer == "2022":
         etr.reverse()
@@ -191,7 +199,7 @@ def read_trust_reference(folder: str | os.PathLike, *, prefer: str = "2025") -> 
     regions: dict[str, str] = {}
     systems: dict[str, str] = {}
     for name in reversed(etr):                  # the preferred list is read last and wins
-        for row in _dict_rows(folder / name, shown):
+        for row in _dict_rows(folder / name, shown, _ETR_COLUMNS):
             if row.get("close_date"):
                 continue
             code = row["org_code"]
@@ -199,12 +207,15 @@ def read_trust_reference(folder: str | os.PathLike, *, prefer: str = "2025") -> 
             regions[code] = row["nhs_region_code"]
             systems[code] = row["icb_or_stp_code"]
     types = {row["trust_code"]: TRUST_TYPES[row["primary_category"]]
-             for row in _dict_rows(folder / "brc_open_trust_types_2022.csv", shown)
+             for row in _dict_rows(folder / "brc_open_trust_types_2022.csv", shown,
+                                   ("trust_code", "primary_category"))
              if row.get("primary_category") in TRUST_TYPES}
     system_names = {row["icb22_code_h"]: row["icb22_name"]
-                    for row in _dict_rows(folder / "geographr_sicbl22_to_icb22.csv", shown)}
+                    for row in _dict_rows(folder / "geographr_sicbl22_to_icb22.csv", shown,
+                                          ("icb22_code_h", "icb22_name"))}
     succ: dict[str, set[str]] = {}
-    for row in _dict_rows(folder / "geographr_org_successor_lookup.csv", shown):
+    for row in _dict_rows(folder / "geographr_org_successor_lookup.csv", shown,
+                          ("old_code", "new_code")):
         succ.setdefault(row["old_code"], set()).add(row["new_code"])
     return TrustReference(names, regions, systems, system_names, types, _latest(succ))
 
@@ -304,13 +315,21 @@ def _read(path: Path, shown: str, required: tuple[str, ...], errors: _Errors) ->
     try:
         data = path.read_bytes()
     except OSError as e:
-        raise DataError(f"{shown}: cannot read the file: {e.strerror or e}") from None
+        raise DataError(Diagnostic(f"cannot read the file: {e.strerror or e}", file=shown,
+                                   code="data")) from None
+    if _looks_utf16(data):
+        errors.add(_UTF16, shown, 1, 1)
+        errors.raise_if_any(shown)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        errors.add(f"the file is not UTF-8 text: byte 0x{data[e.start]:02x} cannot be decoded",
-                   shown, line, 1)
+        bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+        at = e.start + bom
+        line = data.count(b"\n", 0, at) + 1
+        prefix = data[data.rfind(b"\n", 0, at) + 1:at].decode("utf-8", errors="replace")
+        col = max(1, len(next(csv.reader([prefix]), [])))
+        errors.add(f"the file is not UTF-8 text: byte 0x{data[at]:02x} cannot be decoded "
+                   f"(save the file as UTF-8)", shown, line, col)
         errors.raise_if_any(shown)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -321,9 +340,12 @@ def _read(path: Path, shown: str, required: tuple[str, ...], errors: _Errors) ->
     except csv.Error as e:
         errors.add(f"the file is not valid CSV: {e}", shown, 1, 1)
         errors.raise_if_any(shown)
+    hint = separator_hint(header)
     for name in required:
         if name not in header:
-            errors.add(f"missing column '{name}'{did_you_mean(name, header)}", shown, 1, 1)
+            errors.add(f"missing column '{name}'{did_you_mean(name, header)}", shown, 1, 1,
+                       hint=hint)
+            hint = None
     errors.raise_if_any(shown)
     records = []
     prev = reader.line_num
@@ -333,7 +355,7 @@ def _read(path: Path, shown: str, required: tuple[str, ...], errors: _Errors) ->
             if not rec or (len(rec) == 1 and not rec[0].strip()):
                 continue
             if len(rec) != len(header):
-                errors.add(f"the row has {len(rec)} fields, but the header has {len(header)}",
+                errors.add(f"the row has {_fields(len(rec))}, but the header has {len(header)}",
                            shown, start, min(len(rec), len(header)) + 1)
                 continue
             records.append((start, {h: v.strip() for h, v in zip(header, rec)}))
@@ -344,7 +366,7 @@ def _read(path: Path, shown: str, required: tuple[str, ...], errors: _Errors) ->
 
 def _month(text: str, shown: str, line: int, col: int, errors: _Errors) -> int | None:
     try:
-        p = parse_period(text)
+        p = check_plausible(parse_period(text), text)
     except PeriodError as e:
         errors.add(f"bad period: {e}", shown, line, col)
         return None
@@ -371,9 +393,13 @@ def _region_name(text: str) -> str:
     return " ".join(w.lower() if w in ("AND", "OF") else w.capitalize() for w in words)
 
 
-def _dict_rows(path: Path, shown: str):
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            yield from csv.DictReader(fh)
-    except OSError as e:
-        raise DataError(f"{shown}: cannot read {path.name}: {e.strerror or e}") from None
+_ETR_COLUMNS = ("org_code", "org_name", "nhs_region_code", "icb_or_stp_code")
+
+
+def _dict_rows(path: Path, folder: str, required: tuple[str, ...]) -> list[dict[str, str]]:
+    """The rows of one reference list, which must have the `required` columns."""
+    shown = os.path.join(folder, path.name)
+    errors = _Errors()
+    table = _read(path, shown, required, errors)
+    errors.raise_if_any(shown)
+    return [row for _, row in table]

@@ -5,8 +5,15 @@ Lines are physical lines of the file (the header is line 1); columns are field n
 
 from __future__ import annotations
 
+import os
 import string
+from datetime import date, timedelta
+from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -334,3 +341,146 @@ def test_any_entities_table_loads_or_gives_diagnostics(tmp_path_factory, text):
         load_panel(folder)
     except DataError as e:
         assert e.diagnostics
+
+
+# --- bad input found in review -----------------------------------------------------------------
+
+def test_folder_that_can_be_listed_but_not_entered(tmp_path, monkeypatch):
+    # chmod 644 on a folder: its names can be listed, but looking at an entry raises
+    # PermissionError (root ignores permissions, so the error is simulated).
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    write(folder, "a.csv", "entity,period,x\nT1,2023-04,1\n")
+    real_is_file = Path.is_file
+
+    def is_file(self):
+        if self.parent == folder:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_is_file(self)
+
+    monkeypatch.setattr(Path, "is_file", is_file)
+    assert headlines(lambda: load_panel(folder)) == [
+        f"{folder}: error: cannot read the folder: Permission denied"]
+
+
+def test_path_below_a_folder_that_cannot_be_entered(tmp_path, monkeypatch):
+    path = tmp_path / "locked" / "a.csv"
+
+    def is_dir(self):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "is_dir", is_dir)
+    assert headlines(lambda: load_panel(path)) == [
+        f"{path}: error: cannot read the file or folder: Permission denied"]
+
+
+def test_periods_with_a_mistyped_year(tmp_path):
+    # A year out of the NHS's lifetime would make the panel span thousands of years.
+    path = write(tmp_path, "y.csv", "entity,period,x\nT1,2022-04,1\nT2,9999-04,2\n"
+                                    "T3,0022-04,3\nT4,2101-01,4\n")
+    assert headlines(lambda: load_panel(path)) == [
+        f"{path}:3:2: error: bad period in column 'period': '9999-04' is outside the years "
+        f"1948 to 2100: is the year mistyped?",
+        f"{path}:4:2: error: bad period in column 'period': '0022-04' is outside the years "
+        f"1948 to 2100: is the year mistyped?",
+        f"{path}:5:2: error: bad period in column 'period': '2101-01' is outside the years "
+        f"1948 to 2100: is the year mistyped?"]
+    fy = write(tmp_path, "fy.csv", "entity,period,x\nT1,1947/48,1\nT1,1948/49,2\n")
+    assert headlines(lambda: load_panel(fy)) == [
+        f"{fy}:2:2: error: bad period in column 'period': '1947/48' is outside the years "
+        f"1948 to 2100: is the year mistyped?"]
+    ok = load_panel(write(tmp_path, "ok.csv", "entity,period,x\nT1,1948-07,1\nT1,2100-12,2\n"))
+    assert ok.n_periods == (2100 - 1948) * 12 + 6
+
+
+def test_impossible_dates_are_not_periods(tmp_path):
+    path = write(tmp_path, "d.csv", "entity,period,x\nT1,2021-02-30,1\nT2,2021-04-31,2\n"
+                                    "T3,0000-01-01,3\nT4,2020-02-29,4\n")
+    assert headlines(lambda: load_panel(path)) == [
+        f"{path}:2:2: error: bad period in column 'period': '2021-02-30' is not a date: "
+        f"February 2021 has no day 30",
+        f"{path}:3:2: error: bad period in column 'period': '2021-04-31' is not a date: "
+        f"April 2021 has no day 31",
+        f"{path}:4:2: error: bad period in column 'period': '0000-01-01' is not a date: "
+        f"there is no year 0"]
+
+
+def test_parquet_null_metric_name(tmp_path):
+    path = tmp_path / "long.parquet"
+    pq.write_table(pa.table({"entity": ["T1", "T1"], "period": ["2023-Q1", "2023-Q1"],
+                             "metric": [None, "x"], "value": ["70", "1"]}), path)
+    assert headlines(lambda: load_panel(path)) == [
+        f"{path}:2:3: error: empty metric name in column 'metric'"]
+
+
+def test_parquet_column_named_twice(tmp_path):
+    path = tmp_path / "dup.parquet"
+    table = pa.Table.from_arrays([pa.array(["T1"]), pa.array(["2023-Q1"]), pa.array([70.0]),
+                                  pa.array([71.0])], names=["entity", "period", "x", "x"])
+    pq.write_table(table, path)
+    assert headlines(lambda: load_panel(path)) == [
+        f"{path}:1:4: error: column 'x' appears twice in the header (first as column 3)"]
+
+
+def test_parquet_booleans_dates_and_durations_are_not_numbers(tmp_path):
+    policy = make_policy(tmp_path, {"ae_4hr_pct": "{type: percent, better: higher}",
+                                    "rtt_52wk_count": "{type: count, better: lower}",
+                                    "deficit_flag": "{type: flag}"})
+    path = tmp_path / "typed.parquet"
+    pq.write_table(pa.table({
+        "entity": ["T1", "T2"], "period": ["2023-Q1", "2023-Q1"],
+        "ae_4hr_pct": pa.array([True, False]),
+        "rtt_52wk_count": pa.array([timedelta(days=1), None], pa.duration("us")),
+        "deficit_flag": pa.array([date(2023, 1, 1), date(2023, 2, 1)])}), path)
+    assert headlines(lambda: load_panel(path, policy=policy)) == [
+        f"{path}:2:3: error: column 'ae_4hr_pct' has type bool, but 'ae_4hr_pct' is a "
+        f"percent: write numbers",
+        f"{path}:2:4: error: column 'rtt_52wk_count' has type duration[us], but "
+        f"'rtt_52wk_count' is a count: write numbers",
+        f"{path}:2:5: error: column 'deficit_flag' has type date32[day], but 'deficit_flag' is "
+        f"a flag: write true/false, yes/no or 1/0"]
+
+
+def test_parquet_booleans_without_a_type_are_flags(tmp_path):
+    path = tmp_path / "b.parquet"
+    pq.write_table(pa.table({"entity": ["T1", "T2"], "period": ["2023-Q1", "2023-Q1"],
+                             "held": pa.array([True, None])}), path)
+    panel = load_panel(path)
+    np.testing.assert_array_equal(panel.values["held"], [[1.0, np.nan]])
+
+
+def test_semicolon_separated_file_gets_a_hint(tmp_path):
+    path = write(tmp_path, "s.csv", "entity;period;x\nT1;2023-04;1\n")
+    with pytest.raises(DataError) as info:
+        load_panel(path)
+    diags = info.value.diagnostics
+    assert [d.headline() for d in diags] == [
+        f"{path}:1:1: error: missing column 'entity'",
+        f"{path}:1:1: error: missing column 'period'"]
+    assert diags[0].hint == "the file looks ';'-separated: save it with commas between fields"
+    assert diags[1].hint is None
+
+
+def test_utf16_file(tmp_path):
+    path = tmp_path / "u.csv"
+    path.write_bytes("entity,period,x\nT1,2023-04,1\n".encode("utf-16"))
+    assert headlines(lambda: load_panel(path)) == [
+        f"{path}:1:1: error: the file looks like UTF-16 text: save it as UTF-8"]
+    path.write_bytes("entity,period,x\nT1,2023-04,1\n".encode("utf-16-le"))
+    assert headlines(lambda: load_panel(path)) == [
+        f"{path}:1:1: error: the file looks like UTF-16 text: save it as UTF-8"]
+
+
+def test_a_row_of_one_field(tmp_path):
+    path = write(tmp_path, "r.csv", "entity,period,x\nT1\nT1,2023-04,1,2\n")
+    assert headlines(lambda: load_panel(path)) == [
+        f"{path}:2:2: error: the row has 1 field, but the header has 3",
+        f"{path}:3:4: error: the row has 4 fields, but the header has 3"]
+
+
+def test_a_pipe_is_not_read(tmp_path):
+    # Reading a named pipe would block for ever.
+    path = tmp_path / "fifo.csv"
+    os.mkfifo(path)
+    assert headlines(lambda: load_panel(path)) == [
+        f"{path}: error: cannot read the file: it is not a regular file (a pipe or a device)"]

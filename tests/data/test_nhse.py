@@ -189,3 +189,114 @@ def test_import_command_reports_bad_input_cleanly(tmp_path):
     assert result.exit_code == 1
     assert f"{bad}:1:1: error: missing column 'nhs_region'" in result.output
     assert "Traceback" not in result.output
+
+
+# --- bad trust reference folders and output paths ----------------------------------------------
+
+def reference_folder(folder, **override):
+    """A small trust reference folder; `override` replaces a file's text (name without .csv)."""
+    folder.mkdir()
+    etr = ("org_code,org_name,nhs_region_code,icb_or_stp_code,close_date\n"
+           "RAA,A HOSPITAL,Y61,QXX,\n")
+    files = {"etr_2025": etr, "etr_2022-03": etr,
+             "brc_open_trust_types_2022": "trust_code,primary_category\nRAA,Ambulance service\n",
+             "geographr_sicbl22_to_icb22": "icb22_code_h,icb22_name\nQXX,NHS X ICB\n",
+             "geographr_org_successor_lookup": "old_code,new_code,date\nRZZ,RAA,2020-04-01\n"}
+    files.update(override)
+    for name, text in files.items():
+        path = folder / f"{name}.csv"
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_trust_reference_folder_that_is_fine(tmp_path):
+    src = write(tmp_path, "ae.csv", HEADER + monthly_row("RAA", ae_attendances_type_1=10))
+    panel = import_ae_monthly(src, trust_reference=reference_folder(tmp_path / "ref"))
+    assert panel.entities.ids == ("RAA", "QXX", "Y61")
+    assert panel.entities.parents == ("QXX", "Y61", "")
+
+
+def test_trust_reference_folder_that_does_not_exist(tmp_path):
+    src = write(tmp_path, "ae.csv", HEADER + monthly_row("RAA"))
+    missing = tmp_path / "nowhere"
+    assert headlines(lambda: import_ae_monthly(src, trust_reference=missing)) == [
+        f"{missing}: error: the trust reference folder does not exist"]
+    assert headlines(lambda: import_ae_attendances(src, trust_reference=src)) == [
+        f"{src}: error: the trust reference folder is a file, not a folder"]
+
+
+def test_trust_reference_file_that_is_missing_or_has_the_wrong_columns(tmp_path):
+    src = write(tmp_path, "ae.csv", HEADER + monthly_row("RAA"))
+    ref = reference_folder(tmp_path / "ref", **{"etr_2022-03": "a,b\n1,2\n"})
+    f = ref / "etr_2022-03.csv"
+    assert headlines(lambda: import_ae_monthly(src, trust_reference=ref)) == [
+        f"{f}:1:1: error: missing column 'org_code'",
+        f"{f}:1:1: error: missing column 'org_name'",
+        f"{f}:1:1: error: missing column 'nhs_region_code'",
+        f"{f}:1:1: error: missing column 'icb_or_stp_code'"]
+    f.unlink()
+    assert headlines(lambda: import_ae_monthly(src, trust_reference=ref)) == [
+        f"{f}: error: cannot read the file: No such file or directory"]
+
+
+def test_trust_reference_file_that_is_not_utf8_or_has_a_short_row(tmp_path):
+    src = write(tmp_path, "ae.csv", HEADER + monthly_row("RAA"))
+    ref = reference_folder(tmp_path / "ref", brc_open_trust_types_2022=(
+        "trust_code,primary_category\nRAA,Caf\xe9\n".encode("latin-1")))
+    f = ref / "brc_open_trust_types_2022.csv"
+    assert headlines(lambda: import_ae_monthly(src, trust_reference=ref)) == [
+        f"{f}:2:2: error: the file is not UTF-8 text: byte 0xe9 cannot be decoded "
+        f"(save the file as UTF-8)"]
+    f.write_text("trust_code,primary_category\nRAA,Ambulance service\nRBB\n", encoding="utf-8")
+    assert headlines(lambda: import_ae_monthly(src, trust_reference=ref)) == [
+        f"{f}:3:2: error: the row has 1 field, but the header has 2"]
+
+
+def test_import_rejects_a_mistyped_year_and_an_impossible_date(tmp_path):
+    src = write(tmp_path, "ae.csv", HEADER + monthly_row("RAA", month="0023-04-01")
+                + monthly_row("RBB", month="2023-04-31"))
+    assert headlines(lambda: import_ae_monthly(src)) == [
+        f"{src}:2:1: error: bad period: '0023-04-01' is outside the years 1948 to 2100: is the "
+        f"year mistyped?",
+        f"{src}:3:1: error: bad period: '2023-04-31' is not a date: April 2023 has no day 31"]
+
+
+def test_import_command_refuses_an_output_named_like_the_entities_table(tmp_path):
+    src = write(tmp_path, "ae.csv", HEADER + monthly_row("RAA"))
+    for name in ("entities.csv", "Entities.parquet"):
+        out = tmp_path / "out" / name
+        result = CliRunner().invoke(data_cli, ["import", "ae-monthly", src, "--out", str(out)])
+        assert result.exit_code == 1
+        assert f"{out}: error: the data file cannot be named entities: the entities table is " \
+               f"written beside it as entities.csv" in result.output
+        assert "Traceback" not in result.output
+        assert not (tmp_path / "out").exists()
+
+
+def test_import_command_output_below_a_file_or_in_a_folder_it_cannot_write(tmp_path,
+                                                                            monkeypatch):
+    src = write(tmp_path, "ae.csv", HEADER + monthly_row("RAA"))
+    out = tmp_path / "ae.csv" / "x.parquet"
+    result = CliRunner().invoke(data_cli, ["import", "ae-monthly", src, "--out", str(out)])
+    assert result.exit_code == 1
+    assert f"{out}: error: {src} is a file, not a folder" in result.output
+    result = CliRunner().invoke(data_cli, ["import", "ae-monthly", src, "--out", ""])
+    assert result.exit_code == 2
+    assert "the path is empty" in result.output
+
+    # An unwritable folder (root ignores permissions, so the error is simulated).
+    import rulesengine.data.loaders as loaders
+
+    def refuse(panel, folder, **kw):
+        raise PermissionError(13, "Permission denied", str(folder / "entities.csv"))
+
+    monkeypatch.setattr(loaders, "write_panel", refuse)
+    out = tmp_path / "ro" / "ae.parquet"
+    result = CliRunner().invoke(data_cli, ["import", "ae-monthly", src, "--out", str(out)])
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'ro' / 'entities.csv'}: error: cannot write: Permission denied" \
+        in result.output
+    assert "Traceback" not in result.output

@@ -157,3 +157,71 @@ def test_synth_command_writes_loadable_csv(tmp_path):
     assert result.exit_code == 0, result.output
     assert load_panel(tmp_path).digest() == synthesize(11).digest()
     assert "seed 11" in (tmp_path / "README.md").read_text()
+
+
+def synth(*args: str):
+    return CliRunner().invoke(data_cli, ["synth", *args])
+
+
+def test_synth_command_rejects_a_negative_seed_and_an_empty_out(tmp_path):
+    result = synth("--seed", "-1", "--out", str(tmp_path / "s"))
+    assert result.exit_code == 2
+    assert "Invalid value for '--seed': -1 is not in the range x>=0." in result.output
+    result = synth("--seed", "1", "--out", "")
+    assert result.exit_code == 2
+    assert "Invalid value for '--out': the path is empty: name a folder or file" in result.output
+    assert not (tmp_path / "s").exists()
+
+
+def test_synth_command_never_overwrites_files_it_did_not_write(tmp_path):
+    (tmp_path / "README.md").write_text("mine\n")
+    result = synth("--seed", "1", "--out", str(tmp_path))
+    assert result.exit_code == 1
+    assert f"{tmp_path}: error: the folder is not empty and does not hold an earlier sample " \
+           f"(it has README.md): write the sample into a new or empty folder" in result.output
+    assert "hint: pass --force to write metrics.parquet, entities.csv and README.md into it " \
+           "anyway, overwriting files of those names" in result.output
+    assert (tmp_path / "README.md").read_text() == "mine\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md"]
+    (tmp_path / "notes.txt").write_text("x")
+    result = synth("--seed", "1", "--out", str(tmp_path))
+    assert "(it has notes.txt)" in result.output
+    result = synth("--seed", "1", "--out", str(tmp_path), "--force")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "notes.txt").read_text() == "x"
+    assert "seed 1" in (tmp_path / "README.md").read_text()
+
+
+def test_synth_command_rewrites_an_earlier_sample(tmp_path):
+    # As the bundled sample is regenerated: the same folder, again, in either format.
+    out = tmp_path / "sample"
+    assert synth("--seed", "3", "--out", str(out)).exit_code == 0
+    result = synth("--seed", "4", "--out", str(out), "--format", "csv")
+    assert result.exit_code == 0, result.output
+    # The earlier metrics.parquet goes: the folder holds the sample once.
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "entities.csv", "metrics.csv"]
+    assert load_panel(out).digest() == synthesize(4).digest()
+
+
+def test_synth_command_out_below_a_file_or_in_a_folder_it_cannot_write(tmp_path,
+                                                                       monkeypatch):
+    afile = tmp_path / "a.csv"
+    afile.write_text("x")
+    result = synth("--seed", "1", "--out", str(afile / "sub"))
+    assert result.exit_code == 1
+    assert f"{afile / 'sub'}: error: {afile} is a file, not a folder" in result.output
+    result = synth("--seed", "1", "--out", str(afile))
+    assert result.exit_code == 2
+    assert "is a file" in result.output
+
+    # An unwritable folder (root ignores permissions, so the error is simulated).
+    import rulesengine.data.sample as sample
+
+    def refuse(panel, out, **kw):
+        raise PermissionError(13, "Permission denied", str(out))
+
+    monkeypatch.setattr(sample, "write_panel", refuse)
+    result = synth("--seed", "1", "--out", str(tmp_path / "ro"))
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'ro'}: error: cannot write: Permission denied" in result.output
+    assert "Traceback" not in result.output
