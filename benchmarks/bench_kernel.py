@@ -133,8 +133,8 @@ def main(argv=None) -> list[C.Row]:
 
 def _rank_stage_times(checked, layout, compiled, h_args, parallel, repeat):
     """The 13 peer ranks for every period alone: as the compiled kernel computes them (the
-    library's pct_rank on each oriented row, between the stage loops) and as the hand-written
-    kernel does."""
+    library's rank_group for every (rank, peer group) task, between the stage loops: a
+    prange over the tasks in the parallel kernel) and as the hand-written kernel does."""
     from numba import njit, prange
 
     from rulesengine.compile import library as lib
@@ -148,12 +148,15 @@ def _rank_stage_times(checked, layout, compiled, h_args, parallel, repeat):
     gp, gi = _csr(layout.groups["type"])
     out = np.empty((13, layout.n_entities))
 
-    @njit
-    def library_ranks(xs, lower, gp, gi, out):
+    def library_ranks_py(xs, lower, gp, gi, out):
+        ng = gp.size - 1
         for t in range(xs[0].shape[0]):
-            for m in range(13):
-                row = xs[m][t]
-                lib.pct_rank(row, -1.0 if lower[m] else 1.0, gp, gi, out[m])
+            for task in prange(13 * ng):
+                m = task // ng
+                g = task - m * ng
+                lib.rank_group(xs[m][t], -1.0 if lower[m] else 1.0, gp, gi, g, 0, 0.0, out[m])
+
+    library_ranks = njit(parallel=parallel)(library_ranks_py)
 
     def handwritten_ranks_py(xs, lower, gptr, gidx, out):
         G = gptr.size - 1
