@@ -418,7 +418,7 @@ class _Reader:
             self.error(f"input '{inp.name}': {_show(raw)} is not a finite number (write null "
                        "for missing)", where)
             return None
-        elif inp.type == "percent" and not 0 <= number <= 100:
+        elif inp.type == "percent" and not 0 <= number <= 100 and not _signed(inp.name):
             self.error(f"input '{inp.name}' is a percentage: {_show(raw)} is not between 0 and "
                        "100", where)
             return None
@@ -690,6 +690,14 @@ class _Reader:
 
 
 _BAD = object()
+
+
+def _signed(metric: str) -> bool:
+    """A percentage that may be negative (a deficit as a share of income): the data loaders'
+    rule, from the metric catalogue."""
+    from ..data.catalogue import METRICS
+
+    return metric in METRICS and METRICS[metric].signed
 
 
 def _show(raw) -> str:
