@@ -282,7 +282,10 @@ def _read_csv(path: Path, shown: str, errors: _Errors) -> _Table | None:
         line = data.count(b"\n", 0, at) + 1
         line_start = data.rfind(b"\n", 0, at) + 1
         prefix = data[line_start:at].decode("utf-8", errors="replace")
-        col = max(1, len(next(csv.reader([prefix]), [])))
+        try:
+            col = max(1, len(next(csv.reader([prefix]), [])))
+        except csv.Error:           # a stray carriage return or quote before the bad byte
+            col = 1
         errors.add(f"the file is not UTF-8 text: byte 0x{data[at]:02x} cannot be decoded "
                    f"(save the file as UTF-8)", shown, line, col)
         return None
