@@ -114,6 +114,26 @@ def import_group() -> None:
     """Import NHS England statistics into a wide data file plus an entities table."""
 
 
+def _keep_other_entities(panel, path: Path) -> None:
+    """Refuse to overwrite an entities table that differs from the one this import writes:
+    it may describe other data in the folder, and an import must lose nothing."""
+    import tempfile
+
+    from .loaders import write_entities
+
+    if not path.is_file():
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        ours = Path(tmp) / "entities.csv"
+        write_entities(panel.entities, ours)
+        if ours.read_bytes() == path.read_bytes():
+            return                      # the same import again
+    raise RegimeError(Diagnostic(
+        "an entities table with other contents is already here, and this import writes its "
+        "own entities.csv beside the data", file=str(path), code="data",
+        hint="import into a new or empty folder, or move that entities.csv away first"))
+
+
 def _write(panel, out: str) -> None:
     from .loaders import write_panel
 
@@ -127,6 +147,7 @@ def _write(panel, out: str) -> None:
             "as entities.csv", file=out, code="data", hint="name the data file otherwise, "
             f"e.g. {target.with_name('data' + target.suffix)}"))
     _check_folder(target.parent, out)
+    _keep_other_entities(panel, target.parent / "entities.csv")
     # The entities go beside the data as entities.csv, where load_panel finds them.
     for p in _write_errors(write_panel)(panel, target.parent, fmt=fmt, name=target.stem):
         click.echo(f"wrote {p}")

@@ -300,3 +300,23 @@ def test_import_command_output_below_a_file_or_in_a_folder_it_cannot_write(tmp_p
     assert f"{tmp_path / 'ro' / 'entities.csv'}: error: cannot write: Permission denied" \
         in result.output
     assert "Traceback" not in result.output
+
+
+def test_import_keeps_an_entities_table_it_did_not_write(tmp_path):
+    src = write(tmp_path, "ae.csv", HEADER + monthly_row("RAA"))
+    out = tmp_path / "out"
+    first = CliRunner().invoke(data_cli, ["import", "ae-monthly", src, "--out",
+                                          str(out / "ae.parquet")])
+    assert first.exit_code == 0, first.output
+    again = CliRunner().invoke(data_cli, ["import", "ae-monthly", src, "--out",
+                                          str(out / "ae2.csv")])
+    assert again.exit_code == 0, again.output       # the same entities: nothing is lost
+    theirs = "entity,name,kind,type,parent,region\nRXX,Another trust,trust,acute,,\n"
+    (out / "entities.csv").write_text(theirs)
+    result = CliRunner().invoke(data_cli, ["import", "ae-monthly", src, "--out",
+                                           str(out / "ae3.parquet")])
+    assert result.exit_code == 1
+    assert f"{out / 'entities.csv'}: error: an entities table with other contents is already " \
+           "here, and this import writes its own entities.csv beside the data" in result.output
+    assert (out / "entities.csv").read_text() == theirs
+    assert not (out / "ae3.parquet").exists()
