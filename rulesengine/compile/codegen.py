@@ -392,8 +392,8 @@ class _Gen:
         (acute trusts against ambulance trusts), to keep every thread busy."""
         tasks = [self.rank_task(v) for v in values]
         ptrs = sorted({ptr for ptr, _ in tasks})
-        most = ptrs[0] if len(ptrs) == 1 else f"max({', '.join(p + '.size' for p in ptrs)})"
-        self.emit(f"ng = {most if len(ptrs) > 1 else most + '.size'} - 1", indent)
+        sizes = ", ".join(f"{ptr}.size" for ptr in ptrs)
+        self.emit(f"ng = {sizes if len(ptrs) == 1 else f'max({sizes})'} - 1", indent)
         self.emit(f"for task in prange({len(tasks)} * ng):", indent)
         self.emit("j = task // ng", indent + 1)
         self.emit("g = task - j * ng", indent + 1)
