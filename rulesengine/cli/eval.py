@@ -13,16 +13,18 @@ from .common import (check_targets, data_options, evaluate, fail_cleanly, out_op
 @policy_option
 @with_options(data_options)
 @click.option("--period", default=None, help="A period (2024-Q4, 2024-12, 2024/25), 'latest' "
-              "(the default) or 'all'.")
+              "(the default: the latest inside the policy's effective dates) or 'all'.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]),
               default="table", show_default=True)
 @out_option
 @click.option("--chart", type=click.Path(dir_okay=False),
               help="Also draw entities per level over the periods (.png or .svg).")
+@click.option("--strict-dates", is_flag=True,
+              help="Refuse periods outside the policy's effective dates instead of warning.")
 @policy_path_option
 @fail_cleanly
 def command(policy_ref, data, entities, decisions, engine, param, period, fmt, out, chart,
-            policy_path) -> None:
+            strict_dates, policy_path) -> None:
     """Evaluate a policy: each organisation's level, the rules that fired, and why."""
     from ..report import evaluation as report
     from .common import load_policy
@@ -30,7 +32,7 @@ def command(policy_ref, data, entities, decisions, engine, param, period, fmt, o
     check_targets(out, chart)
     policy, revision = load_policy(policy_ref, policy_path)
     outcomes = evaluate(policy, data, entities, decisions, engine, param, revision=revision)
-    periods = select_periods(outcomes, period)
+    periods = _periods(outcomes, period, policy.policy.id, strict_dates)
     if fmt == "json":
         write(report.eval_json(outcomes, periods), out)
     elif fmt == "csv":
@@ -59,3 +61,18 @@ def command(policy_ref, data, entities, decisions, engine, param, period, fmt, o
         with writing("--chart", chart):
             level_counts_chart(outcomes, chart)
         click.echo(f"wrote {chart}", err=True)
+
+
+def _periods(outcomes, period, policy_id, strict):
+    """The periods `--period` names; with none, the latest the data cover inside the policy's
+    effective dates. Periods outside them are warned about (refused with --strict-dates)."""
+    from ..policy.effective import check_periods, default_period
+
+    if period is None:
+        periods = [default_period(outcomes)]
+    else:
+        periods = select_periods(outcomes, period)
+    warning = check_periods(outcomes, periods, policy_id, strict=strict)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
+    return periods

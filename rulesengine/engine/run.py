@@ -73,7 +73,10 @@ def evaluate(checked: CheckedPolicy, data=None, *, decisions=None, engine: str =
 
 def assemble(checked: CheckedPolicy, bound, raw: RawOutcomes, by_cell, engine: str,
              revision: str | None = None) -> Outcomes:
+    from ..policy.effective import policy_mask, policy_range_text
+
     p = checked.policy
+    in_effect = policy_mask(p, bound.period_kind, bound.start, bound.n_periods)
     return Outcomes(
         raw=raw,
         level_ids=tuple(lv.id for lv in p.levels),
@@ -87,4 +90,6 @@ def assemble(checked: CheckedPolicy, bound, raw: RawOutcomes, by_cell, engine: s
             policy_id=p.id, policy_version=p.version, policy_hash=p.content_hash,
             policy_files=p.files, data_digest=bound.data_digest,
             data_sources=tuple(bound.sources), engine_version=__version__, backend=engine,
-            revision=revision))
+            revision=revision),
+        in_effect=tuple(bool(x) for x in in_effect),
+        effective_text=policy_range_text(p))

@@ -13,6 +13,8 @@ from .tabular import to_csv, to_markdown
 def flags(row: dict) -> str:
     """Short words for what a reader must not miss about a row."""
     out = []
+    if not row.get("in_effect", True):
+        out.append("outside the policy's effective dates")
     if row["incomplete"]:
         out.append("incomplete: unknown " + ", ".join(row["unknown"]))
     if row["decided"]:
@@ -52,7 +54,8 @@ def summary(outcomes: Outcomes, t: int) -> str:
 
 def eval_csv(outcomes: Outcomes, periods: Sequence[int]) -> str:
     headers = ["period", "entity", "name", "type", "level", "label", "computed", "candidate",
-               "fired", "unknown", "incomplete", "decided", "decided_by", "decision_reason"]
+               "fired", "unknown", "incomplete", "decided", "decided_by", "decision_reason",
+               "in_effect"]
     rows = [[r[h] for h in headers] for r in outcomes.rows(periods)]
     comments = [outcomes.provenance.line()] if outcomes.provenance else []
     return to_csv(headers, rows, comments)
