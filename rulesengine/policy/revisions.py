@@ -50,10 +50,9 @@ def load_ref(ref: str, *, policy_path: Iterable[str] = ()):
 
 
 def _read_disk(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise PolicyError(f"{display_name(path)}: cannot read: {e.strerror or e}") from None
+    from ..files import POLICY, read_input
+
+    data = read_input(path, limit=POLICY, shown=display_name(path), error=PolicyError)
     return _decode(data, display_name(path))
 
 
