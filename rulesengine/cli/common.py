@@ -13,6 +13,7 @@ import sys
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
+from typing import Sequence
 
 import click
 
@@ -135,9 +136,24 @@ def evaluate(policy, data, entities, decisions, engine, param, revision=None):
 
 # --- output files -------------------------------------------------------------------------------
 
-def check_targets(out: str | None = None, chart: str | None = None) -> None:
+def command_inputs(policy=None, *paths: str | None) -> list[str]:
+    """The files a command reads (the policy's files, its data, entities, decisions), which
+    its outputs must never replace."""
+    from ..files import input_files
+
+    return input_files([*(policy.policy.files if policy is not None else ()), *paths])
+
+
+def check_targets(out: str | None = None, chart: str | None = None,
+                  inputs: Sequence[str] = ()) -> None:
     """Refuse an output file before any work is done, so a long evaluation is not lost to a
-    typo in --out or --chart."""
+    typo in --out or --chart; an output never replaces one of the command's `inputs`
+    (re-running a command over its own earlier output is normal, and replaces it)."""
+    from ..files import check_output
+
+    for option, path in (("--out", out), ("--chart", chart)):
+        if path is not None and path.strip():
+            check_output(path, inputs=inputs, option=option)
     for option, path in (("--out", out), ("--chart", chart)):
         if path is None:
             continue
@@ -165,11 +181,14 @@ def writing(option: str, path: str):
         raise RegimeError(f"{option} {path}: cannot write: {e.strerror or e}") from None
 
 
-def write(text: str, out: str | None) -> None:
-    """Text to `--out` (reported on stderr) or to stdout."""
+def write(text: str, out: str | None, inputs: Sequence[str] = ()) -> None:
+    """Text to `--out` (atomically, never over one of `inputs`; reported on stderr) or to
+    stdout."""
     if out:
+        from ..files import write_output
+
         with writing("--out", out):
-            Path(out).write_text(text, encoding="utf-8")
+            write_output(out, text, inputs=inputs)
         click.echo(f"wrote {out}", err=True)
     else:
         click.echo(text, nl=not text.endswith("\n"))

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from .common import (check_targets, engine_option, fail_cleanly, load_panel, load_policy,
+from .common import (check_targets, command_inputs, engine_option, fail_cleanly, load_panel, load_policy,
                      out_option, policy_path_option, write, writing)
 
 
@@ -33,24 +33,27 @@ def command(policy_a, policy_b, data, entities, decisions, engine, period, fmt, 
     from ..analysis import diff as d
     from ..report.tabular import to_csv
 
-    check_targets(out, chart)
+    check_targets(out, chart, command_inputs(None, policy_a, policy_b, data, entities,
+                                             decisions))
     a, rev_a = load_policy(policy_a, policy_path)
     b, rev_b = load_policy(policy_b, policy_path)
+    inputs = command_inputs(a, *b.policy.files, data, entities, decisions)
+    check_targets(out, chart, inputs)
     panel = load_panel(b, data, entities)
     result = d.diff(a, b, panel, decisions=decisions, engine=engine, period=period,
                     revision_a=rev_a, revision_b=rev_b)
     if fmt == "json":
-        write(json.dumps(result.to_json(), indent=2), out)
+        write(json.dumps(result.to_json(), indent=2), out, inputs)
     elif fmt == "csv":
         headers, rows = d.moves_table(result)
         comments = [f"A {d._name(result.a)} sha256:{result.a['hash'][:12]}",
                     f"B {d._name(result.b)} sha256:{result.b['hash'][:12]}",
                     f"period {result.period}"]
-        write(to_csv(headers, rows, comments), out)
+        write(to_csv(headers, rows, comments), out, inputs)
     elif fmt == "markdown":
-        write(d.render_markdown(result), out)
+        write(d.render_markdown(result), out, inputs)
     else:
-        write(d.render_text(result), out)
+        write(d.render_text(result), out, inputs)
     if chart:
         import numpy as np
 

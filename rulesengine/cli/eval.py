@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import (check_targets, data_options, evaluate, fail_cleanly, out_option,
+from .common import (check_targets, command_inputs, data_options, evaluate, fail_cleanly, out_option,
                      policy_option, policy_path_option, select_periods, with_options, write,
                      writing)
 
@@ -27,23 +27,27 @@ def command(policy_ref, data, entities, decisions, engine, param, period, fmt, o
     from ..report import evaluation as report
     from .common import load_policy
 
-    check_targets(out, chart)
+    check_targets(out, chart, command_inputs(None, policy_ref, data, entities, decisions))
     policy, revision = load_policy(policy_ref, policy_path)
+    inputs = command_inputs(policy, data, entities, decisions)
+    check_targets(out, chart, inputs)
     outcomes = evaluate(policy, data, entities, decisions, engine, param, revision=revision)
     periods = select_periods(outcomes, period)
     if fmt == "json":
-        write(report.eval_json(outcomes, periods), out)
+        write(report.eval_json(outcomes, periods), out, inputs)
     elif fmt == "csv":
-        write(report.eval_csv(outcomes, periods), out)
+        write(report.eval_csv(outcomes, periods), out, inputs)
     elif fmt == "markdown":
-        write(report.eval_markdown(outcomes, periods), out)
+        write(report.eval_markdown(outcomes, periods), out, inputs)
     else:
         from ..report.tabular import show
 
         headers, rows = report.eval_table(outcomes, periods)
         title = f"{policy.policy.title} ({policy.policy.id} v{policy.policy.version})"
         if out:
-            with writing("--out", out), open(out, "w", encoding="utf-8") as f:
+            from ..files import atomic_output
+
+            with writing("--out", out), atomic_output(out, inputs=inputs) as f:
                 show(headers, rows, title=title, file=f)
                 for t in periods[-1:] if len(periods) > 4 else periods:
                     f.write(report.summary(outcomes, t) + "\n")

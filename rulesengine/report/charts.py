@@ -29,6 +29,18 @@ def _check(path: str | Path) -> Path:
     return p
 
 
+def _save(fig, out: Path) -> None:
+    """Save atomically (files.atomic_output): a failed save leaves an earlier chart intact."""
+    from ..files import atomic_output
+
+    plt = _pyplot()
+    try:
+        with atomic_output(out, "wb", option="--chart") as fh:
+            fig.savefig(fh, format=out.suffix.lower().lstrip("."), dpi=120, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+
+
 def _colours(n: int) -> list:
     """Best level green through to worst red, whatever the number of levels."""
     plt = _pyplot()
@@ -60,8 +72,7 @@ def level_counts_chart(outcomes, path: str | Path, *, title: str | None = None) 
               ncol=min(3, len(labels)))
     ax.tick_params(axis="x", rotation=60)
     ax.spines[["top", "right"]].set_visible(False)
-    fig.savefig(out, dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    _save(fig, out)
     return out
 
 
@@ -84,6 +95,5 @@ def transition_chart(matrix: np.ndarray, from_labels: Sequence[str], to_labels: 
                     color="white" if top and value > top / 2 else "black")
     ax.set_title(title)
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="entities")
-    fig.savefig(out, dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    _save(fig, out)
     return out
