@@ -289,7 +289,7 @@ def diff(a: CheckedPolicy, b: CheckedPolicy, panel=None, *, decisions=None,
 def _run(policy: CheckedPolicy, panel, decisions, engine, revision):
     bound, layout, by_cell = prepare(policy, panel, decisions=decisions)
     raw = run_backend(policy, layout, engine)
-    return assemble(policy, bound, raw, by_cell, engine, revision), bound
+    return assemble(policy, bound, raw, by_cell, engine, revision, decisions=decisions), bound
 
 
 def _period_label(text: str, kind: str) -> str:

@@ -10,6 +10,11 @@ from ..engine.outcomes import Outcomes
 from .tabular import to_csv, to_markdown
 
 
+def provenance(outcomes: Outcomes, periods: Sequence[int]):
+    """The run's provenance narrowed to the periods an output reports."""
+    return outcomes.provenance.for_periods([outcomes.period_labels[t] for t in periods])
+
+
 def flags(row: dict) -> str:
     """Short words for what a reader must not miss about a row."""
     out = []
@@ -69,7 +74,7 @@ def eval_markdown(outcomes: Outcomes, periods: Sequence[int]) -> str:
 
 def eval_json(outcomes: Outcomes, periods: Sequence[int]) -> str:
     doc = {
-        "provenance": outcomes.provenance.to_json() if outcomes.provenance else None,
+        "provenance": provenance(outcomes, periods).to_json() if outcomes.provenance else None,
         "levels": [{"id": i, "label": lab} for i, lab in zip(outcomes.level_ids,
                                                              outcomes.level_labels)],
         "summary": {outcomes.period_labels[t]: outcomes.counts(t) for t in periods},
