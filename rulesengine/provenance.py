@@ -157,3 +157,23 @@ def _shown(path: str | os.PathLike) -> str:
         return str(p.resolve().relative_to(Path.cwd().resolve()))
     except (ValueError, OSError):
         return str(p)
+
+
+@dataclass(frozen=True)
+class ProvenancePair:
+    """The provenance of an output that compares two runs (`regime diff`): A's and B's
+    records, in the same forms as one record (JSON {"a": ..., "b": ...}, flat items
+    prefixed `a.` / `b.`)."""
+
+    a: Provenance
+    b: Provenance
+
+    def to_json(self) -> dict:
+        return {"a": self.a.to_json(), "b": self.b.to_json()}
+
+    def line(self) -> str:
+        return f"A: {self.a.line()} | B: {self.b.line()}"
+
+    def items(self) -> list[tuple[str, str]]:
+        return [(f"a.{k}", v) for k, v in self.a.items()] + \
+            [(f"b.{k}", v) for k, v in self.b.items()]

@@ -168,8 +168,9 @@ def writing(option: str, path: str):
 def write(text: str, out: str | None) -> None:
     """Text to `--out` (reported on stderr) or to stdout."""
     if out:
-        with writing("--out", out):
-            Path(out).write_text(text, encoding="utf-8")
+        from ..report.output import write as write_file   # atomic: temp file, fsync, rename
+
+        write_file(out, text)
         click.echo(f"wrote {out}", err=True)
     else:
         click.echo(text, nl=not text.endswith("\n"))
