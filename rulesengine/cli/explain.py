@@ -33,10 +33,12 @@ def command(policy_ref, entity, data, entities, decisions, engine, param, period
     policy, revision = load_policy(policy_ref, policy_path)
     inputs = command_inputs(policy, data, entities, decisions)
     check_targets(out, inputs=inputs)
+    params = parse_params(policy, param)
     bound, layout, by_cell = prepare(policy, load_panel(policy, data, entities),
-                                     decisions=decisions, params=parse_params(policy, param))
+                                     decisions=decisions, params=params)
     raw = run_backend(policy, layout, engine)
-    outcomes = assemble(policy, bound, raw, by_cell, engine, revision)
+    outcomes = assemble(policy, bound, raw, by_cell, engine, revision, params=params,
+                        decisions=decisions)
     if period is not None and period.strip().lower() == "all":
         raise RegimeError("explain looks at one period: give --period P, or leave it out for "
                           "the latest")

@@ -12,6 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from ..data.panel import Entities
+from ..provenance import Provenance  # the record every output carries; defined once there
 
 NO_LEVEL = -1
 
@@ -47,34 +48,6 @@ class Decision:
     decided_by: str
     reason: str
     where: str                  # file:line, for provenance
-
-
-@dataclass(frozen=True)
-class Provenance:
-    policy_id: str
-    policy_version: str
-    policy_hash: str
-    policy_files: tuple[str, ...]
-    data_digest: str
-    data_sources: tuple[str, ...]
-    engine_version: str
-    backend: str
-    revision: str | None = None     # a git revision, when the policy was read from one
-
-    def to_json(self) -> dict:
-        return {
-            "policy": {"id": self.policy_id, "version": self.policy_version,
-                       "hash": self.policy_hash, "files": list(self.policy_files),
-                       "revision": self.revision},
-            "data": {"digest": self.data_digest, "sources": list(self.data_sources)},
-            "engine": {"version": self.engine_version, "backend": self.backend},
-        }
-
-    def line(self) -> str:
-        rev = f"@{self.revision}" if self.revision else ""
-        return (f"policy {self.policy_id}{rev} v{self.policy_version} "
-                f"sha256:{self.policy_hash[:12]} · data sha256:{self.data_digest[:12]} · "
-                f"regime {self.engine_version} ({self.backend})")
 
 
 @dataclass(frozen=True)
