@@ -17,7 +17,7 @@ import numpy as np
 
 from ..diagnostics import RegimeError, did_you_mean
 from ..engine.layout import Layout
-from ..engine.outcomes import Outcomes
+from ..engine.outcomes import Outcomes, decide
 from ..engine.probe import Probe
 from ..lang import ast
 from ..lang.builtins import MEMBER_FUNCTIONS, WINDOW_FUNCTIONS
@@ -95,6 +95,7 @@ class Explanation:
     subject: bool
     decision: dict | None
     deciding: tuple[str, ...]
+    worsening: tuple[str, ...]  # unknown rules that could make it worse: why it is incomplete
     rules: tuple[RuleExplanation, ...]
     missing: tuple[str, ...]
     provenance: dict = field(default_factory=dict)
@@ -237,7 +238,7 @@ class _Explainer:
         cand = int(raw.candidate[t, e])
         decision = o.decisions.get((t, e))
         rules = []
-        deciding = self.deciding_rules()
+        deciding, worsening = self.decided()
         for i, rule in enumerate(self.p.rules):
             rules.append(self.explain_rule(i, rule, rule.id in deciding))
         missing = self.missing_inputs()
@@ -251,18 +252,23 @@ class _Explainer:
             candidate=o.level_ids[cand] if cand >= 0 else None,
             incomplete=bool(raw.incomplete[t, e]), subject=bool(raw.subject[t, e]),
             decision=asdict(decision) if decision else None, deciding=tuple(deciding),
+            worsening=tuple(worsening),
             rules=tuple(rules), missing=tuple(missing),
             provenance=o.provenance.to_json() if o.provenance else {})
 
-    def deciding_rules(self) -> list[str]:
+    def decided(self) -> tuple[list[str], list[str]]:
+        """(deciding rules, unknown rules that could make it worse), by the engines' own
+        decide(): explain restates no rule of how fired rules combine."""
         o, t, e = self.o, self.t, self.e
         fired = set(o.fired_rules(t, e))
-        comp = int(o.raw.computed[t, e])
-        judged = {lv.id for lv in self.p.levels if lv.decided_by}
-        normal = [r for r in self.p.rules if r.id in fired and r.level not in judged]
-        if self.p.decide == "first":
-            return [normal[0].id] if normal else []
-        return [r.id for r in normal if self.p.level(r.level).index == comp]
+        unknown = set(o.unknown_rules(t, e))
+        rules = self.p.rules
+        f = np.array([[r.id in fired] for r in rules], bool).reshape(len(rules), 1)
+        u = np.array([[r.id in unknown] for r in rules], bool).reshape(len(rules), 1)
+        d = decide(f, u, self.L.rule_levels, self.L.rule_judgement, self.L.default_level,
+                   self.p.decide == "first")
+        return ([r.id for i, r in enumerate(rules) if d.deciding[i, 0]],
+                [r.id for i, r in enumerate(rules) if d.worsening[i, 0]])
 
     def missing_inputs(self) -> list[str]:
         out = []
@@ -644,11 +650,7 @@ def render_text(x: Explanation) -> str:
         pending = "" if x.decision else "; awaiting a judgement decision"
         lines.append(f"  Candidate for {label} (rule {names}){pending}")
     if x.incomplete:
-        index = {r.level: r.level_index for r in x.rules}
-        computed = index.get(x.computed, -1)
-        top = max(computed, index.get(x.candidate, -1)) if x.candidate else computed
-        unknown = [r for r in x.rules if r.status == "unknown" and
-                   r.level_index > (top if r.judgement else computed)]
+        unknown = [by_id[rid] for rid in x.worsening]
         names = ", ".join(f"{r.id} ({r.level_label})" for r in unknown)
         lines.append(f"  Incomplete: missing data leaves rules unknown that could make it worse: "
                      f"{names}")

@@ -151,3 +151,34 @@ def test_explain_cli_json_and_errors(tmp_path):
     assert result.exit_code == 1
     assert "no entity 'T11' in the data; did you mean 'T1'?" in result.output
     assert "Traceback" not in result.output
+
+
+def test_decide_first_lists_no_unknown_rule_after_the_deciding_one(tmp_path):
+    """Under `decide: first` an unknown rule after the deciding rule cannot change the level,
+    so neither engine marks the outcome incomplete, and explain must not list it as one that
+    "could make it worse" (issue 11: explain used to restate the combining rule and got this
+    wrong)."""
+    first = tmp_path / "explain_first.yaml"
+    text = POLICY.read_text(encoding="utf-8")
+    first.write_text(text.replace("policy: explain_demo", "policy: explain_first")
+                     .replace("default: green", "default: green\ndecide: first"),
+                     encoding="utf-8")
+    checked = load_policy(first)
+    bound, layout, by_cell = prepare(checked, demo_panel())
+    t = 2
+    for engine in ("reference", "numba"):
+        raw = run_backend(checked, layout, engine)
+        outcomes = assemble(checked, bound, raw, by_cell, engine)
+        x = explain(checked, outcomes, layout, "T2", t)
+        # access_bottom_quartile (amber, rule 1) fired; poor_quality (red, rule 4) is unknown
+        assert x.deciding == ("access_bottom_quartile",) and x.level == "amber"
+        assert [r.id for r in x.rules if r.status == "unknown"] == ["poor_quality"]
+        assert not x.incomplete and x.worsening == ()
+        assert "Incomplete" not in render_text(x)
+    # the same data under `worst`: the unknown red rule could make it worse
+    checked = load_policy(POLICY)
+    bound, layout, by_cell = prepare(checked, demo_panel())
+    outcomes = assemble(checked, bound, run_backend(checked, layout, "reference"), by_cell,
+                        "reference")
+    x = explain(checked, outcomes, layout, "T2", t)
+    assert x.incomplete and x.worsening == ("poor_quality",)
