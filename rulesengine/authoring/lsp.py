@@ -27,7 +27,7 @@ from ..diagnostics import Diagnostic, PolicyError, Pos, RegimeError
 from ..lang.builtins import BUILTINS, Builtin
 from ..policy.model import ENTITY_ATTRIBUTES
 
-DEBOUNCE_SECONDS = 0.15
+DEBOUNCE_SECONDS = 0.1
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -302,12 +302,13 @@ def document_symbols(index: PolicyIndex) -> list[Symbol]:
 @dataclass(frozen=True)
 class Analysis:
     diagnostics: tuple[Diagnostic, ...]
-    index: PolicyIndex | None
+    define_types: dict[str, str]        # when the policy checks: each define's type, in words
 
 
 def analyse(text: str, file: str) -> Analysis:
     """Every diagnostic `regime check` reports for the text (errors and warnings), and the
-    index of its names (with the defines' types when the policy checks)."""
+    defines' types when it checks. (The index of names is built separately, when asked for:
+    diagnostics are what must come quickly.)"""
     from ..lang.checker import check
     from ..lang.types import describe
     from ..policy.load import load_policy_text
@@ -326,7 +327,7 @@ def analyse(text: str, file: str) -> Analysis:
     except Exception as e:  # the server must survive any input; say what went wrong
         diagnostics.append(Diagnostic(f"internal error while checking: {type(e).__name__}: {e}",
                                       file=file, pos=Pos(1, 1)))
-    return Analysis(tuple(diagnostics), build_index(text, file, types))
+    return Analysis(tuple(diagnostics), types)
 
 
 def _utf16(line_text: str, col0: int) -> int:
@@ -369,7 +370,8 @@ def make_server():
 
     server = LanguageServer("regime", __version__)
     pending: dict[str, asyncio.Task] = {}
-    indexes: dict[str, PolicyIndex] = {}
+    indexes: dict[str, tuple[str, PolicyIndex | None]] = {}     # uri -> (text, its index)
+    types: dict[str, dict[str, str]] = {}                       # uri -> last known define types
     lock = threading.Lock()       # analyses run in worker threads, one at a time
 
     def publish(uri: str, text: str, analysis: Analysis) -> None:
@@ -405,8 +407,8 @@ def make_server():
                                                                     text)
         if server.workspace.get_text_document(uri).source != text:
             return          # the text moved on meanwhile: a newer refresh is due
-        if analysis.index is not None:
-            indexes[uri] = analysis.index
+        if analysis.define_types:
+            types[uri] = analysis.define_types
         publish(uri, text, analysis)
 
     def schedule(uri: str, delay: float) -> None:
@@ -417,11 +419,13 @@ def make_server():
 
     def index_of(uri: str) -> tuple[PolicyIndex | None, str]:
         text = server.workspace.get_text_document(uri).source
-        index = indexes.get(uri)
-        if index is None:
-            index = build_index(text, uri_to_path(uri))
-            if index is not None:
-                indexes[uri] = index
+        known = indexes.get(uri)
+        if known is not None and known[0] == text:
+            return known[1], text
+        index = build_index(text, uri_to_path(uri), types.get(uri))
+        if index is None and known is not None:
+            index = known[1]        # YAML broken mid-edit: the last good names still help
+        indexes[uri] = (text, index)
         return index, text
 
     @server.feature(t.TEXT_DOCUMENT_DID_OPEN)
