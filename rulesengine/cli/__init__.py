@@ -20,6 +20,9 @@ COMMANDS = {
     "diff": ("rulesengine.cli.diff", "command"),
     "test": ("rulesengine.cli.test", "command"),
     "data": ("rulesengine.data.commands", "data"),
+    "fmt": ("rulesengine.cli.fmt", "command"),
+    "lsp": ("rulesengine.cli.lsp", "command"),
+    "doc": ("rulesengine.cli.doc", "command"),
 }
 
 
