@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from ..diagnostics import Diagnostic, PolicyError, Pos, Reporter, Source, did_you_mean
-from .document import MAX_POLICY_BYTES
 from .model import Policy
 
 if TYPE_CHECKING:
@@ -75,6 +74,13 @@ def is_file(path: Path) -> bool:
         return False
 
 
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
 @dataclass
 class Resolution:
     """What loading a policy depended on: each file read, with the SHA-256 of the text used,
@@ -102,7 +108,8 @@ def find_policy(ref: str, dirs: Sequence[Path], relative_to: Path | None = None,
         path = Path(ref)
         if not path.is_absolute() and relative_to is not None:
             path = relative_to / path
-        if exists(path):
+        if exists(path) or (exists is is_file and _exists(path)):
+            # on disk, a pipe, device or folder is returned too: the guarded read says why
             return path
         # Suggest a file of the same folder, written the way the author wrote the path.
         name = Path(ref).name
@@ -139,7 +146,7 @@ def list_policies(dirs: Sequence[Path]) -> list[PolicyInfo]:
             try:
                 from .document import load_document
 
-                doc = load_document(path.read_text(encoding="utf-8"), display_name(path))
+                doc = load_document(_read_file(path), display_name(path))
                 data = doc.data if isinstance(doc.data, dict) else {}
             except (PolicyError, OSError, UnicodeDecodeError):
                 data = {}
@@ -153,16 +160,11 @@ def list_policies(dirs: Sequence[Path]) -> list[PolicyInfo]:
 
 
 def _read_file(path: Path) -> str:
+    from ..files import POLICY, read_input
+
     name = display_name(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_POLICY_BYTES:  # refused before reading: a policy is untrusted input
-            raise PolicyError(Diagnostic(f"policy file too large ({size:,} bytes; the limit is "
-                                         f"{MAX_POLICY_BYTES:,})", file=name, code="too-large"))
-        data = path.read_bytes()
-    except OSError as e:
-        raise PolicyError(Diagnostic(f"cannot read the file: {e.strerror}", file=name,
-                                     code="io")) from None
+    # Refused before reading: a pipe, a device, a folder, a file over the size limit.
+    data = read_input(path, limit=POLICY, shown=name, error=PolicyError)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:

@@ -77,10 +77,9 @@ def _names_policy(name: str, dirs) -> bool:
 
 
 def _read_disk(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise PolicyError(f"{display_name(path)}: cannot read: {e.strerror or e}") from None
+    from ..files import POLICY, read_input
+
+    data = read_input(path, limit=POLICY, shown=display_name(path), error=PolicyError)
     return _decode(data, display_name(path))
 
 
