@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from .common import (check_targets, engine_option, fail_cleanly, load_panel, load_policy,
-                     out_option, policy_path_option)
-from .outputs import excel_safe_option, format_option, output_inputs
+from .common import (check_targets, command_inputs, engine_option, fail_cleanly, load_panel,
+                     load_policy, out_option, policy_path_option)
+from .outputs import excel_safe_option, format_option
 
 
 @click.command("diff")
@@ -33,16 +33,18 @@ def command(policy_a, policy_b, data, entities, decisions, engine, period, fmt, 
     from ..report.emit import check_destination, write_diff
     from ..report.formats import choose_format
 
-    check_targets(out, chart)
+    check_targets(out, chart, command_inputs(None, policy_a, policy_b, data, entities,
+                                             decisions))
     fmt = choose_format(fmt, out)
     check_destination(fmt, out)
     a, rev_a = load_policy(policy_a, policy_path)
     b, rev_b = load_policy(policy_b, policy_path)
+    inputs = command_inputs(a, *b.policy.files, data, entities, decisions)
+    check_targets(out, chart, inputs)
     panel = load_panel(b, data, entities)
     result = d.diff(a, b, panel, decisions=decisions, engine=engine, period=period,
                     revision_a=rev_a, revision_b=rev_b)
-    write_diff(result, fmt=fmt, out=out, excel_safe=excel_safe,
-               inputs=output_inputs(a, data, entities, decisions) + output_inputs(b))
+    write_diff(result, fmt=fmt, out=out, excel_safe=excel_safe, inputs=inputs)
     if chart:
         from ..report.charts import transition_chart
 

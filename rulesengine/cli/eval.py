@@ -5,10 +5,10 @@ from __future__ import annotations
 import click
 
 from ..report.shown import parse_show
-from .common import (check_targets, data_options, evaluate, fail_cleanly, load_panel,
-                     out_option, parse_params, policy_option, policy_path_option,
+from .common import (check_targets, command_inputs, data_options, evaluate, fail_cleanly,
+                     load_panel, out_option, parse_params, policy_option, policy_path_option,
                      select_periods, with_options)
-from .outputs import excel_safe_option, format_option, output_inputs
+from .outputs import excel_safe_option, format_option
 
 
 @click.command("eval")
@@ -34,11 +34,13 @@ def command(policy_ref, data, entities, decisions, engine, param, period, fmt, o
     from ..report.formats import choose_format
     from .common import load_policy
 
-    check_targets(out, chart)
+    check_targets(out, chart, command_inputs(None, policy_ref, data, entities, decisions))
     fmt = choose_format(fmt, out)
     check_destination(fmt, out)
     kinds = parse_show(show)
     policy, revision = load_policy(policy_ref, policy_path)
+    inputs = command_inputs(policy, data, entities, decisions)
+    check_targets(out, chart, inputs)
     shown = None
     if kinds:
         # the values behind each row need the evaluation's layout, as explain does
@@ -56,8 +58,7 @@ def command(policy_ref, data, entities, decisions, engine, param, period, fmt, o
         outcomes = evaluate(policy, data, entities, decisions, engine, param, revision=revision)
     periods = select_periods(outcomes, period)
     write_eval(outcomes, periods, fmt=fmt, out=out, policy_title=policy.policy.title,
-               shown=shown, excel_safe=excel_safe,
-               inputs=output_inputs(policy, data, entities, decisions))
+               shown=shown, excel_safe=excel_safe, inputs=inputs)
     if chart:
         from ..report.charts import level_counts_chart
 

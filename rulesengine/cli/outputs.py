@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from ..report.formats import FORMATS
@@ -18,8 +16,3 @@ excel_safe_option = click.option(
     help="CSV: prefix text that a spreadsheet would run as a formula (= + - @) with ' so it "
          "shows as text (off by default: the data are written as they are).")
 
-
-def output_inputs(policy, *paths) -> tuple[str, ...]:
-    """The files a command read, which its output must never replace."""
-    files = [f for f in getattr(policy.policy, "files", ()) if f and Path(f).exists()]
-    return tuple(files) + tuple(str(p) for p in paths if p)
