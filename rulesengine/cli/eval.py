@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
+from ..report.shown import parse_show
 from .common import (check_targets, command_inputs, data_options, evaluate, fail_cleanly,
-                     out_option, policy_option, policy_path_option, select_periods,
-                     with_options)
+                     load_panel, out_option, parse_params, policy_option, policy_path_option,
+                     select_periods, with_options)
 from .outputs import excel_safe_option, format_option
 
 
@@ -18,13 +19,16 @@ from .outputs import excel_safe_option, format_option
 @format_option
 @out_option
 @excel_safe_option
+@click.option("--show", "show", default=None, metavar="inputs,defines,ranks",
+              help="Add columns: the input values, define values and peer ranks the rules use "
+                   "(a comma-separated list, or all).")
 @click.option("--chart", type=click.Path(dir_okay=False),
               help="Also draw entities per level (.png or .svg): over the periods, or by peer "
                    "group for one period.")
 @policy_path_option
 @fail_cleanly
 def command(policy_ref, data, entities, decisions, engine, param, period, fmt, out, excel_safe,
-            chart, policy_path) -> None:
+            show, chart, policy_path) -> None:
     """Evaluate a policy: each organisation's level, the rules that fired, and why."""
     from ..report.emit import check_destination, write_eval
     from ..report.formats import choose_format
@@ -33,13 +37,28 @@ def command(policy_ref, data, entities, decisions, engine, param, period, fmt, o
     check_targets(out, chart, command_inputs(None, policy_ref, data, entities, decisions))
     fmt = choose_format(fmt, out)
     check_destination(fmt, out)
+    kinds = parse_show(show)
     policy, revision = load_policy(policy_ref, policy_path)
     inputs = command_inputs(policy, data, entities, decisions)
     check_targets(out, chart, inputs)
-    outcomes = evaluate(policy, data, entities, decisions, engine, param, revision=revision)
+    shown = None
+    if kinds:
+        # the values behind each row need the evaluation's layout, as explain does
+        from ..engine.run import assemble, prepare, run_backend
+        from ..report.shown import Shown
+
+        params = parse_params(policy, param)
+        bound, layout, by_cell = prepare(policy, load_panel(policy, data, entities),
+                                         decisions=decisions, params=params)
+        raw = run_backend(policy, layout, engine)
+        outcomes = assemble(policy, bound, raw, by_cell, engine, revision, params=params,
+                            decisions=decisions)
+        shown = Shown(policy, outcomes, layout, kinds)
+    else:
+        outcomes = evaluate(policy, data, entities, decisions, engine, param, revision=revision)
     periods = select_periods(outcomes, period)
     write_eval(outcomes, periods, fmt=fmt, out=out, policy_title=policy.policy.title,
-               excel_safe=excel_safe, inputs=inputs)
+               shown=shown, excel_safe=excel_safe, inputs=inputs)
     if chart:
         from ..report.charts import level_counts_chart
 
