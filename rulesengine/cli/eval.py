@@ -15,7 +15,7 @@ from .outputs import excel_safe_option, format_option
 @policy_option
 @with_options(data_options)
 @click.option("--period", default=None, help="A period (2024-Q4, 2024-12, 2024/25), 'latest' "
-              "(the default) or 'all'.")
+              "(the default: the latest inside the policy's effective dates) or 'all'.")
 @format_option
 @out_option
 @excel_safe_option
@@ -25,10 +25,12 @@ from .outputs import excel_safe_option, format_option
 @click.option("--chart", type=click.Path(dir_okay=False),
               help="Also draw entities per level (.png or .svg): over the periods, or by peer "
                    "group for one period.")
+@click.option("--strict-dates", is_flag=True,
+              help="Refuse periods outside the policy's effective dates instead of warning.")
 @policy_path_option
 @fail_cleanly
 def command(policy_ref, data, entities, decisions, engine, param, period, fmt, out, excel_safe,
-            show, chart, policy_path) -> None:
+            show, chart, strict_dates, policy_path) -> None:
     """Evaluate a policy: each organisation's level, the rules that fired, and why."""
     from ..report.emit import check_destination, write_eval
     from ..report.formats import choose_format
@@ -56,7 +58,7 @@ def command(policy_ref, data, entities, decisions, engine, param, period, fmt, o
         shown = Shown(policy, outcomes, layout, kinds)
     else:
         outcomes = evaluate(policy, data, entities, decisions, engine, param, revision=revision)
-    periods = select_periods(outcomes, period)
+    periods = _periods(outcomes, period, policy.policy.id, strict_dates)
     write_eval(outcomes, periods, fmt=fmt, out=out, policy_title=policy.policy.title,
                shown=shown, excel_safe=excel_safe, inputs=inputs)
     if chart:
@@ -65,3 +67,18 @@ def command(policy_ref, data, entities, decisions, engine, param, period, fmt, o
         level_counts_chart(outcomes, chart, periods=periods,
                            peer_group=policy.policy.peer_group or "type")
         click.echo(f"wrote {chart}", err=True)
+
+
+def _periods(outcomes, period, policy_id, strict):
+    """The periods `--period` names; with none, the latest the data cover inside the policy's
+    effective dates. Periods outside them are warned about (refused with --strict-dates)."""
+    from ..policy.effective import check_periods, default_period
+
+    if period is None:
+        periods = [default_period(outcomes)]
+    else:
+        periods = select_periods(outcomes, period)
+    warning = check_periods(outcomes, periods, policy_id, strict=strict)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
+    return periods
