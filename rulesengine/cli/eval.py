@@ -20,12 +20,20 @@ from .common import (check_targets, data_options, evaluate, fail_cleanly, out_op
 @click.option("--chart", type=click.Path(dir_okay=False),
               help="Also draw entities per level over the periods (.png or .svg).")
 @policy_path_option
+@click.option("--watch", is_flag=True, help="Evaluate again whenever the policy or the data "
+              "change, showing errors or which organisations moved (Ctrl-C stops).")
 @fail_cleanly
 def command(policy_ref, data, entities, decisions, engine, param, period, fmt, out, chart,
-            policy_path) -> None:
+            policy_path, watch) -> None:
     """Evaluate a policy: each organisation's level, the rules that fired, and why."""
     from ..report import evaluation as report
     from .common import load_policy
+
+    if watch:
+        from .watch import watch_eval
+
+        return watch_eval(policy_ref, policy_path, data, entities, decisions, engine, param,
+                          period)
 
     check_targets(out, chart)
     policy, revision = load_policy(policy_ref, policy_path)
