@@ -54,11 +54,12 @@ def test_eval_csv_all_periods_and_out_file(tmp_path):
                  "all", "--format", "csv", "--out", str(out))
     assert result.exit_code == 0, result.output
     text = out.read_text()
-    assert text.startswith("# policy oversight2021 v1.0 sha256:")
-    rows = list(csv.DictReader(io.StringIO("".join(
-        line + "\n" for line in text.splitlines() if not line.startswith("#")))))
+    assert text.startswith("period,entity,name,")       # the header on line 1
+    rows = list(csv.DictReader(io.StringIO(text)))
     assert len({r["period"] for r in rows}) == 12
     assert {"entity", "level", "fired", "incomplete", "decided"} <= set(rows[0])
+    prov = json.loads((tmp_path / "sof.csv.provenance.json").read_text())
+    assert prov["policy"]["id"] == "oversight2021" and len(prov["periods"]["labels"]) == 12
 
 
 def test_eval_engines_give_the_same_table():
@@ -67,8 +68,9 @@ def test_eval_engines_give_the_same_table():
     b = run("eval", "--policy", "turnaround2005", "--engine", "numba", "--period", "all",
             "--format", "csv")
     assert a.exit_code == 0 and b.exit_code == 0, a.output + b.output
-    body = lambda text: [l for l in text.splitlines() if not l.startswith("#")]  # noqa: E731
-    assert body(a.output) == body(b.output)
+    assert a.stdout == b.stdout
+    # the provenance (which differs: the engine) is on stderr, never in the table
+    assert '"backend": "reference"' in a.stderr and '"backend": "numba"' in b.stderr
 
 
 def test_eval_param_override_changes_outcomes():
@@ -151,3 +153,35 @@ def test_python_api_rows_and_frame():
             result.to_frame()
     else:
         assert len(result.to_frame()) == len(rows)
+
+
+def test_eval_format_follows_the_out_suffix(tmp_path):
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    for suffix in ("csv", "parquet", "xlsx", "json", "md"):
+        result = run("eval", "--policy", "oversight2025", "--engine", "reference", "--out",
+                     str(tmp_path / f"o.{suffix}"))
+        assert result.exit_code == 0, result.output
+    csv_frame = pd.read_csv(tmp_path / "o.csv")
+    assert list(csv_frame.columns[:3]) == ["period", "entity", "name"]
+    assert csv_frame["incomplete"].dtype == bool
+    table = pq.read_table(tmp_path / "o.parquet").to_pandas()
+    assert table["entity"].tolist() == csv_frame["entity"].tolist()
+    assert table["incomplete"].tolist() == csv_frame["incomplete"].tolist()
+    xlsx = pd.read_excel(tmp_path / "o.xlsx", sheet_name="eval")
+    assert xlsx["level"].tolist() == csv_frame["level"].tolist()
+    assert json.loads((tmp_path / "o.json").read_text())["rows"]
+    assert (tmp_path / "o.md").read_text().startswith("# NHS Oversight Framework 2025/26")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--format", "csv", "--out", "x.xlsx"], "--out x.xlsx is a xlsx file name but --format is "
+                                             "csv"),
+    (["--out", "x.dat"], "the suffix '.dat' names no format"),
+])
+def test_eval_format_and_out_must_agree(tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    result = run("eval", "--policy", "oversight2025", "--engine", "reference", *args)
+    assert result.exit_code == 1 and message in result.output
+    assert not list(tmp_path.iterdir())     # refused before anything was written

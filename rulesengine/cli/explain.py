@@ -7,8 +7,8 @@ import json
 import click
 
 from ..diagnostics import RegimeError
-from .common import (check_targets, data_options, fail_cleanly, load_panel, load_policy,
-                     out_option, parse_params, policy_option, policy_path_option,
+from .common import (check_targets, command_inputs, data_options, fail_cleanly, load_panel,
+                     load_policy, out_option, parse_params, policy_option, policy_path_option,
                      select_periods, with_options, write)
 
 
@@ -29,18 +29,22 @@ def command(policy_ref, entity, data, entities, decisions, engine, param, period
     from ..analysis.explain import explain, render_text
     from ..engine.run import assemble, prepare, run_backend
 
-    check_targets(out)
+    check_targets(out, inputs=command_inputs(None, policy_ref, data, entities, decisions))
     policy, revision = load_policy(policy_ref, policy_path)
+    inputs = command_inputs(policy, data, entities, decisions)
+    check_targets(out, inputs=inputs)
+    params = parse_params(policy, param)
     bound, layout, by_cell = prepare(policy, load_panel(policy, data, entities),
-                                     decisions=decisions, params=parse_params(policy, param))
+                                     decisions=decisions, params=params)
     raw = run_backend(policy, layout, engine)
-    outcomes = assemble(policy, bound, raw, by_cell, engine, revision)
+    outcomes = assemble(policy, bound, raw, by_cell, engine, revision, params=params,
+                        decisions=decisions)
     if period is not None and period.strip().lower() == "all":
         raise RegimeError("explain looks at one period: give --period P, or leave it out for "
                           "the latest")
     t = select_periods(outcomes, period)[0]
     result = explain(policy, outcomes, layout, entity, t)
     if fmt == "json":
-        write(json.dumps(result.to_json(), indent=2), out)
+        write(json.dumps(result.to_json(), indent=2), out, inputs)
     else:
-        write(render_text(result), out)
+        write(render_text(result), out, inputs)
