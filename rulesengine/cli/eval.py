@@ -28,13 +28,21 @@ from .outputs import excel_safe_option, format_option
 @click.option("--strict-dates", is_flag=True,
               help="Refuse periods outside the policy's effective dates instead of warning.")
 @policy_path_option
+@click.option("--watch", is_flag=True, help="Evaluate again whenever the policy or the data "
+              "change, showing errors or which organisations moved (Ctrl-C stops).")
 @fail_cleanly
 def command(policy_ref, data, entities, decisions, engine, param, period, fmt, out, excel_safe,
-            show, chart, strict_dates, policy_path) -> None:
+            show, chart, strict_dates, policy_path, watch) -> None:
     """Evaluate a policy: each organisation's level, the rules that fired, and why."""
     from ..report.emit import check_destination, write_eval
     from ..report.formats import choose_format
     from .common import load_policy
+
+    if watch:
+        from .watch import watch_eval
+
+        return watch_eval(policy_ref, policy_path, data, entities, decisions, engine, param,
+                          period)
 
     check_targets(out, chart, command_inputs(None, policy_ref, data, entities, decisions))
     fmt = choose_format(fmt, out)
