@@ -44,6 +44,13 @@ def command(policy_a, policy_b, data, entities, decisions, engine, period, fmt, 
     panel = load_panel(b, data, entities)
     result = d.diff(a, b, panel, decisions=decisions, engine=engine, period=period,
                     revision_a=rev_a, revision_b=rev_b)
+    from ..policy.effective import diff_warning
+
+    warning = diff_warning(a.policy, b.policy, result.period)
+    if warning:
+        # consecutive frameworks (oversight2021 -> oversight2022) never share dates: the
+        # comparison is the point, so it is marked, never refused
+        click.echo(f"warning: {warning}", err=True)
     write_diff(result, fmt=fmt, out=out, excel_safe=excel_safe, inputs=inputs)
     if chart:
         from ..report.charts import transition_chart
