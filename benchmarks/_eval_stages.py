@@ -2,7 +2,7 @@
 
 Run by bench_cli.py as its own process (so imports and numba's caches are as cold or warm as
 in a real run); prints one JSON object of stage -> seconds. The steps are the ones
-rulesengine/cli.py's eval command takes (through engine/run.py and compile/kernel.py),
+rulesengine/cli/eval.py's command takes (through engine/run.py and compile/kernel.py),
 called one at a time.
 """
 

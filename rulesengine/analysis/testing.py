@@ -45,12 +45,10 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
-import click
 import numpy as np
 
 from ..diagnostics import Diagnostic, PolicyError, Pos, RegimeError, Reporter, did_you_mean
@@ -64,7 +62,6 @@ from .coverage import Coverage
 DEFAULT_TOLERANCE = 1e-9
 MAX_CASE_PERIODS = 600          # fifty years of months: a case is small, a typo is not
 MAX_CASE_ENTITIES = 1000
-ENGINES = ("both", "reference")
 _PERIOD_EXAMPLE = {"month": "2024-03", "quarter": "2024-Q1", "year": "2024/25"}
 _PLURAL = {"month": "months", "quarter": "quarters", "year": "financial years"}
 
@@ -1228,47 +1225,3 @@ def render_json(results: Sequence[PolicyResult], problems: Sequence[Diagnostic],
         "diagnostics": [d.to_json() for d in problems],
     }, indent=2)
 
-
-@click.command("test")
-@click.argument("policies", nargs=-1)
-@click.option("--policy-path", "policy_path", multiple=True, type=click.Path(file_okay=False),
-              help="A folder of policy files to search before $REGIME_POLICY_PATH and the "
-                   "bundled ones (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
-@click.option("--min-coverage", type=click.FloatRange(0, 100), default=None, metavar="N",
-              help="Exit 1 when a policy's rule coverage (with --conditions, its condition "
-                   "coverage) is below N percent.")
-@click.option("--conditions", is_flag=True,
-              help="Apply --min-coverage to condition coverage instead of rule coverage.")
-@click.option("--engine", type=click.Choice(ENGINES), default="both", show_default=True,
-              help="'both' runs every case through the reference evaluator and the compiled "
-                   "kernel; 'reference' skips the kernel.")
-@click.option("--gaps", type=click.Choice(["all", "rules", "none"]), default="all",
-              show_default=True,
-              help="Which coverage gaps to list: rules and conditions, rules only, or none.")
-def test_cmd(policies: tuple[str, ...], policy_path: tuple[str, ...], fmt: str,
-             min_coverage: float | None, conditions: bool, engine: str, gaps: str) -> None:
-    """Run policy test cases (ids, policy files, test files or folders; all known policies
-    by default) and report rule and condition coverage.
-
-    Exit status 1 when a case fails or is malformed, or coverage is below --min-coverage.
-    """
-    try:
-        results, problems = run_tests(policies, policy_path=policy_path,
-                                      kernel=engine == "both")
-    except RegimeError as e:
-        if fmt == "json":
-            click.echo(json.dumps({"ok": False, "diagnostics":
-                                   [d.to_json() for d in e.diagnostics]}, indent=2))
-        else:
-            click.echo(e.render(), err=True)
-        sys.exit(1)
-    shortfalls = coverage_shortfalls(results, min_coverage, conditions)
-    ok = not any(d.severity == "error" for d in problems) and all(r.ok for r in results) \
-        and not shortfalls
-    if fmt == "json":
-        click.echo(render_json(results, problems, shortfalls, ok))
-    else:
-        click.echo(render_text(results, problems, shortfalls, gaps))
-    sys.exit(0 if ok else 1)

@@ -63,7 +63,8 @@ class CheckedPolicy:
 
 def check(policy: Policy) -> CheckedPolicy:
     """Check a policy; raise PolicyError listing every error (warnings ride along)."""
-    return _Checker(policy).run()
+    from ..policy.effective import desugar   # rules' `effective:` ranges -> dated params
+    return _Checker(desugar(policy)).run()
 
 
 @dataclass

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from rulesengine.analysis import testing as policy_tests
+from rulesengine.cli.test import command as policy_test_command
 from rulesengine.lang.checker import check
 from rulesengine.policy.load import read_policy
 
@@ -507,7 +508,7 @@ tests:
 # --- the command -------------------------------------------------------------------------------
 
 def invoke(*args: str):
-    return CliRunner().invoke(policy_tests.test_cmd, list(args), catch_exceptions=False)
+    return CliRunner().invoke(policy_test_command, list(args), catch_exceptions=False)
 
 
 def test_the_command_prints_each_case_and_the_coverage_and_exits_0(tmp_path):
