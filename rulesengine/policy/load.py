@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .build import Overlay
 
 ENV_POLICY_PATH = "REGIME_POLICY_PATH"
+MAX_EXTENDS_DEPTH = 32    # files in one `extends` chain; real chains are two or three long
 POLICY_SUFFIXES = (".yaml", ".yml")
 
 ReadText = Callable[[Path], str]
@@ -227,6 +228,10 @@ def load_policy_text(text: str, path: Path, *, dirs: Sequence[Path] | None = Non
     if extends is not None:
         resolved = path.resolve()
         chain = _chain + (resolved,)
+        if len(chain) > MAX_EXTENDS_DEPTH:
+            report.error(f"extends goes more than {MAX_EXTENDS_DEPTH} files deep",
+                         doc.pos(("extends",)), code="too-deep")
+            report.raise_if_errors()
         # An id is looked up beside this file first: a policy and the one it amends usually
         # sit in the same folder, whether or not that folder is on the search path.
         here = path.parent
