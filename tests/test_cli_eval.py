@@ -32,14 +32,17 @@ def test_eval_table_on_the_sample_summarises_every_level():
 def test_eval_json_rows_carry_level_rules_flags_and_provenance():
     result = run("eval", "--policy", "oversight2021", "--engine", "reference", "--format",
                  "json")
-    doc = json.loads(result.output)
+    doc = json.loads(result.stdout)
     assert doc["provenance"]["policy"]["id"] == "oversight2021"
     assert len(doc["provenance"]["data"]["digest"]) == 64
     rows = doc["rows"]
-    assert {r["period"] for r in rows} == {"2025-Q1"}
-    assert sum(doc["summary"]["2025-Q1"].values()) == len(rows)
+    # with no --period, the latest period the data cover inside the policy's effective dates
+    # (2021-07-01 to 2022-06-30)
+    assert {r["period"] for r in rows} == {"2022-Q2"}
+    assert all(r["in_effect"] for r in rows)
+    assert sum(doc["summary"]["2022-Q2"].values()) == len(rows)
     kinds = {r["entity"][0] for r in rows}
-    assert kinds == {"T", "C"}          # trusts and CCGs are both decided on in 2021/22
+    assert kinds == {"T", "C", "I"}     # trusts, CCGs and ICSs are decided on in 2021/22
     fired = [r for r in rows if r["fired"]]
     assert fired and all(r["level"] in ("segment_1", "segment_3") or r["candidate"] or
                          set(r["fired"]) & {"consistently_high_performing"} or
@@ -81,18 +84,18 @@ def test_eval_param_override_changes_outcomes():
     assert more.counts(t)["not_in_turnaround"] < base.counts(t)["not_in_turnaround"]
     result = run("eval", "--policy", "turnaround2005", "--engine", "reference", "--param",
                  "cohort_percentile=40", "--format", "json")
-    doc = json.loads(result.output)
+    doc = json.loads(result.stdout)
     assert doc["summary"][base.period_labels[t]] == more.counts(t)
 
 
 def test_eval_decisions_override_and_show_who_decided(tmp_path):
     decisions = tmp_path / "decisions.csv"
     decisions.write_text("entity,period,level,decided_by,reason\n"
-                         "T005,2025-Q1,segment_4,NHS England region,RSP entry agreed\n")
+                         "T005,2022-Q2,segment_4,NHS England region,RSP entry agreed\n")
     result = run("eval", "--policy", "oversight2021", "--engine", "reference", "--decisions",
                  str(decisions), "--format", "json")
     assert result.exit_code == 0, result.output
-    row = next(r for r in json.loads(result.output)["rows"] if r["entity"] == "T005")
+    row = next(r for r in json.loads(result.stdout)["rows"] if r["entity"] == "T005")
     assert row["level"] == "segment_4" and row["decided"]
     assert row["decided_by"] == "NHS England region" and row["computed"] != "segment_4"
 
@@ -153,6 +156,20 @@ def test_python_api_rows_and_frame():
             result.to_frame()
     else:
         assert len(result.to_frame()) == len(rows)
+
+
+def test_eval_outside_the_effective_dates_warns_and_strict_dates_refuses():
+    """Issue 13, done when: `regime eval --policy oversight2021 --period 2025-Q1` warns that
+    the period is outside 2021-07-01 to 2022-06-30; `--strict-dates` refuses it."""
+    result = run("eval", "--policy", "oversight2021", "--engine", "reference", "--period",
+                 "2025-Q1", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert "outside the dates policy 'oversight2021' was in force (2021-07-01 to 2022-06-30)" \
+        in result.output
+    strict = run("eval", "--policy", "oversight2021", "--engine", "reference", "--period",
+                 "2025-Q1", "--strict-dates")
+    assert strict.exit_code == 1
+    assert "--strict-dates" in strict.output and "2021-07-01 to 2022-06-30" in strict.output
 
 
 def test_eval_format_follows_the_out_suffix(tmp_path):

@@ -346,7 +346,8 @@ class _Comments:
             self.footer.append(comment)
 
     def of(self, parent: Node, k: int) -> _Entry:
-        return self.entries[(id(parent), k)]
+        # an entry not in the text itself (merged in by `<<: *anchor`) has no comments
+        return self.entries.get((id(parent), k)) or _Entry(-1, -1, 0, -1)
 
     def any_inside(self, node: Node) -> bool:
         """Whether any entry within `node` has a comment (then it cannot be in flow style)."""
@@ -593,6 +594,22 @@ class _Emitter:
         return "\n".join(self.lines) + "\n"
 
 
+def _flatten(root: Node, loader) -> None:
+    """Resolve merge keys (`<<: *anchor`) everywhere first, as the loader does, so that entries
+    are numbered once and for all."""
+    stack, seen = [root], set()
+    while stack:
+        n = stack.pop()
+        if id(n) in seen or isinstance(n, ScalarNode):
+            continue
+        seen.add(id(n))
+        if isinstance(n, MappingNode):
+            loader.flatten_mapping(n)
+            stack += [v for pair in n.value for v in pair]
+        else:
+            stack += list(n.value)
+
+
 # --- the public surface ------------------------------------------------------------------------
 
 class FormatError(PolicyError):
@@ -606,6 +623,7 @@ def format_text(text: str, file: str = "<policy>") -> str:
     loader = document._Loader(text)
     try:
         root = loader.get_single_node()
+        _flatten(root, loader)
         expressions = isinstance(doc.data, dict) and "tests_for" not in doc.data
         out = _Emitter(text, root, loader, expressions).document(root)
     finally:

@@ -49,6 +49,13 @@ def command(policy_a, policy_b, data, entities, decisions, engine, period, perio
     with progress(f"diff {policy_a} -> {policy_b}", total=2) as task:
         result = d.diff(a, b, panel, decisions=decisions, engine=engine, period=period,
                         revision_a=rev_a, revision_b=rev_b, on_progress=task.update)
+    from ..policy.effective import diff_warning
+
+    warning = diff_warning(a.policy, b.policy, result.period)
+    if warning:
+        # consecutive frameworks (oversight2021 -> oversight2022) never share dates: the
+        # comparison is the point, so it is marked, never refused
+        click.echo(f"warning: {warning}", err=True)
     result = relabel(result, period_labels)
     write_diff(result, fmt=fmt, out=out, excel_safe=excel_safe, inputs=inputs)
     if chart:

@@ -15,7 +15,7 @@ from .outputs import excel_safe_option, format_option, period_labels_option
 @policy_option
 @with_options(data_options)
 @click.option("--period", default=None, help="A period (2024-Q4, 2024/25 Q3, 2024-12, 2024/25), "
-              "'latest' (the default) or 'all'.")
+              "'latest' (the default: the latest inside the policy's effective dates) or 'all'.")
 @period_labels_option
 @format_option
 @out_option
@@ -26,16 +26,26 @@ from .outputs import excel_safe_option, format_option, period_labels_option
 @click.option("--chart", type=click.Path(dir_okay=False),
               help="Also draw entities per level (.png or .svg): over the periods, or by peer "
                    "group for one period.")
+@click.option("--strict-dates", is_flag=True,
+              help="Refuse periods outside the policy's effective dates instead of warning.")
 @policy_path_option
+@click.option("--watch", is_flag=True, help="Evaluate again whenever the policy or the data "
+              "change, showing errors or which organisations moved (Ctrl-C stops).")
 @fail_cleanly
 def command(policy_ref, data, entities, decisions, engine, param, period, period_labels, fmt,
-            out, excel_safe, show, chart, policy_path) -> None:
+            out, excel_safe, show, chart, strict_dates, policy_path, watch) -> None:
     """Evaluate a policy: each organisation's level, the rules that fired, and why."""
     from ..report.emit import check_destination, write_eval
     from ..report.evaluation import relabel
     from ..report.formats import choose_format
     from ..report.progress import progress
     from .common import load_policy
+
+    if watch:
+        from .watch import watch_eval
+
+        return watch_eval(policy_ref, policy_path, data, entities, decisions, engine, param,
+                          period)
 
     check_targets(out, chart, command_inputs(None, policy_ref, data, entities, decisions))
     kinds = parse_show(show)
@@ -49,7 +59,7 @@ def command(policy_ref, data, entities, decisions, engine, param, period, period
     with progress(f"evaluating {policy.policy.id} ({engine})"):
         outcomes, shown = _evaluate(policy, revision, data, entities, decisions, engine, param,
                                     kinds)
-    periods = select_periods(outcomes, period)
+    periods = _periods(outcomes, period, policy.policy.id, strict_dates)
     outcomes = relabel(outcomes, period_labels)
     write_eval(outcomes, periods, fmt=fmt, out=out, policy_title=policy.policy.title,
                shown=shown, excel_safe=excel_safe, inputs=inputs)
@@ -79,3 +89,18 @@ def _evaluate(policy, revision, data, entities, decisions, engine, param, kinds)
     else:
         outcomes = evaluate(policy, data, entities, decisions, engine, param, revision=revision)
     return outcomes, shown
+
+
+def _periods(outcomes, period, policy_id, strict):
+    """The periods `--period` names; with none, the latest the data cover inside the policy's
+    effective dates. Periods outside them are warned about (refused with --strict-dates)."""
+    from ..policy.effective import check_periods, default_period
+
+    if period is None:
+        periods = [default_period(outcomes)]
+    else:
+        periods = select_periods(outcomes, period)
+    warning = check_periods(outcomes, periods, policy_id, strict=strict)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
+    return periods

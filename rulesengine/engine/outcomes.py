@@ -63,6 +63,9 @@ class Outcomes:
     entities: Entities
     decisions: dict[tuple[int, int], Decision] = field(default_factory=dict)  # (t, e) -> decision
     provenance: Provenance | None = None
+    # per period: inside the policy's `effective:` range (empty = every period is)
+    in_effect: tuple[bool, ...] = ()
+    effective_text: str = "always"     # the range in words, for warnings
 
     @property
     def n_periods(self) -> int:
@@ -104,6 +107,7 @@ class Outcomes:
             "decided": d is not None,
             "decided_by": d.decided_by if d else None,
             "decision_reason": d.reason if d else None,
+            "in_effect": bool(self.in_effect[t]) if self.in_effect else True,
         }
 
     def counts(self, t: int) -> dict[str, int]:

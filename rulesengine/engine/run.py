@@ -77,7 +77,10 @@ def assemble(checked: CheckedPolicy, bound, raw: RawOutcomes, by_cell, engine: s
              decisions=None) -> Outcomes:
     """Outcomes with their provenance; `params` (the --param overrides) and `decisions` (the
     decisions file) are recorded in it."""
+    from ..policy.effective import policy_mask, policy_range_text
+
     p = checked.policy
+    in_effect = policy_mask(p, bound.period_kind, bound.start, bound.n_periods)
     return Outcomes(
         raw=raw,
         level_ids=tuple(lv.id for lv in p.levels),
@@ -88,4 +91,6 @@ def assemble(checked: CheckedPolicy, bound, raw: RawOutcomes, by_cell, engine: s
         entities=bound.entities,
         decisions=dict(by_cell),
         provenance=build_provenance(checked, bound, engine, revision=revision, params=params,
-                                    decisions=decisions))
+                                    decisions=decisions),
+        in_effect=tuple(bool(x) for x in in_effect),
+        effective_text=policy_range_text(p))

@@ -173,3 +173,56 @@ def rule_from_spec(spec: dict) -> tuple[str | None, str | None]:
 __all__ = ["period_range", "in_effect_mask", "policy_mask", "describe_range", "policy_range_text",
            "outside_warning", "latest_in_effect", "desugar", "rule_from_spec", "GENERATED_PREFIX",
            "Rule"]
+
+
+# --- periods chosen for a command --------------------------------------------------------------
+
+def default_period(outcomes) -> int:
+    """The latest period the data cover inside the policy's range (the latest period of all
+    when none is inside it: the caller then warns)."""
+    inside = [t for t, ok in enumerate(outcomes.in_effect) if ok] if outcomes.in_effect else []
+    if inside:
+        return inside[-1]
+    return outcomes.n_periods - 1
+
+
+def check_periods(outcomes, periods, policy_id: str, *, strict: bool = False,
+                  option: str = "--period") -> str | None:
+    """A warning naming the policy's range when any of `periods` is outside it (None when all
+    are inside); with `strict`, a RegimeError instead."""
+    from ..diagnostics import RegimeError
+
+    if not outcomes.in_effect:
+        return None
+    outside = [outcomes.period_labels[t] for t in periods if not outcomes.in_effect[t]]
+    if not outside:
+        return None
+    shown = ", ".join(outside[:4]) + (f" and {len(outside) - 4} more" if len(outside) > 4
+                                      else "")
+    inside = [lab for lab, ok in zip(outcomes.period_labels, outcomes.in_effect) if ok]
+    cover = ("the data cover none of it" if not inside else
+             f"the data's period inside it is {inside[0]}" if len(inside) == 1 else
+             f"the data's periods inside it are {inside[0]} to {inside[-1]}")
+    text = (f"{shown} {'is' if len(outside) == 1 else 'are'} outside the dates policy "
+            f"'{policy_id}' was in force ({outcomes.effective_text}); {cover}")
+    if strict:
+        raise RegimeError(f"{option}: {text} (--strict-dates refuses periods outside them)")
+    return text + ": the regime did not apply then, so these outcomes are hypothetical"
+
+
+def period_in_effect(policy: Policy, label: str, kind: str) -> bool:
+    ordinal = parse_period(label, kind).ordinal
+    return bool(in_effect_mask(policy.effective_from, policy.effective_to, kind, ordinal, 1)[0])
+
+
+def diff_warning(a: Policy, b: Policy, label: str) -> str | None:
+    """For `diff`: which of the two policies was not in force in the compared period."""
+    kind = (b.period or a.period or "month")
+    try:
+        out = [p for p in (a, b) if not period_in_effect(p, label, p.period or kind)]
+    except Exception:       # a label in another kind than a policy's: nothing to say
+        return None
+    if not out:
+        return None
+    parts = "; ".join(f"'{p.id}' was in force {policy_range_text(p)}" for p in out)
+    return f"period {label} is outside the effective dates of {len(out)} of the two policies ({parts})"

@@ -18,7 +18,7 @@ from .tabular import Records, to_markdown
 
 RECORD_COLUMNS = ("period", "entity", "name", "type", "level", "label", "computed",
                   "candidate", "fired", "unknown", "incomplete", "decided", "decided_by",
-                  "decision_reason")
+                  "decision_reason", "in_effect")
 
 
 def relabel(outcomes: Outcomes, style: str) -> Outcomes:
@@ -49,6 +49,8 @@ def provenance(outcomes: Outcomes, periods: Sequence[int]):
 def flags(row: dict) -> str:
     """Short words for what a reader must not miss about a row."""
     out = []
+    if not row.get("in_effect", True):
+        out.append("outside the policy's effective dates")
     if row["incomplete"]:
         out.append("incomplete: unknown " + ", ".join(row["unknown"]))
     if row["decided"]:
