@@ -17,8 +17,8 @@ from .common import (check_targets, data_options, fail_cleanly, load_panel, load
 @click.option("--entity", required=True, help="The organisation's code, e.g. RX1.")
 @with_options(data_options)
 @click.option("--period", default=None, help="The period to explain (default: the latest).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
+              default="text", show_default=True)
 @out_option
 @policy_path_option
 @fail_cleanly
@@ -26,7 +26,7 @@ def command(policy_ref, entity, data, entities, decisions, engine, param, period
             policy_path) -> None:
     """Why an organisation landed where it did: deciding rules, every rule's conditions with
     their values and peer context, what would flip each rule, missing data, decisions."""
-    from ..analysis.explain import explain, render_text
+    from ..analysis.explain import explain, render_markdown, render_text
     from ..engine.run import assemble, prepare, run_backend
 
     check_targets(out)
@@ -42,5 +42,7 @@ def command(policy_ref, entity, data, entities, decisions, engine, param, period
     result = explain(policy, outcomes, layout, entity, t)
     if fmt == "json":
         write(json.dumps(result.to_json(), indent=2), out)
+    elif fmt == "markdown":
+        write(render_markdown(result), out)
     else:
         write(render_text(result), out)
