@@ -15,6 +15,7 @@ import numpy as np
 
 from ..diagnostics import DataError, Diagnostic, Pos, did_you_mean
 from ..engine.outcomes import Decision
+from ..files import DECISIONS, read_input
 from ..periods import PeriodError, parse_period
 from ..policy.model import Policy
 from .panel import Entities
@@ -30,12 +31,17 @@ def load_decisions(path: str | Path, policy: Policy, entities: Entities, period_
     from ..policy.load import display_name
 
     name = display_name(Path(path))
+    data = read_input(path, limit=DECISIONS, shown=name, error=DataError)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as e:
-        raise DataError(Diagnostic(f"cannot read decisions file: {e.strerror}", file=name))
-    except UnicodeDecodeError:
-        raise DataError(Diagnostic("decisions file is not UTF-8 text", file=name))
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+        at = e.start + bom
+        line = data.count(b"\n", 0, at) + 1
+        col = at - (data.rfind(b"\n", 0, at) + 1) + 1
+        raise DataError(Diagnostic(f"decisions file is not UTF-8 text (byte 0x{data[at]:02x} "
+                                   f"cannot be decoded; save the file as UTF-8)", file=name,
+                                   pos=Pos(line, col))) from None
     lines, rows = _records(text, name)
     if not rows:
         raise DataError(Diagnostic("decisions file is empty", file=name, pos=Pos(1, 1)))

@@ -34,14 +34,15 @@ from __future__ import annotations
 import csv
 import io
 import os
-import stat
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from ..diagnostics import DataError, Diagnostic, Pos, did_you_mean, sorted_diagnostics
+from ..files import CELLS, DATA, ENTITIES, Limit, atomic_output, open_input
 from ..periods import KINDS, PeriodError, check_plausible, format_period, parse_period
 from .catalogue import METRICS
 from .panel import ENTITY_COLUMNS, Entities, Panel, normalise_label
@@ -107,10 +108,11 @@ def write_panel(panel: Panel, out: str | os.PathLike, *, fmt: str = "parquet",
                 arrays[m] = pa.array(words, pa.string()).dictionary_encode()
             else:
                 arrays[m] = pa.array(vals, pa.float64(), mask=np.isnan(vals))
-        pq.write_table(pa.table(arrays), data_path, compression="zstd", compression_level=9)
+        with atomic_output(data_path, "wb") as fh:
+            pq.write_table(pa.table(arrays), fh, compression="zstd", compression_level=9)
     else:
         cols = [panel.values[m][rows_p, rows_e] for m in metrics]
-        with open(data_path, "w", encoding="utf-8", newline="") as fh:
+        with atomic_output(data_path) as fh:
             w = csv.writer(fh, lineterminator="\n")
             w.writerow(["entity", "period", *metrics])
             for i in range(len(rows_p)):
@@ -120,8 +122,8 @@ def write_panel(panel: Panel, out: str | os.PathLike, *, fmt: str = "parquet",
 
 
 def write_entities(entities: Entities, path: str | os.PathLike) -> None:
-    """Write an entities table as CSV (`entity,name,kind,type,parent,region`)."""
-    with open(path, "w", encoding="utf-8", newline="") as fh:
+    """Write an entities table as CSV (`entity,name,kind,type,parent,region`), atomically."""
+    with atomic_output(path) as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(ENTITY_COLUMNS)
         for row in zip(entities.ids, entities.names, entities.kinds, entities.types,
@@ -193,6 +195,7 @@ class _Column:
     uniques: list[str] | None = None
     numbers: np.ndarray | None = None
     arrow: str | None = None                  # a Parquet column's type if not text or numbers
+    from_text: bool = False                   # numbers read from a CSV's text
 
     def take(self, rows: np.ndarray) -> "_Column":
         if self.numbers is not None:
@@ -246,88 +249,226 @@ def _encode(strings: Sequence[str]) -> tuple[np.ndarray, list[str]]:
     return codes, [u.strip() for u in lookup]
 
 
-def _read_table(path: Path, shown: str, errors: _Errors) -> _Table | None:
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        mode = None                   # reported when the file is read
-    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-        # A pipe or device would block the read, or never end.
-        errors.add("cannot read the file: it is not a regular file (a pipe or a device)", shown)
-        return None
+def _read_table(path: Path, shown: str, errors: _Errors, limit: Limit = DATA) -> _Table | None:
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return _read_csv(path, shown, errors)
-    if suffix == ".parquet":
-        return _read_parquet(path, shown, errors)
-    errors.add(f"unknown file format '{path.suffix or path.name}': "
-               f"write CSV (.csv) or Parquet (.parquet)", shown)
-    return None
+    try:
+        # One guarded open: a pipe would block the read, a device never end, a folder or a
+        # file over the size limit is refused before a byte is read.
+        with open_input(path, limit=limit, shown=shown, error=DataError) as fh:
+            if suffix not in DATA_SUFFIXES:
+                errors.add(f"unknown file format '{path.suffix or path.name}': "
+                           f"write CSV (.csv) or Parquet (.parquet)", shown)
+                return None
+            if suffix == ".csv":
+                return _CsvReader(fh, path, shown, errors).read()
+            return _read_parquet(fh, path, shown, errors)
+    except DataError as e:
+        errors.extend(e.diagnostics)
+        return None
 
 
-def _read_csv(path: Path, shown: str, errors: _Errors) -> _Table | None:
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        errors.add(f"cannot read the file: {e.strerror or e}", shown)
-        return None
-    if _looks_utf16(data):
-        errors.add(_UTF16, shown, 1, 1)
-        return None
-    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-    try:
-        text = data[bom:].decode("utf-8")
-    except UnicodeDecodeError as e:
-        at = bom + e.start
-        line = data.count(b"\n", 0, at) + 1
-        line_start = data.rfind(b"\n", 0, at) + 1
-        prefix = data[line_start:at].decode("utf-8", errors="replace")
+_BLOCK = 1 << 20                # bytes read at a time
+_MAX_LINE = 64 << 20            # a "line" longer than this is not a table (e.g. NUL bytes)
+_FLUSH_CELLS = 1 << 18          # cells of rows held as Python strings before columns are made
+_PLAIN_NUMBER = re.compile(r"[ \t]*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[ \t]*\Z", re.ASCII)
+
+
+class _ColumnBuilder:
+    """One column of a CSV, built a chunk of rows at a time: as float numbers while every cell
+    is a plain decimal number or a missing word (8 bytes a cell, not a Python string), else as
+    codes into the distinct texts."""
+
+    def __init__(self, name: str, col: int, text_only: bool) -> None:
+        self.name, self.col = name, col
+        self.numbers: list[np.ndarray] | None = None if text_only else []
+        self.codes: list[np.ndarray] = []
+        self.lookup: dict[str, int] = {}
+
+    def add(self, values: Sequence[str]) -> None:
+        if self.numbers is not None:
+            nums = _plain_numbers(values)
+            if nums is not None:
+                self.numbers.append(nums)
+                return
+            # Not all numbers: the numbers so far become text again (written as _fmt does,
+            # so a message quoting them reads as the file did, but for trailing zeros).
+            old, self.numbers = self.numbers, None
+            for chunk in old:
+                self._encode([_fmt(v) for v in chunk])
+        self._encode(values)
+
+    def _encode(self, values: Sequence[str]) -> None:
+        lookup = self.lookup
+        self.codes.append(np.fromiter((lookup.setdefault(v, len(lookup)) for v in values),
+                                      dtype=np.int64, count=len(values)))
+
+    def column(self) -> _Column:
+        if self.numbers is not None:
+            nums = np.concatenate(self.numbers) if self.numbers else np.empty(0)
+            return _Column(self.name, self.col, numbers=nums, from_text=True)
+        codes = np.concatenate(self.codes) if self.codes else np.empty(0, dtype=np.int64)
+        # Values are stripped once each, not once per cell (two codes may then stand for the
+        # same text, which every user of the codes allows).
+        return _Column(self.name, self.col, codes=codes, uniques=[u.strip() for u in self.lookup])
+
+
+def _plain_numbers(values: Sequence[str]) -> np.ndarray | None:
+    """The values as floats (missing words as NaN), or None if any is not a plain, finite
+    decimal number or a missing word."""
+    out = np.empty(len(values))
+    match = _PLAIN_NUMBER.match
+    for i, v in enumerate(values):
+        if match(v):
+            x = float(v)
+            if x - x != 0.0:              # overflowed to infinity: reported with its text
+                return None
+            out[i] = x
+        elif v.strip().lower() in MISSING_WORDS:
+            out[i] = np.nan
+        else:
+            return None
+    return out
+
+
+class _CsvReader:
+    """Read a CSV a block at a time: lines go to the csv module; rows go to columns every few
+    hundred thousand cells, so memory holds the table's cells, not the file's text."""
+
+    def __init__(self, fh, path: Path, shown: str, errors: _Errors) -> None:
+        self.fh, self.path, self.shown, self.errors = fh, path, shown, errors
+        self.bad = False
+        self.n_lines = 0                    # physical lines in the blocks decoded so far
+
+    def _texts(self) -> Iterator[str]:
+        """The file's text in pieces that end at a line break; stops (setting `bad`) at bytes
+        that are not UTF-8."""
+        buf = self.fh.read(_BLOCK)
+        if _looks_utf16(buf):
+            self.errors.add(_UTF16, self.shown, 1, 1)
+            self.bad = True
+            return
+        offset = 3 if buf.startswith(b"\xef\xbb\xbf") else 0
+        buf = buf[offset:]
+        while True:
+            more = self.fh.read(_BLOCK) if buf is not None else b""
+            data = buf + more
+            if not more:
+                piece, buf = data, None
+            else:
+                cut = max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1))
+                if cut < 0:
+                    if len(data) > _MAX_LINE:
+                        self.errors.add(f"line {self.n_lines + 1} is longer than "
+                                        f"{_MAX_LINE >> 20} MiB: the file is not a CSV table",
+                                        self.shown, self.n_lines + 1, 1)
+                        self.bad = True
+                        return
+                    buf = data
+                    continue
+                piece, buf = data[:cut + 1], data[cut + 1:]
+            try:
+                text = piece.decode("utf-8")
+            except UnicodeDecodeError as e:
+                self._not_utf8(piece, e.start)
+                return
+            self.n_lines += piece.count(b"\n")
+            if text:
+                yield text
+            if buf is None:
+                return
+
+    def _not_utf8(self, piece: bytes, at: int) -> None:
+        line = self.n_lines + piece.count(b"\n", 0, at) + 1
+        line_start = piece.rfind(b"\n", 0, at) + 1
+        prefix = piece[line_start:at].decode("utf-8", errors="replace")
         try:
             col = max(1, len(next(csv.reader([prefix]), [])))
         except csv.Error:           # a stray carriage return or quote before the bad byte
             col = 1
-        errors.add(f"the file is not UTF-8 text: byte 0x{data[at]:02x} cannot be decoded "
-                   f"(save the file as UTF-8)", shown, line, col)
-        return None
-    if not text.strip():
-        errors.add("the file is empty", shown, 1, 1)
-        return None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header: list[str] | None = None
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    prev = 0
-    width = -1
-    try:
-        for rec in reader:
-            start, prev = prev + 1, reader.line_num
-            if len(rec) == width:             # the common case first: a full row
-                rows.append(rec)
-                lines.append(start)
-                continue
-            if not rec or (len(rec) == 1 and not rec[0].strip()):
-                continue                      # blank line
-            if header is None:
-                header = [h.strip() for h in rec]
-                header_line, width = start, len(rec)
-                continue
-            errors.add(f"the row has {_fields(len(rec))}, but the header has {len(header)}",
-                       shown, start, min(len(rec), len(header)) + 1)
-    except csv.Error as e:
-        errors.add(f"the file is not valid CSV: {e}", shown, reader.line_num, 1)
-        return None
-    if header is None:
-        errors.add("the file is empty", shown, 1, 1)
-        return None
-    if not _check_header(header, shown, errors, header_line):
-        return None
-    columns = []
-    for j, (name, values) in enumerate(zip(header, zip(*rows) if rows else
-                                           [()] * len(header))):
-        codes, uniques = _encode(values)
-        columns.append(_Column(name, j + 1, codes=codes, uniques=uniques))
-    return _Table(shown, path, header, columns, np.array(lines, dtype=np.int64), len(rows),
-                  header_line)
+        self.errors.add(f"the file is not UTF-8 text: byte 0x{piece[at]:02x} cannot be decoded "
+                        f"(save the file as UTF-8)", self.shown, line, col)
+        self.bad = True
+
+    def _lines(self) -> Iterator[str]:
+        for text in self._texts():
+            yield from io.StringIO(text, newline="")
+
+    def read(self) -> _Table | None:
+        shown, errors = self.shown, self.errors
+        reader = csv.reader(self._lines())
+        header: list[str] | None = None
+        header_line = 1
+        builders: list[_ColumnBuilder] = []
+        rows: list[list[str]] = []
+        lines: list[int] = []
+        line_chunks: list[np.ndarray] = []
+        n_rows = 0
+        prev = 0
+        width = -1
+        max_cells = CELLS.value()
+
+        def flush() -> None:
+            nonlocal n_rows
+            n_rows += len(rows)
+            if n_rows * width > max_cells:
+                raise DataError(CELLS.diagnostic(n_rows * width, shown, Pos(lines[-1], 1)))
+            for b, values in zip(builders, zip(*rows)):
+                b.add(values)
+            line_chunks.append(np.array(lines, dtype=np.int64))
+            rows.clear()
+            lines.clear()
+
+        try:
+            for rec in reader:
+                start, prev = prev + 1, reader.line_num
+                if len(rec) == width:             # the common case first: a full row
+                    rows.append(rec)
+                    lines.append(start)
+                    if len(rows) * width >= _FLUSH_CELLS:
+                        flush()
+                    continue
+                if not rec or (len(rec) == 1 and not rec[0].strip()):
+                    continue                      # blank line
+                if header is None:
+                    header = [h.strip() for h in rec]
+                    header_line, width = start, len(rec)
+                    builders = self._builders(header)
+                    continue
+                errors.add(f"the row has {_fields(len(rec))}, but the header has {len(header)}",
+                           shown, start, min(len(rec), len(header)) + 1)
+        except csv.Error as e:
+            if not self.bad:
+                errors.add(f"the file is not valid CSV: {e}", shown, reader.line_num, 1)
+            return None
+        except DataError as e:
+            errors.extend(e.diagnostics)
+            return None
+        if self.bad:
+            return None
+        if header is None:
+            errors.add("the file is empty", shown, 1, 1)
+            return None
+        if not _check_header(header, shown, errors, header_line):
+            return None
+        try:
+            flush()
+        except DataError as e:
+            errors.extend(e.diagnostics)
+            return None
+        columns = [b.column() for b in builders]
+        return _Table(shown, self.path, header, columns, np.concatenate(line_chunks), n_rows,
+                      header_line)
+
+    def _builders(self, header: list[str]) -> list[_ColumnBuilder]:
+        low = [h.lower() for h in header]
+        entity_table = self.path.stem.lower() == "entities" or (
+            "entity" in low and "period" not in low and bool(set(low) & set(ENTITY_COLUMNS[1:])))
+        return [_ColumnBuilder(name, j + 1, entity_table or low[j] in _TEXT_COLUMNS)
+                for j, name in enumerate(header)]
+
+
+# Columns read as text even when they hold numbers: codes such as 001 keep their zeros.
+_TEXT_COLUMNS = frozenset({"entity", "period", "metric"})
 
 
 _UTF16 = "the file looks like UTF-16 text: save it as UTF-8"
@@ -378,19 +519,26 @@ def _check_header(header: list[str], shown: str, errors: _Errors, line: int = 1)
     return ok
 
 
-def _read_parquet(path: Path, shown: str, errors: _Errors) -> _Table | None:
+def _read_parquet(fh, path: Path, shown: str, errors: _Errors) -> _Table | None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        if path.stat().st_size == 0:
+        if os.fstat(fh.fileno()).st_size == 0:
             errors.add("the file is empty", shown, 1, 1)
             return None
+        pf = pq.ParquetFile(fh)
         # The header first: a column named twice makes read_table fail with Arrow's words.
-        header = [str(n).strip() for n in pq.read_schema(path).names]
+        header = [str(n).strip() for n in pf.schema_arrow.names]
         if not _check_header(header, shown, errors):
             return None
-        table = pq.read_table(path)
+        # The size from the metadata, before decoding: a few megabytes of Parquet can hold
+        # hundreds of millions of repeated rows.
+        cells = pf.metadata.num_rows * max(1, len(header))
+        if cells > CELLS.value():
+            errors.extend([CELLS.diagnostic(cells, shown)])
+            return None
+        table = pf.read()
     except OSError as e:
         errors.add(f"cannot read the file: {e.strerror or e}", shown)
         return None
@@ -485,7 +633,7 @@ class _Loader:
             self._use_entities(entities)
         elif entities is not None:
             ent_shown = os.fspath(entities)
-            entity_table = _read_table(Path(entities), ent_shown, self.errors)
+            entity_table = _read_table(Path(entities), ent_shown, self.errors, ENTITIES)
             self.table_name = ent_shown
             if entity_table is None:
                 self.errors.raise_if_any(ent_shown)
@@ -499,7 +647,8 @@ class _Loader:
             files = self._folder_files(p, shown)
             found: _Table | None = None
             for f in files:
-                t = _read_table(f, os.path.join(shown, f.name), self.errors)
+                t = _read_table(f, os.path.join(shown, f.name), self.errors,
+                                ENTITIES if f.stem.lower() == "entities" else DATA)
                 if t is None:
                     continue
                 if _is_entity_table(t):
@@ -773,6 +922,12 @@ class _Loader:
         ords = np.concatenate([c.ordinal for c in cells])
         start, stop = int(ords.min()), int(ords.max())
         n_periods, n_ent = stop - start + 1, len(self.ids)
+        # Every metric is a [periods, entities] array: a few sparse rows spread over many
+        # years and entities would need far more memory than the file.
+        n_cells = n_periods * n_ent * len(by_metric)
+        if n_cells > CELLS.value():
+            self.errors.extend([CELLS.diagnostic(n_cells, shown)])
+            self.errors.raise_if_any(shown)
         values: dict[str, np.ndarray] = {}
         labels: dict[str, tuple[str, ...]] = {}
         sites: dict[str, dict[str, tuple[str, Pos]]] = {}
@@ -869,6 +1024,9 @@ class _Loader:
                                 f"{_TYPE_WORDS[mtype]}: write {_WRITE[mtype]}", t.file,
                                 int(c.lines[first[0]]), col.col)
             return np.full(present.shape, np.nan)
+        if col.from_text and mtype in ("rating", "flag"):
+            # Read as numbers for compactness; a rating's or flag's words are judged as text.
+            col = col.as_strings()
         if col.numbers is not None:
             vals = col.numbers.copy()
             if mtype == "rating":

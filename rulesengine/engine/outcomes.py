@@ -12,6 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from ..data.panel import Entities
+from ..provenance import Provenance  # the record every output carries; defined once there
 
 NO_LEVEL = -1
 
@@ -50,34 +51,6 @@ class Decision:
 
 
 @dataclass(frozen=True)
-class Provenance:
-    policy_id: str
-    policy_version: str
-    policy_hash: str
-    policy_files: tuple[str, ...]
-    data_digest: str
-    data_sources: tuple[str, ...]
-    engine_version: str
-    backend: str
-    revision: str | None = None     # a git revision, when the policy was read from one
-
-    def to_json(self) -> dict:
-        return {
-            "policy": {"id": self.policy_id, "version": self.policy_version,
-                       "hash": self.policy_hash, "files": list(self.policy_files),
-                       "revision": self.revision},
-            "data": {"digest": self.data_digest, "sources": list(self.data_sources)},
-            "engine": {"version": self.engine_version, "backend": self.backend},
-        }
-
-    def line(self) -> str:
-        rev = f"@{self.revision}" if self.revision else ""
-        return (f"policy {self.policy_id}{rev} v{self.policy_version} "
-                f"sha256:{self.policy_hash[:12]} · data sha256:{self.data_digest[:12]} · "
-                f"regime {self.engine_version} ({self.backend})")
-
-
-@dataclass(frozen=True)
 class Outcomes:
     """A policy's outcomes over a panel, with the names needed to read them."""
 
@@ -90,6 +63,9 @@ class Outcomes:
     entities: Entities
     decisions: dict[tuple[int, int], Decision] = field(default_factory=dict)  # (t, e) -> decision
     provenance: Provenance | None = None
+    # per period: inside the policy's `effective:` range (empty = every period is)
+    in_effect: tuple[bool, ...] = ()
+    effective_text: str = "always"     # the range in words, for warnings
 
     @property
     def n_periods(self) -> int:
@@ -131,6 +107,7 @@ class Outcomes:
             "decided": d is not None,
             "decided_by": d.decided_by if d else None,
             "decision_reason": d.reason if d else None,
+            "in_effect": bool(self.in_effect[t]) if self.in_effect else True,
         }
 
     def counts(self, t: int) -> dict[str, int]:

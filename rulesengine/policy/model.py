@@ -78,6 +78,10 @@ class Input:
     note: str | None
     pos: Pos
     origin: Source
+    # `effective: {from, to}`: the dates the metric existed in this regime (documentation
+    # and data checks; rules that need the date guard carry their own `effective:`).
+    effective_from: str | None = None
+    effective_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,11 @@ class Rule:
     pos: Pos
     level_pos: Pos
     origin: Source
+    # `effective: {from, to}` on the rule (dates); folded into `when` at check time by
+    # policy/effective.py, which then sets these to None and `effective_text` to the range.
+    effective_from: str | None = None
+    effective_to: str | None = None
+    effective_text: str | None = None
 
 
 @dataclass(frozen=True)
