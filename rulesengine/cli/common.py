@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 from typing import Sequence
@@ -173,23 +172,13 @@ def check_targets(out: str | None = None, chart: str | None = None,
             raise RegimeError(f"{option} {path}: cannot write there ({e.strerror})") from None
 
 
-@contextmanager
-def writing(option: str, path: str):
-    """Turn a failed write (disk full, a folder removed meanwhile) into a clean error."""
-    try:
-        yield
-    except OSError as e:
-        raise RegimeError(f"{option} {path}: cannot write: {e.strerror or e}") from None
-
-
 def write(text: str, out: str | None, inputs: Sequence[str] = ()) -> None:
     """Text to `--out` (atomically, never over one of `inputs`; reported on stderr) or to
     stdout."""
     if out:
-        from ..files import write_output
+        from ..report.output import write as write_file
 
-        with writing("--out", out):
-            write_output(out, text, inputs=inputs)
+        write_file(out, text, inputs=inputs)
         click.echo(f"wrote {out}", err=True)
     else:
         click.echo(text, nl=not text.endswith("\n"))

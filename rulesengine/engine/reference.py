@@ -49,7 +49,7 @@ from ..lang import ast
 from ..lang import types as T
 from ..lang.checker import CheckedPolicy
 from .layout import Layout
-from .outcomes import NO_LEVEL, RawOutcomes, n_words
+from .outcomes import NO_LEVEL, RawOutcomes, decide, n_words
 
 NAN = np.nan
 
@@ -150,29 +150,11 @@ class _Reference:
 
     def combine(self, fired: np.ndarray, unknown: np.ndarray):
         """Per entity, from the rules' [R, E] fired/unknown masks: (computed level, incomplete,
-        candidate level). The one place where fired rules become a level."""
+        candidate level), by outcomes.decide(), the one place where fired rules become a level."""
         L = self.L
-        R, E = fired.shape
-        levels = L.rule_levels[:, None]
-        normal = ~L.rule_judgement[:, None]
-        if self.p.decide == "first":
-            hits = fired & normal
-            has = hits.any(axis=0)
-            first = np.where(has, hits.argmax(axis=0), R)
-            comp = np.where(has, L.rule_levels[np.minimum(first, max(R - 1, 0))] if R else 0,
-                            L.default_level)
-            considered = np.arange(R)[:, None] < first[None, :]
-        else:  # worst and collect: the worst level among fired rules
-            worst = np.where(fired & normal, levels, -1).max(axis=0, initial=-1)
-            comp = np.where(worst >= 0, worst, L.default_level)
-            considered = np.ones((R, E), bool)
-        inc = (unknown & normal & considered & (levels > comp[None, :])).any(axis=0)
-        judged = np.where(fired & ~normal, levels, -1).max(axis=0, initial=-1)
-        cand = np.where(judged > comp, judged, NO_LEVEL)
-        # an unknown judgement rule could have made it a candidate for something worse
-        indicated = np.maximum(comp, cand)
-        inc |= (unknown & ~normal & (levels > indicated[None, :])).any(axis=0)
-        return comp, inc, cand
+        d = decide(fired, unknown, L.rule_levels, L.rule_judgement, L.default_level,
+                   self.p.decide == "first")
+        return d.computed, d.incomplete, d.candidate
 
     # --- expressions -----------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from ..diagnostics import Pos, Reporter
 from ..lang import parser
 from .document import Document
+from .effective import rule_from_spec as rule_range
 from .model import Define, Input, Level, Param, ParamValue, Rule, Scale, Stage, Timetable
 
 _PERCENT = re.compile(r"^(-?\d+(?:\.\d+)?)%$")
@@ -119,6 +120,7 @@ def build_overlay(doc: Document, report: Reporter, ids: parser.NodeIds) -> Overl
                     scale=spec.get("scale"), aggregate=spec.get("aggregate"),
                     source=spec.get("source"), note=spec.get("note"),
                     pos=doc.key(("inputs", name)), origin=src,
+                    effective_from=rule_range(spec)[0], effective_to=rule_range(spec)[1],
                     expect=parse_expect(spec.get("expect")))
         for name, spec in data.get("inputs", {}).items()}
 
@@ -137,7 +139,9 @@ def build_overlay(doc: Document, report: Reporter, ids: parser.NodeIds) -> Overl
         rules.append(Rule(id=spec["id"], level=spec["level"], when=d.expr, text=spec["when"],
                           reason=spec.get("reason"), source=spec.get("source"),
                           note=spec.get("note"), pos=doc.pos(("rules", i, "id")),
-                          level_pos=doc.pos(("rules", i, "level")), origin=src))
+                          level_pos=doc.pos(("rules", i, "level")), origin=src,
+                          effective_from=rule_range(spec)[0],
+                          effective_to=rule_range(spec)[1]))
 
     applies_to = None
     if "applies_to" in data:

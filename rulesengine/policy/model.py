@@ -80,6 +80,10 @@ class Input:
     note: str | None
     pos: Pos
     origin: Source
+    # `effective: {from, to}`: the dates the metric existed in this regime (documentation
+    # and data checks; rules that need the date guard carry their own `effective:`).
+    effective_from: str | None = None
+    effective_to: str | None = None
     # (low, high): the plausible range of the input's values (`expect: 50..100`), in percent
     # for a percent input whatever its `scale:`; None when not declared.
     expect: tuple[float, float] | None = None
@@ -106,6 +110,11 @@ class Rule:
     pos: Pos
     level_pos: Pos
     origin: Source
+    # `effective: {from, to}` on the rule (dates); folded into `when` at check time by
+    # policy/effective.py, which then sets these to None and `effective_text` to the range.
+    effective_from: str | None = None
+    effective_to: str | None = None
+    effective_text: str | None = None
 
 
 @dataclass(frozen=True)

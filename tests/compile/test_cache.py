@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rulesengine import cachedir
 from rulesengine.compile import cache
 from rulesengine.compile.kernel import compile_policy, evaluate_compiled
 from rulesengine.data.panel import Entities
@@ -78,7 +79,8 @@ def test_a_second_process_loads_the_kernel_from_disk(tmp_path):
     assert second["hits"] >= 1 and second["misses"] == 0        # loaded, not compiled
     assert second["seconds"] < first["seconds"]
     folder = Path(first["folder"])
-    assert folder.parent == tmp_path / "kernels" and first["folder"] == second["folder"]
+    assert folder.parent == tmp_path / "kernels" / "kernels"
+    assert first["folder"] == second["folder"]
     assert (folder / "kernel.py").is_file()
     assert list(folder.glob("__pycache__/*.nbi")) and list(folder.glob("__pycache__/*.nbc"))
 
@@ -86,14 +88,20 @@ def test_a_second_process_loads_the_kernel_from_disk(tmp_path):
 # --- where the cache lives ------------------------------------------------------------------
 
 def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
+    """One root for every cache, each cache in its own folder under it (the checked-policy
+    cache is no longer inside the kernels' folder)."""
     monkeypatch.setenv("REGIME_CACHE_DIR", str(tmp_path / "mine"))
-    assert cache.cache_dir() == tmp_path / "mine"
+    assert cachedir.root() == tmp_path / "mine"
+    assert cache.cache_dir() == tmp_path / "mine" / "kernels"
+    assert cachedir.folder("policies") == tmp_path / "mine" / "policies"
+    assert (tmp_path / "mine").stat().st_mode & 0o777 == 0o700
     monkeypatch.delenv("REGIME_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cachedir.root() == tmp_path / "xdg" / "regime"
     assert cache.cache_dir() == tmp_path / "xdg" / "regime" / "kernels"
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert cache.cache_dir() == tmp_path / "home" / ".cache" / "regime" / "kernels"
+    assert cachedir.root() == tmp_path / "home" / ".cache" / "regime"
 
 
 def test_kernels_are_written_under_regime_cache_dir(monkeypatch, tmp_path):
@@ -107,8 +115,8 @@ def test_kernels_are_written_under_regime_cache_dir(monkeypatch, tmp_path):
                          resolve_params(checked.policy, "quarter", 2021 * 4, 1), 1)
     assert evaluate_compiled(checked, layout).equal(evaluate_reference(checked, layout))
     key = cache.kernel_key(compile_policy(checked).generated.source)
-    assert [p.name for p in (tmp_path / "here").iterdir()] == [key]
-    assert (tmp_path / "here" / key / "kernel.py").read_text(encoding="utf-8") == \
+    assert [p.name for p in (tmp_path / "here" / "kernels").iterdir()] == [key]
+    assert (tmp_path / "here" / "kernels" / key / "kernel.py").read_text(encoding="utf-8") == \
         compile_policy(checked).generated.source
 
 
