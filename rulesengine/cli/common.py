@@ -16,7 +16,7 @@ from typing import Sequence
 
 import click
 
-from ..diagnostics import RegimeError
+from ..diagnostics import RegimeError, data_warnings_to
 
 
 def fail_cleanly(func):
@@ -26,7 +26,8 @@ def fail_cleanly(func):
     @wraps(func)
     def wrapper(*args, **kwargs):
         try:
-            return func(*args, **kwargs)
+            with data_warnings_to(lambda text: click.echo(text, err=True)):
+                return func(*args, **kwargs)
         except RegimeError as e:
             if kwargs.get("fmt") == "json":
                 click.echo(json.dumps({"ok": False, "diagnostics":

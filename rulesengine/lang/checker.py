@@ -13,7 +13,7 @@ from typing import Mapping
 
 from ..diagnostics import Diagnostic, PolicyError, Pos, Reporter, Source, did_you_mean, sorted_diagnostics
 from ..periods import PeriodError, parse_period
-from ..policy.model import ENTITY_ATTRIBUTES, Policy
+from ..policy.model import ENTITY_ATTRIBUTES, PERCENT_SCALES, Policy
 from . import ast
 from . import types as T
 from .builtins import BUILTINS, MAX_LOOKBACK, Builtin
@@ -212,8 +212,18 @@ class _Checker:
                     self.error(f"input '{inp.name}': unknown scale '{inp.scale}'"
                                f"{did_you_mean(inp.scale, p.scales)}", inp.pos, inp.origin,
                                code="unknown-name")
+            elif inp.type == "percent" and inp.scale in PERCENT_SCALES:
+                pass                    # how the data write it: 0.75 or 75 for 75%
             elif inp.scale is not None:
-                self.error(f"input '{inp.name}' has a scale but is not a rating", inp.pos,
+                self.error(f"input '{inp.name}' has a scale but is not a rating"
+                           + (" (scale: fraction or percent is for percent inputs)"
+                              if inp.scale in PERCENT_SCALES else ""), inp.pos,
+                           inp.origin, code="structure")
+            if inp.expect is not None and (inp.type in ("flag", "rating")
+                                           or inp.expect[0] > inp.expect[1]):
+                self.error(f"input '{inp.name}': expect {inp.expect[0]:g}..{inp.expect[1]:g} "
+                           + ("is for numbers" if inp.type in ("flag", "rating")
+                              else "is empty: write the lower bound first"), inp.pos,
                            inp.origin, code="structure")
             if inp.better and inp.type in ("flag", "rating"):
                 self.error(f"input '{inp.name}': 'better' is for numbers; a {inp.type}'s "

@@ -34,6 +34,18 @@ def parse_quantity(value) -> tuple[float, str]:
     raise ValueError(f"not a quantity: {value!r}")
 
 
+_EXPECT = re.compile(r"\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*%?\s*\.\.\s*"
+                     r"([-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*%?\s*", re.ASCII)
+
+
+def parse_expect(value) -> tuple[float, float] | None:
+    """An input's `expect: LOW..HIGH` (the schema admits only that form) as two numbers."""
+    if value is None:
+        return None
+    m = _EXPECT.fullmatch(str(value))
+    return (float(m.group(1)), float(m.group(2))) if m else None
+
+
 _UNIT_WORDS = {"percent": "percent", "%": "percent", "pct": "percent", "percentage": "percent",
                "gbp": "money", "£": "money", "money": "money", "pounds": "money",
                "count": "count"}
@@ -108,7 +120,8 @@ def build_overlay(doc: Document, report: Reporter, ids: parser.NodeIds) -> Overl
                     scale=spec.get("scale"), aggregate=spec.get("aggregate"),
                     source=spec.get("source"), note=spec.get("note"),
                     pos=doc.key(("inputs", name)), origin=src,
-                    effective_from=rule_range(spec)[0], effective_to=rule_range(spec)[1])
+                    effective_from=rule_range(spec)[0], effective_to=rule_range(spec)[1],
+                    expect=parse_expect(spec.get("expect")))
         for name, spec in data.get("inputs", {}).items()}
 
     defines = {}
