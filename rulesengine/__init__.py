@@ -50,7 +50,7 @@ def sample_panel():
 
 
 def evaluate(policy: "CheckedPolicy | str", data=None, *, decisions=None,
-             engine: str = "numba") -> "Outcomes":
+             engine: str = "auto") -> "Outcomes":
     """Evaluate a policy over a panel (the bundled sample when `data` is None)."""
     from .engine.run import evaluate as _evaluate
 

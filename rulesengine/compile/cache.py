@@ -36,13 +36,14 @@ def cache_dir() -> Path:
 
 @lru_cache(maxsize=1)
 def _library_digest() -> str:
-    import numba
+    # numba's version from its metadata: deciding whether a kernel is cached must not
+    # import numba (half a second) when the answer may be not to use it
+    from importlib.metadata import version
 
     from .. import __version__
-    from . import library
 
-    text = Path(library.__file__).read_bytes()
-    return hashlib.sha256(text + __version__.encode() + numba.__version__.encode()).hexdigest()
+    text = (Path(__file__).parent / "library.py").read_bytes()
+    return hashlib.sha256(text + __version__.encode() + version("numba").encode()).hexdigest()
 
 
 def kernel_key(source: str) -> str:
@@ -87,6 +88,12 @@ def _import(path: Path, key: str):
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def is_cached(source: str) -> bool:
+    """Whether the kernel for `source` is loaded or in the disk cache (nothing is compiled)."""
+    key = kernel_key(source)
+    return key in _loaded or _holds(cache_dir() / key / "kernel.py", source)
 
 
 def get_kernel(source: str, warm: Callable[[Callable], None]) -> Callable:

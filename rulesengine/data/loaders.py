@@ -382,6 +382,8 @@ def _read_parquet(path: Path, shown: str, errors: _Errors) -> _Table | None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from .arrow import arrow_codes, arrow_floats
+
     try:
         if path.stat().st_size == 0:
             errors.add("the file is empty", shown, 1, 1)
@@ -390,7 +392,7 @@ def _read_parquet(path: Path, shown: str, errors: _Errors) -> _Table | None:
         header = [str(n).strip() for n in pq.read_schema(path).names]
         if not _check_header(header, shown, errors):
             return None
-        table = pq.read_table(path)
+        table = pq.ParquetFile(path).read()    # read_table imports pandas (~1 s)
     except OSError as e:
         errors.add(f"cannot read the file: {e.strerror or e}", shown)
         return None
@@ -410,7 +412,7 @@ def _read_parquet(path: Path, shown: str, errors: _Errors) -> _Table | None:
         arrow = str(vt) if (pa.types.is_boolean(vt) or pa.types.is_temporal(vt)) else None
         if pa.types.is_boolean(t) or pa.types.is_integer(t) or pa.types.is_floating(t) \
                 or pa.types.is_decimal(t):
-            nums = arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
+            nums = arrow_floats(arr.cast(pa.float64()))    # to_numpy would import pandas
             columns.append(_Column(name, j + 1, numbers=np.asarray(nums, dtype=np.float64),
                                    arrow=arrow))
             continue
@@ -425,9 +427,7 @@ def _read_parquet(path: Path, shown: str, errors: _Errors) -> _Table | None:
                 return None
         elif not pa.types.is_string(t.value_type):
             arr = arr.cast(t.value_type).cast(pa.string()).dictionary_encode()
-        idx = arr.indices.to_numpy(zero_copy_only=False)
-        codes = np.where(np.isnan(idx), -1, idx).astype(np.int64) if idx.dtype.kind == "f" \
-            else idx.astype(np.int64)
+        codes = arrow_codes(arr.indices)
         uniques = [None if u is None else u.strip() for u in arr.dictionary.to_pylist()]
         columns.append(_Column(name, j + 1, codes=codes, uniques=uniques, arrow=arrow))
     n = table.num_rows

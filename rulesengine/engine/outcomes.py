@@ -32,6 +32,7 @@ class RawOutcomes:
     unknown: np.ndarray         # uint64 [P, E, W]: bit i = rule i's condition was unknown
     incomplete: np.ndarray      # bool: an unknown rule could have made the level worse
     subject: np.ndarray         # bool: the entity is one the policy decides on, this period
+    engine: str = ""            # the engine that computed them: reference, vectorised, fused
 
     def equal(self, other: "RawOutcomes") -> bool:
         return all(np.array_equal(getattr(self, f), getattr(other, f)) for f in
@@ -95,11 +96,16 @@ class Outcomes:
     def n_periods(self) -> int:
         return len(self.period_labels)
 
+    @property
+    def engine(self) -> str:
+        """The engine that computed the outcomes (reference, vectorised or fused)."""
+        return self.raw.engine or (self.provenance.backend if self.provenance else "")
+
     def fired_rules(self, t: int, e: int) -> list[str]:
-        return [r for i, r in enumerate(self.rule_ids) if _bit(self.raw.fired[t, e], i)]
+        return [self.rule_ids[i] for i in _bits(self.raw.fired[t, e], len(self.rule_ids))]
 
     def unknown_rules(self, t: int, e: int) -> list[str]:
-        return [r for i, r in enumerate(self.rule_ids) if _bit(self.raw.unknown[t, e], i)]
+        return [self.rule_ids[i] for i in _bits(self.raw.unknown[t, e], len(self.rule_ids))]
 
     def rows(self, periods: Sequence[int] | None = None) -> list[dict]:
         """One dict per decided-on entity and period: the eval table's rows."""
@@ -149,3 +155,10 @@ class Outcomes:
 
 def _bit(words: np.ndarray, i: int) -> bool:
     return bool((int(words[i // 64]) >> (i % 64)) & 1)
+
+
+def _bits(words: np.ndarray, n: int) -> np.ndarray:
+    """The indexes of the set bits among the first n (bit i of word i // 64), in order."""
+    bits = np.unpackbits(np.ascontiguousarray(words, dtype="<u8").view(np.uint8),
+                         bitorder="little")
+    return np.flatnonzero(bits[:n])
