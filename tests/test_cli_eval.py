@@ -32,14 +32,17 @@ def test_eval_table_on_the_sample_summarises_every_level():
 def test_eval_json_rows_carry_level_rules_flags_and_provenance():
     result = run("eval", "--policy", "oversight2021", "--engine", "reference", "--format",
                  "json")
-    doc = json.loads(result.output)
+    doc = json.loads(result.stdout)
     assert doc["provenance"]["policy"]["id"] == "oversight2021"
     assert len(doc["provenance"]["data"]["digest"]) == 64
     rows = doc["rows"]
-    assert {r["period"] for r in rows} == {"2025-Q1"}
-    assert sum(doc["summary"]["2025-Q1"].values()) == len(rows)
+    # with no --period, the latest period the data cover inside the policy's effective dates
+    # (2021-07-01 to 2022-06-30)
+    assert {r["period"] for r in rows} == {"2022-Q2"}
+    assert all(r["in_effect"] for r in rows)
+    assert sum(doc["summary"]["2022-Q2"].values()) == len(rows)
     kinds = {r["entity"][0] for r in rows}
-    assert kinds == {"T", "C"}          # trusts and CCGs are both decided on in 2021/22
+    assert kinds == {"T", "C", "I"}     # trusts, CCGs and ICSs are decided on in 2021/22
     fired = [r for r in rows if r["fired"]]
     assert fired and all(r["level"] in ("segment_1", "segment_3") or r["candidate"] or
                          set(r["fired"]) & {"consistently_high_performing"} or
@@ -54,11 +57,12 @@ def test_eval_csv_all_periods_and_out_file(tmp_path):
                  "all", "--format", "csv", "--out", str(out))
     assert result.exit_code == 0, result.output
     text = out.read_text()
-    assert text.startswith("# policy oversight2021 v1.0 sha256:")
-    rows = list(csv.DictReader(io.StringIO("".join(
-        line + "\n" for line in text.splitlines() if not line.startswith("#")))))
+    assert text.startswith("period,entity,name,")       # the header on line 1
+    rows = list(csv.DictReader(io.StringIO(text)))
     assert len({r["period"] for r in rows}) == 12
     assert {"entity", "level", "fired", "incomplete", "decided"} <= set(rows[0])
+    prov = json.loads((tmp_path / "sof.csv.provenance.json").read_text())
+    assert prov["policy"]["id"] == "oversight2021" and len(prov["periods"]["labels"]) == 12
 
 
 def test_eval_engines_give_the_same_table():
@@ -67,8 +71,10 @@ def test_eval_engines_give_the_same_table():
     b = run("eval", "--policy", "turnaround2005", "--engine", "numba", "--period", "all",
             "--format", "csv")
     assert a.exit_code == 0 and b.exit_code == 0, a.output + b.output
-    body = lambda text: [l for l in text.splitlines() if not l.startswith("#")]  # noqa: E731
-    assert body(a.output) == body(b.output)
+    assert a.stdout == b.stdout
+    # the provenance (which differs: the engine) is on stderr, never in the table
+    # (the engine that ran: `numba` is the old name of `fused`)
+    assert '"backend": "reference"' in a.stderr and '"backend": "fused"' in b.stderr
 
 
 def test_eval_param_override_changes_outcomes():
@@ -79,18 +85,18 @@ def test_eval_param_override_changes_outcomes():
     assert more.counts(t)["not_in_turnaround"] < base.counts(t)["not_in_turnaround"]
     result = run("eval", "--policy", "turnaround2005", "--engine", "reference", "--param",
                  "cohort_percentile=40", "--format", "json")
-    doc = json.loads(result.output)
+    doc = json.loads(result.stdout)
     assert doc["summary"][base.period_labels[t]] == more.counts(t)
 
 
 def test_eval_decisions_override_and_show_who_decided(tmp_path):
     decisions = tmp_path / "decisions.csv"
     decisions.write_text("entity,period,level,decided_by,reason\n"
-                         "T005,2025-Q1,segment_4,NHS England region,RSP entry agreed\n")
+                         "T005,2022-Q2,segment_4,NHS England region,RSP entry agreed\n")
     result = run("eval", "--policy", "oversight2021", "--engine", "reference", "--decisions",
                  str(decisions), "--format", "json")
     assert result.exit_code == 0, result.output
-    row = next(r for r in json.loads(result.output)["rows"] if r["entity"] == "T005")
+    row = next(r for r in json.loads(result.stdout)["rows"] if r["entity"] == "T005")
     assert row["level"] == "segment_4" and row["decided"]
     assert row["decided_by"] == "NHS England region" and row["computed"] != "segment_4"
 
@@ -151,3 +157,92 @@ def test_python_api_rows_and_frame():
             result.to_frame()
     else:
         assert len(result.to_frame()) == len(rows)
+
+
+def test_eval_outside_the_effective_dates_warns_and_strict_dates_refuses():
+    """Issue 13, done when: `regime eval --policy oversight2021 --period 2025-Q1` warns that
+    the period is outside 2021-07-01 to 2022-06-30; `--strict-dates` refuses it."""
+    result = run("eval", "--policy", "oversight2021", "--engine", "reference", "--period",
+                 "2025-Q1", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert "outside the dates policy 'oversight2021' was in force (2021-07-01 to 2022-06-30)" \
+        in result.output
+    strict = run("eval", "--policy", "oversight2021", "--engine", "reference", "--period",
+                 "2025-Q1", "--strict-dates")
+    assert strict.exit_code == 1
+    assert "--strict-dates" in strict.output and "2021-07-01 to 2022-06-30" in strict.output
+
+
+def test_eval_format_follows_the_out_suffix(tmp_path):
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    for suffix in ("csv", "parquet", "xlsx", "json", "md"):
+        result = run("eval", "--policy", "oversight2025", "--engine", "reference", "--out",
+                     str(tmp_path / f"o.{suffix}"))
+        assert result.exit_code == 0, result.output
+    csv_frame = pd.read_csv(tmp_path / "o.csv")
+    assert list(csv_frame.columns[:3]) == ["period", "entity", "name"]
+    assert csv_frame["incomplete"].dtype == bool
+    table = pq.read_table(tmp_path / "o.parquet").to_pandas()
+    assert table["entity"].tolist() == csv_frame["entity"].tolist()
+    assert table["incomplete"].tolist() == csv_frame["incomplete"].tolist()
+    xlsx = pd.read_excel(tmp_path / "o.xlsx", sheet_name="eval")
+    assert xlsx["level"].tolist() == csv_frame["level"].tolist()
+    assert json.loads((tmp_path / "o.json").read_text())["rows"]
+    assert (tmp_path / "o.md").read_text().startswith("# NHS Oversight Framework 2025/26")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--format", "csv", "--out", "x.xlsx"], "--out x.xlsx is a xlsx file name but --format is "
+                                             "csv"),
+    (["--out", "x.dat"], "the suffix '.dat' names no format"),
+])
+def test_eval_format_and_out_must_agree(tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    result = run("eval", "--policy", "oversight2025", "--engine", "reference", *args)
+    assert result.exit_code == 1 and message in result.output
+    assert not list(tmp_path.iterdir())     # refused before anything was written
+
+
+@pytest.mark.parametrize("engine", ["reference", "numba"])
+def test_eval_show_gives_the_values_the_rules_saw(engine):
+    """Every row's shown values reproduce the rules that fired: a quartile rule fired exactly
+    when raw_score sits in its band of cut points, the financial override exactly when the
+    trust is in deficit and in the top half."""
+    result = run("eval", "--policy", "oversight2025", "--engine", engine, "--show",
+                 "inputs,defines,ranks", "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["rows"]
+    checked = 0
+    for row in rows:
+        v = row["shown"]
+        if v["raw_score"] is None:
+            continue
+        score, c1, c2, c3 = v["raw_score"], v["cut_1"], v["cut_2"], v["cut_3"]
+        fired = set(row["fired"])
+        assert ("delivery_quartile_1" in fired) == (score <= c1)
+        assert ("delivery_quartile_2" in fired) == (c1 < score <= c2)
+        assert ("delivery_quartile_4" in fired) == (score > c3)
+        flags = (v["deficit_flag"], v["deficit_support_flag"])
+        # missing data is unknown, not false: `or` is true if either is, unknown otherwise
+        assert v["in_deficit"] == (True if True in flags else
+                                   False if flags == (False, False) else None)
+        assert ("financial_override" in fired) == (score <= c2 and v["in_deficit"] is True)
+        assert v["percentile(raw_score, quartile_1)"] == c1
+        checked += 1
+    assert checked > 100
+    assert isinstance(rows[0]["shown"]["deficit_flag"], bool)
+
+
+def test_eval_show_columns_in_csv_and_a_clear_error_for_a_typo():
+    import pandas as pd
+
+    result = run("eval", "--policy", "oversight2025", "--engine", "reference", "--show",
+                 "inputs", "--format", "csv")
+    frame = pd.read_csv(io.StringIO(result.stdout))
+    assert frame["ae_4hr_pct"].dtype == float and "raw_score" not in frame
+    bad = run("eval", "--policy", "oversight2025", "--show", "input")
+    assert bad.exit_code == 1
+    assert "'input' is not one of inputs, defines, ranks, all; did you mean 'inputs'?" in \
+        bad.output

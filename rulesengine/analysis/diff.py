@@ -10,7 +10,7 @@ explains are credited to the changes together.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from ..lang.checker import CheckedPolicy, check
 from ..lang.parser import NodeIds
 from ..policy.model import Policy
 from ..policy.serialize import policy_data
+from ..provenance import ProvenancePair
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,10 @@ class Change:
     kind: str               # setting | levels | scale | param | input | define | rule
     name: str
     action: str             # added | removed | changed
-    before: str | None
+    before: str | None      # as text, for a reader
     after: str | None
+    before_value: object = None     # as the policy file holds it (numbers as numbers)
+    after_value: object = None
 
     @property
     def key(self) -> str:
@@ -49,6 +52,11 @@ class Change:
             return f"{self.kind} {self.name} removed (was {self.before})"
         return f"{self.kind} {self.name}: {self.before} -> {self.after}"
 
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "name": self.name, "key": self.key, "action": self.action,
+                "before": _plain_data(self.before_value),
+                "after": _plain_data(self.after_value), "text": self.describe()}
+
 
 @dataclass(frozen=True)
 class Move:
@@ -61,6 +69,21 @@ class Move:
     fired_a: tuple[str, ...]
     fired_b: tuple[str, ...]
     causes: tuple[str, ...]  # change keys
+    before_id: str = ""     # the same levels by id
+    after_id: str = ""
+    before_candidate_id: str | None = None
+    after_candidate_id: str | None = None
+
+    def to_json(self) -> dict:
+        return {"entity": self.entity, "name": self.name,
+                "before": {"level": self.before_id, "label": self.before,
+                           "candidate": self.before_candidate_id,
+                           "candidate_label": self.before_candidate},
+                "after": {"level": self.after_id, "label": self.after,
+                          "candidate": self.after_candidate_id,
+                          "candidate_label": self.after_candidate},
+                "fired_a": list(self.fired_a), "fired_b": list(self.fired_b),
+                "causes": list(self.causes)}
 
 
 @dataclass(frozen=True)
@@ -78,9 +101,45 @@ class DiffResult:
     entered_scope: tuple[str, ...]  # decided on by B, not by A
     counts: tuple[dict, ...]                       # per period: {"period", "a": {...}, "b": {...}}
     provenance: dict = field(default_factory=dict)
+    level_ids_a: tuple[str, ...] = ()
+    level_ids_b: tuple[str, ...] = ()
+    provenance_pair: ProvenancePair | None = None     # the records behind `provenance`
+
+    def same_level(self) -> np.ndarray:
+        """[A's levels, B's levels]: True where the two are the same level (by id), i.e. the
+        cells of the transition matrix where nobody moved."""
+        return np.array([[a == b for b in self.level_ids_b] for a in self.level_ids_a],
+                        dtype=bool).reshape(len(self.level_ids_a), len(self.level_ids_b))
 
     def to_json(self) -> dict:
-        return asdict(self)
+        """The JSON document (see rulesengine/report/schemas/diff.schema.json)."""
+        return {
+            "a": dict(self.a), "b": dict(self.b), "period": self.period,
+            "levels": {"a": [{"id": i, "label": lab} for i, lab in zip(self.level_ids_a,
+                                                                       self.levels_a)],
+                       "b": [{"id": i, "label": lab} for i, lab in zip(self.level_ids_b,
+                                                                       self.levels_b)]},
+            "changes": [c.to_json() for c in self.changes],
+            "not_revertible": list(self.not_revertible),
+            "transitions": {"rows": list(self.level_ids_a), "columns": list(self.level_ids_b),
+                            "counts": [list(r) for r in self.transitions]},
+            "moves": [m.to_json() for m in self.moves],
+            "left_scope": list(self.left_scope), "entered_scope": list(self.entered_scope),
+            "counts": [dict(c) for c in self.counts],
+            "provenance": dict(self.provenance),
+        }
+
+
+def _plain_data(value):
+    """A policy value as JSON data: numbers stay numbers; anything YAML could give that JSON
+    cannot hold (dates) becomes text."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _plain_data(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_data(v) for v in value]
+    return str(value)
 
 
 # --- what changed in the policy --------------------------------------------------------------
@@ -108,11 +167,12 @@ def structural_diff(a: Policy, b: Policy) -> list[Change]:
         if da.get(key) != db.get(key):
             out.append(Change("setting", key, _action(key in da, key in db),
                               _short(da[key]) if key in da else None,
-                              _short(db[key]) if key in db else None))
+                              _short(db[key]) if key in db else None,
+                              da.get(key), db.get(key)))
     # Levels change as one list: they are ordered, and a policy replaces them whole.
     if da["levels"] != db["levels"]:
         out.append(Change("levels", "list", "changed", _levels(da["levels"]),
-                          _levels(db["levels"])))
+                          _levels(db["levels"]), da["levels"], db["levels"]))
     for section, kind in (("scales", "scale"), ("params", "param"), ("inputs", "input"),
                           ("define", "define")):
         sa, sb = da.get(section, {}), db.get(section, {})
@@ -125,7 +185,7 @@ def structural_diff(a: Policy, b: Policy) -> list[Change]:
                 continue        # only a note or source changed: no effect on outcomes
             out.append(Change(kind, k, _action(k in sa, k in sb),
                               _short(va) if va is not None else None,
-                              _short(vb) if vb is not None else None))
+                              _short(vb) if vb is not None else None, va, vb))
     ra = {r["id"]: r for r in da["rules"]}
     rb = {r["id"]: r for r in db["rules"]}
     for k in list(rb) + [k for k in ra if k not in rb]:
@@ -135,7 +195,7 @@ def structural_diff(a: Policy, b: Policy) -> list[Change]:
             continue
         out.append(Change("rule", k, _action(k in ra, k in rb),
                           f"{va['level']} when {_short(va['when'])}" if va else None,
-                          f"{vb['level']} when {_short(vb['when'])}" if vb else None))
+                          f"{vb['level']} when {_short(vb['when'])}" if vb else None, va, vb))
     return out
 
 
@@ -211,8 +271,15 @@ def revert(b: CheckedPolicy, a: CheckedPolicy, change: Change) -> CheckedPolicy:
 
 def diff(a: CheckedPolicy, b: CheckedPolicy, panel=None, *, decisions=None,
          engine: str = "auto", period: str | None = None, revision_a: str | None = None,
-         revision_b: str | None = None) -> DiffResult:
-    """Compare two policies on the same data (the bundled sample when panel is None)."""
+         revision_b: str | None = None, on_progress=None) -> DiffResult:
+    """Compare two policies on the same data (the bundled sample when panel is None).
+
+    `on_progress(done, total, what)`, when given, hears of each evaluation as it starts (A, B,
+    then one per change attributed), for a progress display."""
+    def step(done: int, total: int, what: str) -> None:
+        if on_progress is not None:
+            on_progress(done, total, what)
+
     if period == "all":
         raise RegimeError("diff compares one period: give --period P, or leave it out for the "
                           "latest")
@@ -222,7 +289,9 @@ def diff(a: CheckedPolicy, b: CheckedPolicy, panel=None, *, decisions=None,
         # read once: attribution evaluates many variants on the same data
         from ..data.sample import sample_panel
         panel = sample_panel()
+    step(0, 2, f"evaluating A ({a.policy.id})")
     out_a, _ = _run(a, panel, decisions, engine, revision_a)
+    step(1, 2, f"evaluating B ({b.policy.id})")
     out_b, bound_b = _run(b, panel, decisions, engine, revision_b)
     common = [p for p in out_b.period_labels if p in out_a.period_labels]
     if not common:
@@ -241,9 +310,9 @@ def diff(a: CheckedPolicy, b: CheckedPolicy, panel=None, *, decisions=None,
     causes: dict[int, list[str]] = {int(e): [] for e in moved}
     not_revertible: list[str] = []
     if moved.size:
-        for change in changes:
-            if change.supporting:
-                continue
+        attributed = [c for c in changes if not c.supporting]
+        for k, change in enumerate(attributed):
+            step(2 + k, 2 + len(attributed), f"attributing moves: without {change.key}")
             variant = _variant_outcomes(a, b, change, panel, decisions, engine, revision_b)
             if variant is None:
                 not_revertible.append(change.key)
@@ -266,7 +335,11 @@ def diff(a: CheckedPolicy, b: CheckedPolicy, panel=None, *, decisions=None,
             before_candidate=_candidate(out_a, ta, e), after_candidate=_candidate(out_b, tb, e),
             fired_a=tuple(out_a.fired_rules(ta, e)), fired_b=tuple(out_b.fired_rules(tb, e)),
             causes=tuple(causes[e]) if causes[e] else (
-                ("the changes together",) if changes else ())))
+                ("the changes together",) if changes else ()),
+            before_id=out_a.level_ids[out_a.raw.level[ta, e]],
+            after_id=out_b.level_ids[out_b.raw.level[tb, e]],
+            before_candidate_id=_candidate(out_a, ta, e, ids=True),
+            after_candidate_id=_candidate(out_b, tb, e, ids=True)))
     matrix = np.zeros((len(out_a.level_ids), len(out_b.level_ids)), dtype=int)
     for e in np.flatnonzero(subject):
         matrix[out_a.raw.level[ta, e], out_b.raw.level[tb, e]] += 1
@@ -277,19 +350,22 @@ def diff(a: CheckedPolicy, b: CheckedPolicy, panel=None, *, decisions=None,
     for p in common:
         counts.append({"period": p, "a": out_a.counts(out_a.period_labels.index(p)),
                        "b": out_b.counts(out_b.period_labels.index(p))})
+    pair = ProvenancePair(out_a.provenance.for_periods([label]),
+                          out_b.provenance.for_periods([label]))
     return DiffResult(
         a=_identity(a, revision_a), b=_identity(b, revision_b), period=label,
         changes=tuple(changes), not_revertible=tuple(not_revertible),
         levels_a=tuple(out_a.level_labels), levels_b=tuple(out_b.level_labels),
         transitions=tuple(tuple(int(x) for x in row) for row in matrix),
         moves=tuple(moves), left_scope=left, entered_scope=entered, counts=tuple(counts),
-        provenance={"a": out_a.provenance.to_json(), "b": out_b.provenance.to_json()})
+        provenance=pair.to_json(), provenance_pair=pair,
+        level_ids_a=tuple(out_a.level_ids), level_ids_b=tuple(out_b.level_ids))
 
 
 def _run(policy: CheckedPolicy, panel, decisions, engine, revision):
     bound, layout, by_cell = prepare(policy, panel, decisions=decisions)
     raw = run_backend(policy, layout, engine)
-    return assemble(policy, bound, raw, by_cell, engine, revision), bound
+    return assemble(policy, bound, raw, by_cell, engine, revision, decisions=decisions), bound
 
 
 def _period_label(text: str, kind: str) -> str:
@@ -333,9 +409,9 @@ def _label(o: Outcomes, t: int, e: int) -> str:
     return o.level_labels[o.raw.level[t, e]]
 
 
-def _candidate(o: Outcomes, t: int, e: int) -> str | None:
+def _candidate(o: Outcomes, t: int, e: int, ids: bool = False) -> str | None:
     c = int(o.raw.candidate[t, e])
-    return o.level_labels[c] if c >= 0 else None
+    return (o.level_ids if ids else o.level_labels)[c] if c >= 0 else None
 
 
 def _identity(p: CheckedPolicy, revision: str | None) -> dict:
@@ -377,12 +453,16 @@ def counts_table(d: DiffResult) -> tuple[list[str], list[list]]:
 
 
 def render_text(d: DiffResult) -> str:
-    lines = [f"A: {_name(d.a)} ({d.a['file']}, sha256:{d.a['hash'][:12]})",
-             f"B: {_name(d.b)} ({d.b['file']}, sha256:{d.b['hash'][:12]})",
+    """The diff for a terminal or a text file (policy and data text shown literally)."""
+    from ..report.escape import terminal as esc
+
+    lines = [f"A: {esc(_name(d.a))} ({esc(d.a['file'])}, sha256:{d.a['hash'][:12]})",
+             f"B: {esc(_name(d.b))} ({esc(d.b['file'])}, sha256:{d.b['hash'][:12]})",
              f"Period compared: {d.period}", "", "Policy changes:"]
-    lines += [f"  {c.describe()}" for c in d.changes] or ["  (none)"]
+    lines += [f"  {esc(c.describe())}" for c in d.changes] or ["  (none)"]
     if d.not_revertible:
-        lines.append("  could not be reverted on their own: " + ", ".join(d.not_revertible))
+        lines.append("  could not be reverted on their own: "
+                     + esc(", ".join(d.not_revertible)))
     lines += ["", "Transitions (rows: A, columns: B):", _plain(*transition_table(d)), ""]
     lines.append(f"Moved: {len(d.moves)}")
     if d.moves:
@@ -391,16 +471,18 @@ def render_text(d: DiffResult) -> str:
                       ("Decided on by B only", d.entered_scope)):
         if ids:
             shown = ", ".join(ids[:12]) + (f", ... ({len(ids)} in all)" if len(ids) > 12 else "")
-            lines.append(f"{what}: {shown}")
+            lines.append(f"{what}: {esc(shown)}")
     lines += ["", "Entities per level per period:", _plain(*counts_table(d))]
-    pa = d.provenance["a"]
-    lines.append(f"Provenance: data sha256:{pa['data']['digest'][:12]}; regime "
-                 f"{pa['engine']['version']} ({pa['engine']['backend']})")
+    if d.provenance_pair is not None:
+        lines.append("Provenance: A " + esc(d.provenance_pair.a.line()))
+        lines.append("            B " + esc(d.provenance_pair.b.line()))
     return "\n".join(lines) + "\n"
 
 
 def _plain(headers, rows) -> str:
-    cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
+    from ..report.escape import terminal
+
+    cells = [[terminal(h) for h in headers]] + [[terminal(c) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     out = []
     for k, r in enumerate(cells):
@@ -411,20 +493,21 @@ def _plain(headers, rows) -> str:
 
 
 def render_markdown(d: DiffResult) -> str:
+    """The diff as Markdown (policy and data text escaped)."""
+    from ..report.escape import markdown as esc
     from ..report.tabular import to_markdown
 
-    parts = [f"# {_name(d.a)} → {_name(d.b)}", "", f"Period compared: {d.period}", "",
-             "## Policy changes", ""]
-    parts += [f"- {c.describe()}" for c in d.changes] or ["- (none)"]
+    parts = [f"# {esc(_name(d.a))} → {esc(_name(d.b))}, {esc(d.period)}", "",
+             f"Period compared: {esc(d.period)}", "", "## Policy changes", ""]
+    parts += [f"- {esc(c.describe())}" for c in d.changes] or ["- (none)"]
     parts += ["", "## Transitions (rows: A, columns: B)", "", to_markdown(*transition_table(d)),
               f"## Moved ({len(d.moves)})", "", to_markdown(*moves_table(d))]
     for what, ids in (("Decided on by A only", d.left_scope),
                       ("Decided on by B only", d.entered_scope)):
         if ids:
-            parts += [f"{what} ({len(ids)}): " + ", ".join(ids), ""]
-    parts += [
-              "## Entities per level per period", "", to_markdown(*counts_table(d))]
-    pa = d.provenance["a"]
-    parts.append(f"_A sha256:{d.a['hash'][:12]}, B sha256:{d.b['hash'][:12]}, data "
-                 f"sha256:{pa['data']['digest'][:12]}, regime {pa['engine']['version']}_")
+            parts += [f"{what} ({len(ids)}): " + esc(", ".join(ids)), ""]
+    parts += ["## Entities per level per period", "", to_markdown(*counts_table(d))]
+    if d.provenance_pair is not None:
+        parts += [f"_A: {esc(d.provenance_pair.a.line())}_", "",
+                  f"_B: {esc(d.provenance_pair.b.line())}_"]
     return "\n".join(parts) + "\n"

@@ -18,8 +18,12 @@ COMMANDS = {
     "eval": ("rulesengine.cli.eval", "command"),
     "explain": ("rulesengine.cli.explain", "command"),
     "diff": ("rulesengine.cli.diff", "command"),
+    "sweep": ("rulesengine.cli.sweep", "command"),
     "test": ("rulesengine.cli.test", "command"),
     "data": ("rulesengine.data.commands", "data"),
+    "fmt": ("rulesengine.cli.fmt", "command"),
+    "lsp": ("rulesengine.cli.lsp", "command"),
+    "doc": ("rulesengine.cli.doc", "command"),
 }
 
 

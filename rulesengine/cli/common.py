@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
+from typing import Sequence
 
 import click
 
-from ..diagnostics import RegimeError
+from ..diagnostics import RegimeError, data_warnings_to
 
 
 def fail_cleanly(func):
@@ -26,7 +26,8 @@ def fail_cleanly(func):
     @wraps(func)
     def wrapper(*args, **kwargs):
         try:
-            return func(*args, **kwargs)
+            with data_warnings_to(lambda text: click.echo(text, err=True)):
+                return func(*args, **kwargs)
         except RegimeError as e:
             if kwargs.get("fmt") == "json":
                 click.echo(json.dumps({"ok": False, "diagnostics":
@@ -138,9 +139,24 @@ def evaluate(policy, data, entities, decisions, engine, param, revision=None):
 
 # --- output files -------------------------------------------------------------------------------
 
-def check_targets(out: str | None = None, chart: str | None = None) -> None:
+def command_inputs(policy=None, *paths: str | None) -> list[str]:
+    """The files a command reads (the policy's files, its data, entities, decisions), which
+    its outputs must never replace."""
+    from ..files import input_files
+
+    return input_files([*(policy.policy.files if policy is not None else ()), *paths])
+
+
+def check_targets(out: str | None = None, chart: str | None = None,
+                  inputs: Sequence[str] = ()) -> None:
     """Refuse an output file before any work is done, so a long evaluation is not lost to a
-    typo in --out or --chart."""
+    typo in --out or --chart; an output never replaces one of the command's `inputs`
+    (re-running a command over its own earlier output is normal, and replaces it)."""
+    from ..files import check_output
+
+    for option, path in (("--out", out), ("--chart", chart)):
+        if path is not None and path.strip():
+            check_output(path, inputs=inputs, option=option)
     for option, path in (("--out", out), ("--chart", chart)):
         if path is None:
             continue
@@ -159,20 +175,13 @@ def check_targets(out: str | None = None, chart: str | None = None) -> None:
             raise RegimeError(f"{option} {path}: cannot write there ({e.strerror})") from None
 
 
-@contextmanager
-def writing(option: str, path: str):
-    """Turn a failed write (disk full, a folder removed meanwhile) into a clean error."""
-    try:
-        yield
-    except OSError as e:
-        raise RegimeError(f"{option} {path}: cannot write: {e.strerror or e}") from None
-
-
-def write(text: str, out: str | None) -> None:
-    """Text to `--out` (reported on stderr) or to stdout."""
+def write(text: str, out: str | None, inputs: Sequence[str] = ()) -> None:
+    """Text to `--out` (atomically, never over one of `inputs`; reported on stderr) or to
+    stdout."""
     if out:
-        with writing("--out", out):
-            Path(out).write_text(text, encoding="utf-8")
+        from ..report.output import write as write_file
+
+        write_file(out, text, inputs=inputs)
         click.echo(f"wrote {out}", err=True)
     else:
         click.echo(text, nl=not text.endswith("\n"))

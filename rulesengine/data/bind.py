@@ -99,6 +99,9 @@ def bind(checked: "CheckedPolicy", panel: Panel) -> Bound:
         inputs[name] = np.ascontiguousarray(arr, dtype=np.float64)
     if diags:
         raise DataError(diags)
+    from .loaders import warn_units
+
+    warn_units(policy, inputs, data_name)        # values that look 100x off
     return Bound(kind, start, n, panel.entities, inputs, panel.digest(), tuple(panel.sources))
 
 
@@ -121,10 +124,12 @@ def missing_inputs(policy: "Policy", needed: Sequence[str], metrics: Collection[
     # not offered for every missing input.
     spare = sorted(set(metrics) - set(needed))
     best: dict[str, tuple[float, str]] = {}
+    by_lower = {m.lower(): m for m in spare}
     for name in missing:
-        close = difflib.get_close_matches(name, spare, n=1, cutoff=0.6)
+        close = [by_lower[name.lower()]] if name.lower() in by_lower else \
+            difflib.get_close_matches(name, spare, n=1, cutoff=0.6)
         if close:
-            score = difflib.SequenceMatcher(None, name, close[0]).ratio()
+            score = difflib.SequenceMatcher(None, name.lower(), close[0].lower()).ratio()
             if close[0] not in best or score > best[close[0]][0]:
                 best[close[0]] = (score, name)
     suggestion = {name: metric for metric, (_, name) in best.items()}
@@ -199,7 +204,9 @@ def _convert(policy: "Policy", inp: "Input", panel: Panel,
                 f"'{panel.entities.ids[e]}' in {panel.period_labels[p]} (flags are 1 or 0)",
                 code="input-type", **where))
             return None
-    return arr.copy()
+    from .loaders import percent_values
+
+    return percent_values(inp, arr)             # fractions (scale: fraction) to percent
 
 
 def carry_forward(arr: np.ndarray) -> np.ndarray:

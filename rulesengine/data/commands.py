@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from ..diagnostics import Diagnostic, RegimeError
+from ..diagnostics import Diagnostic, RegimeError, data_warnings_to
 
 
 def _clean_errors(func):
@@ -22,7 +22,8 @@ def _clean_errors(func):
     @wraps(func)
     def wrapper(*args, **kwargs):
         try:
-            return func(*args, **kwargs)
+            with data_warnings_to(lambda text: click.echo(text, err=True)):
+                return func(*args, **kwargs)
         except RegimeError as e:
             click.echo(e.render(), err=True)
             sys.exit(1)
@@ -119,6 +120,8 @@ def _keep_other_entities(panel, path: Path) -> None:
     it may describe other data in the folder, and an import must lose nothing."""
     import tempfile
 
+    from ..diagnostics import DataError
+    from ..files import ENTITIES, read_input
     from .loaders import write_entities
 
     if not path.is_file():
@@ -126,7 +129,7 @@ def _keep_other_entities(panel, path: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ours = Path(tmp) / "entities.csv"
         write_entities(panel.entities, ours)
-        if ours.read_bytes() == path.read_bytes():
+        if ours.read_bytes() == read_input(path, limit=ENTITIES, error=DataError):
             return                      # the same import again
     raise RegimeError(Diagnostic(
         "an entities table with other contents is already here, and this import writes its "
@@ -134,8 +137,12 @@ def _keep_other_entities(panel, path: Path) -> None:
         hint="import into a new or empty folder, or move that entities.csv away first"))
 
 
-def _write(panel, out: str) -> None:
-    from .loaders import write_panel
+def _check_import_target(out: str, sources: list[str], force: bool) -> None:
+    """Refuse an import's --out before the import's work: not .parquet or .csv, named
+    entities, in a folder that cannot be, one of the files the import reads, or an existing
+    file without --force. The import's output replaces nothing it reads, with or without
+    --force: an import must lose nothing."""
+    from ..files import check_output, input_files
 
     target = Path(out)
     fmt = target.suffix.lower().lstrip(".")
@@ -147,6 +154,18 @@ def _write(panel, out: str) -> None:
             "as entities.csv", file=out, code="data", hint="name the data file otherwise, "
             f"e.g. {target.with_name('data' + target.suffix)}"))
     _check_folder(target.parent, out)
+    inputs = input_files(sources)
+    check_output(out, inputs=inputs, replace=force)
+    check_output(target.parent / "entities.csv", inputs=inputs)
+
+
+def _write(panel, out: str, sources: list[str], force: bool) -> None:
+    from .loaders import write_panel
+
+    target = Path(out)
+    fmt = target.suffix.lower().lstrip(".")
+    # Checked again: the files may have changed while the import ran.
+    _check_import_target(out, sources, force)
     _keep_other_entities(panel, target.parent / "entities.csv")
     # The entities go beside the data as entities.csv, where load_panel finds them.
     for p in _write_errors(write_panel)(panel, target.parent, fmt=fmt, name=target.stem):
@@ -170,6 +189,10 @@ def _check_folder(folder: Path, shown: str) -> None:
                                      file=shown, code="data")) from None
 
 
+_force_option = click.option(
+    "--force", is_flag=True,
+    help="Replace the --out file if it exists (never one of the files the import reads).")
+
 _reference_option = click.option(
     "--trust-reference", "trust_reference", type=click.Path(file_okay=False), default=None,
     help="The trust_reference folder: names, regions, trust types, ICB parents.")
@@ -181,12 +204,15 @@ _reference_option = click.option(
               callback=_not_empty,
               help="The file to write (.parquet or .csv); entities.csv goes beside it.")
 @_reference_option
+@_force_option
 @_clean_errors
-def import_ae_monthly_cmd(src: str, out: str, trust_reference: str | None) -> None:
+def import_ae_monthly_cmd(src: str, out: str, trust_reference: str | None, force: bool) -> None:
     """NHS England's monthly A&E provider return."""
     from .nhse import import_ae_monthly
 
-    _write(import_ae_monthly(src, trust_reference=trust_reference), out)
+    sources = [src] + ([trust_reference] if trust_reference else [])
+    _check_import_target(out, sources, force)
+    _write(import_ae_monthly(src, trust_reference=trust_reference), out, sources, force)
 
 
 @import_group.command("ae-attendances")
@@ -197,11 +223,14 @@ def import_ae_monthly_cmd(src: str, out: str, trust_reference: str | None) -> No
 @_reference_option
 @click.option("--merge-successors", is_flag=True,
               help="Carry merged trusts' codes to their successors (needs --trust-reference).")
+@_force_option
 @_clean_errors
 def import_ae_attendances_cmd(src: str, out: str, trust_reference: str | None,
-                              merge_successors: bool) -> None:
+                              merge_successors: bool, force: bool) -> None:
     """The NHS-R Community ae_attendances table (2016-2019)."""
     from .nhse import import_ae_attendances
 
+    sources = [src] + ([trust_reference] if trust_reference else [])
+    _check_import_target(out, sources, force)
     _write(import_ae_attendances(src, trust_reference=trust_reference,
-                                 merge_successors=merge_successors), out)
+                                 merge_successors=merge_successors), out, sources, force)

@@ -41,6 +41,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 from ..diagnostics import DataError, Diagnostic, did_you_mean
+from ..files import DATA, read_input
 from ..periods import PeriodError, check_plausible, parse_period
 from .loaders import _UTF16, _Errors, _fields, _looks_utf16, separator_hint
 from .panel import Entities, Panel
@@ -312,11 +313,7 @@ class _Rows:
 
 
 def _read(path: Path, shown: str, required: tuple[str, ...], errors: _Errors) -> _Rows:
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise DataError(Diagnostic(f"cannot read the file: {e.strerror or e}", file=shown,
-                                   code="data")) from None
+    data = read_input(path, limit=DATA, shown=shown, error=DataError)
     if _looks_utf16(data):
         errors.add(_UTF16, shown, 1, 1)
         errors.raise_if_any(shown)

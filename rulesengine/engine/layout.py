@@ -93,6 +93,12 @@ def make_layout(checked: CheckedPolicy, entities: Entities, inputs: Mapping[str,
             groups[by] = kind_codes.copy()
         else:
             codes, values = entities.codes(by)
+            if p.peer_groups and by == (p.peer_group or "type"):
+                # the policy's `peer_groups:` merge attribute values (specialist into acute)
+                merged = sorted({p.peer_group_of(v) for v in values})
+                remap = np.array([merged.index(p.peer_group_of(v)) for v in values],
+                                 dtype=np.int64)
+                codes, values = (remap[codes] if len(codes) else codes), tuple(merged)
             # peers share both the kind and the attribute: trusts never rank against ICSs
             groups[by] = kind_codes * (len(values) + 1) + codes
     attributes = _Attributes(entities)

@@ -12,6 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from ..data.panel import Entities
+from ..provenance import Provenance  # the record every output carries; defined once there
 
 NO_LEVEL = -1
 
@@ -51,34 +52,6 @@ class Decision:
 
 
 @dataclass(frozen=True)
-class Provenance:
-    policy_id: str
-    policy_version: str
-    policy_hash: str
-    policy_files: tuple[str, ...]
-    data_digest: str
-    data_sources: tuple[str, ...]
-    engine_version: str
-    backend: str
-    revision: str | None = None     # a git revision, when the policy was read from one
-
-    def to_json(self) -> dict:
-        return {
-            "policy": {"id": self.policy_id, "version": self.policy_version,
-                       "hash": self.policy_hash, "files": list(self.policy_files),
-                       "revision": self.revision},
-            "data": {"digest": self.data_digest, "sources": list(self.data_sources)},
-            "engine": {"version": self.engine_version, "backend": self.backend},
-        }
-
-    def line(self) -> str:
-        rev = f"@{self.revision}" if self.revision else ""
-        return (f"policy {self.policy_id}{rev} v{self.policy_version} "
-                f"sha256:{self.policy_hash[:12]} · data sha256:{self.data_digest[:12]} · "
-                f"regime {self.engine_version} ({self.backend})")
-
-
-@dataclass(frozen=True)
 class Outcomes:
     """A policy's outcomes over a panel, with the names needed to read them."""
 
@@ -91,6 +64,9 @@ class Outcomes:
     entities: Entities
     decisions: dict[tuple[int, int], Decision] = field(default_factory=dict)  # (t, e) -> decision
     provenance: Provenance | None = None
+    # per period: inside the policy's `effective:` range (empty = every period is)
+    in_effect: tuple[bool, ...] = ()
+    effective_text: str = "always"     # the range in words, for warnings
 
     @property
     def n_periods(self) -> int:
@@ -137,6 +113,7 @@ class Outcomes:
             "decided": d is not None,
             "decided_by": d.decided_by if d else None,
             "decision_reason": d.reason if d else None,
+            "in_effect": bool(self.in_effect[t]) if self.in_effect else True,
         }
 
     def counts(self, t: int) -> dict[str, int]:
@@ -151,6 +128,55 @@ class Outcomes:
         except ImportError as e:  # pandas is optional
             raise ImportError("to_frame() needs pandas: pip install pandas") from e
         return pd.DataFrame(self.rows())
+
+
+@dataclass(frozen=True)
+class Decided:
+    """What the rules' fired/unknown masks decide, per entity (see decide())."""
+
+    computed: np.ndarray        # int: level index from the rules
+    incomplete: np.ndarray      # bool
+    candidate: np.ndarray       # int: judgement level it is a candidate for, or NO_LEVEL
+    deciding: np.ndarray        # bool [R, E]: the fired rules that set the computed level
+    worsening: np.ndarray       # bool [R, E]: the unknown rules that make it incomplete
+
+
+def decide(fired: np.ndarray, unknown: np.ndarray, rule_levels: np.ndarray,
+           rule_judgement: np.ndarray, default_level: int, first: bool) -> Decided:
+    """The one place where fired and unknown rules become a level, for every entity at once.
+
+    fired, unknown: bool [R, E] (or [R, P, E]: any cells after the rules). `first` takes the first fired rule in file order, otherwise
+    (worst, collect) the worst fired level; judgement rules only make a candidate; an unknown
+    rule that could have made the level worse (with `first`: only one before the deciding
+    rule, since a later one could not have decided it) or a judgement rule that could have made
+    it a candidate for something worse leaves the outcome incomplete. The reference evaluator
+    and explain call this; the compiled kernel's lib.combine mirrors it per entity and the
+    differential tests hold the two equal."""
+    R = fired.shape[0]
+    column = (R,) + (1,) * (fired.ndim - 1)       # one value per rule, over every cell
+    levels = rule_levels.reshape(column)
+    normal = ~rule_judgement.reshape(column)
+    order = np.arange(R).reshape(column)
+    hits = fired & normal
+    if first:
+        has = hits.any(axis=0)
+        first_hit = np.where(has, hits.argmax(axis=0), R)
+        comp = np.where(has, rule_levels[np.minimum(first_hit, max(R - 1, 0))] if R else 0,
+                        default_level)
+        considered = order < first_hit[None]
+        deciding = hits & (order == first_hit[None])
+    else:  # worst and collect: the worst level among fired rules
+        worst = np.where(hits, levels, -1).max(axis=0, initial=-1)
+        comp = np.where(worst >= 0, worst, default_level)
+        considered = True
+        deciding = hits & (levels == comp[None])
+    worsening = unknown & normal & considered & (levels > comp[None])
+    judged = np.where(fired & ~normal, levels, -1).max(axis=0, initial=-1)
+    cand = np.where(judged > comp, judged, NO_LEVEL)
+    # an unknown judgement rule could have made it a candidate for something worse
+    indicated = np.maximum(comp, cand)
+    worsening = worsening | (unknown & ~normal & (levels > indicated[None]))
+    return Decided(comp, worsening.any(axis=0), cand, deciding, worsening)
 
 
 def _bit(words: np.ndarray, i: int) -> bool:

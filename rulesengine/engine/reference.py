@@ -49,7 +49,7 @@ from ..lang import ast
 from ..lang import types as T
 from ..lang.checker import CheckedPolicy
 from .layout import Layout
-from .outcomes import NO_LEVEL, RawOutcomes, n_words
+from .outcomes import NO_LEVEL, RawOutcomes, decide, n_words
 
 NAN = np.nan
 
@@ -124,34 +124,6 @@ def round_to(x: np.ndarray, digits: int) -> np.ndarray:
     return np.rint(x * scale) / scale
 
 
-def combine(decide: str, L: Layout, fired: np.ndarray, unknown: np.ndarray):
-    """Per cell, from the rules' [R, ...] fired/unknown masks (R rules first, then one period's
-    entities or [periods, entities]): (computed level, incomplete, candidate level). The one
-    place where fired rules become a level, for every engine written in NumPy."""
-    R = fired.shape[0]
-    column = (R,) + (1,) * (fired.ndim - 1)
-    levels = L.rule_levels.astype(np.int16).reshape(column)   # small: [R, cells] temporaries
-    normal = ~L.rule_judgement.reshape(column)
-    if decide == "first":
-        hits = fired & normal
-        has = hits.any(axis=0)
-        first = np.where(has, hits.argmax(axis=0), R)
-        comp = np.where(has, L.rule_levels[np.minimum(first, max(R - 1, 0))] if R else 0,
-                        L.default_level)
-        considered = np.arange(R).reshape(column) < first[None]
-    else:  # worst and collect: the worst level among fired rules
-        worst = np.where(fired & normal, levels, -1).max(axis=0, initial=-1)
-        comp = np.where(worst >= 0, worst, L.default_level)
-        considered = True
-    inc = (unknown & normal & considered & (levels > comp[None])).any(axis=0)
-    judged = np.where(fired & ~normal, levels, -1).max(axis=0, initial=-1)
-    cand = np.where(judged > comp, judged, NO_LEVEL)
-    # an unknown judgement rule could have made it a candidate for something worse
-    indicated = np.maximum(comp, cand)
-    inc |= (unknown & ~normal & (levels > indicated[None])).any(axis=0)
-    return comp, inc, cand
-
-
 class _Reference:
     def __init__(self, checked: CheckedPolicy, layout: Layout) -> None:
         self.c = checked
@@ -185,8 +157,7 @@ class _Reference:
                 word, bit = divmod(i, 64)
                 fired[t, :, word] |= is_true[i].astype(np.uint64) << np.uint64(bit)
                 unknown[t, :, word] |= is_unknown[i].astype(np.uint64) << np.uint64(bit)
-            computed[t], incomplete[t], candidate[t] = combine(self.p.decide, L, is_true,
-                                                               is_unknown)
+            computed[t], incomplete[t], candidate[t] = self.combine(is_true, is_unknown)
             decided = L.decisions[t]
             final = np.where(np.isnan(decided), computed[t], decided).astype(np.int16)
             level[t] = final
@@ -196,6 +167,14 @@ class _Reference:
                 applies = self.eval(self.p.applies_to.expr, t) == 1
             subject[t] = L.kind_subject & applies
         return RawOutcomes(computed, level, candidate, fired, unknown, incomplete, subject)
+
+    def combine(self, fired: np.ndarray, unknown: np.ndarray):
+        """Per entity, from the rules' [R, E] fired/unknown masks: (computed level, incomplete,
+        candidate level), by outcomes.decide(), the one place where fired rules become a level."""
+        L = self.L
+        d = decide(fired, unknown, L.rule_levels, L.rule_judgement, L.default_level,
+                   self.p.decide == "first")
+        return d.computed, d.incomplete, d.candidate
 
     # --- expressions -----------------------------------------------------------------------
 

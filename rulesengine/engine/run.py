@@ -7,11 +7,11 @@ import os
 from dataclasses import replace
 from typing import Mapping
 
-from .. import __version__
 from ..diagnostics import RegimeError
 from ..lang.checker import CheckedPolicy
 from .layout import Layout, make_layout
-from .outcomes import Outcomes, Provenance, RawOutcomes
+from ..provenance import build as build_provenance
+from .outcomes import Outcomes, RawOutcomes
 from .params import check_overrides, resolve_params
 
 # --engine: `auto` picks per evaluation; `numba` is the old name of `fused`.
@@ -105,14 +105,20 @@ def evaluate(checked: CheckedPolicy, data=None, *, decisions=None, engine: str =
     """Evaluate a checked policy; `data` is a Panel, a path, or None for the bundled sample."""
     bound, layout, by_cell = prepare(checked, data, decisions=decisions, params=params)
     raw = run_backend(checked, layout, engine)
-    return assemble(checked, bound, raw, by_cell, engine, revision)
+    return assemble(checked, bound, raw, by_cell, engine, revision, params=params,
+                    decisions=decisions)
 
 
 def assemble(checked: CheckedPolicy, bound, raw: RawOutcomes, by_cell, engine: str = "auto",
-             revision: str | None = None) -> Outcomes:
-    """Outcomes with provenance; the engine recorded is the one that ran (`raw.engine`)."""
+             revision: str | None = None, *, params: Mapping[str, float] | None = None,
+             decisions=None) -> Outcomes:
+    """Outcomes with their provenance; `params` (the --param overrides) and `decisions` (the
+    decisions file) are recorded in it, and the engine is the one that ran (`raw.engine`)."""
+    from ..policy.effective import policy_mask, policy_range_text
+
     engine = raw.engine or ALIASES.get(engine, engine)
     p = checked.policy
+    in_effect = policy_mask(p, bound.period_kind, bound.start, bound.n_periods)
     return Outcomes(
         raw=raw,
         level_ids=tuple(lv.id for lv in p.levels),
@@ -122,8 +128,7 @@ def assemble(checked: CheckedPolicy, bound, raw: RawOutcomes, by_cell, engine: s
         period_labels=tuple(bound.period_labels),
         entities=bound.entities,
         decisions=dict(by_cell),
-        provenance=Provenance(
-            policy_id=p.id, policy_version=p.version, policy_hash=p.content_hash,
-            policy_files=p.files, data_digest=bound.data_digest,
-            data_sources=tuple(bound.sources), engine_version=__version__, backend=engine,
-            revision=revision))
+        provenance=build_provenance(checked, bound, engine, revision=revision, params=params,
+                                    decisions=decisions),
+        in_effect=tuple(bool(x) for x in in_effect),
+        effective_text=policy_range_text(p))

@@ -26,8 +26,8 @@ import numpy as np
 from ..lang import ast
 from ..lang.checker import CheckedPolicy
 from .layout import Layout
-from .outcomes import RawOutcomes, n_words
-from .reference import NAN, _Reference, combine, evaluate_reference
+from .outcomes import RawOutcomes, decide, n_words
+from .reference import NAN, _Reference, evaluate_reference
 
 LEVEL_FUNCTIONS = ("previous", "periods_in")
 SIZED = {"mean_over", "sum_over", "min_over", "max_over", "count_over", "sustained", "ever",
@@ -166,8 +166,10 @@ class _Vectorised(_Reference):
             word, bit = divmod(i, 64)
             fired[:, :, word] |= np.left_shift(is_true[i], np.uint64(bit), dtype=np.uint64)
             unknown[:, :, word] |= np.left_shift(is_unknown[i], np.uint64(bit), dtype=np.uint64)
-        computed, incomplete, candidate = combine(p.decide, L, is_true, is_unknown)
-        del is_true, is_unknown
+        d = decide(is_true, is_unknown, L.rule_levels, L.rule_judgement, L.default_level,
+                   p.decide == "first")
+        computed, incomplete, candidate = d.computed, d.incomplete, d.candidate
+        del is_true, is_unknown, d
         level = np.where(np.isnan(L.decisions), computed, L.decisions).astype(np.int16)
         subject = np.broadcast_to(L.kind_subject, (P, E)).copy()
         if p.applies_to is not None and p.applies_to.expr is not None:

@@ -1,8 +1,10 @@
 """Parse one embedded expression into AST nodes located in the policy file.
 
-The Lark LALR parser runs with an inline transformer, so nodes are built as the parser
-reduces, without recursion: a 10,000-deep expression is refused by the depth limit, not by
-Python's stack. Syntax errors become diagnostics written for policy authors.
+Lark's LALR parser builds a parse tree without recursion; the tree is then turned into AST
+nodes bottom-up over an explicit stack (in the order the parser reduced them), so a
+10,000-deep expression is refused by the depth limit, not by Python's stack. Each parse has
+its own builder: nothing is shared between parses but the immutable Lark parser, so threads
+may parse at once. Syntax errors become diagnostics written for policy authors.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import Callable
 
-from lark import Lark, Token, Transformer
+from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from ..diagnostics import Pos
@@ -41,11 +43,10 @@ class SyntaxProblem(Exception):
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
     grammar = files("rulesengine.lang").joinpath("grammar.lark").read_text(encoding="utf-8")
-    # keep_all_tokens: keywords and brackets stay in the children, so each callback can
-    # compute its node's span from its first and last child without Lark's meta (which an
-    # inline transformer does not get).
+    # keep_all_tokens: keywords and brackets stay in the children, so each builder method can
+    # compute its node's span from its first and last child.
     return Lark(grammar, parser="lalr", lexer="contextual", keep_all_tokens=True,
-                maybe_placeholders=True, transformer=_Builder(), cache=False)
+                maybe_placeholders=True, cache=False)
 
 
 class NodeIds:
@@ -56,9 +57,6 @@ class NodeIds:
 
     def next(self) -> int:
         return next(self._counter)
-
-
-_BUILD = None  # the per-parse build context, set by parse(); Lark's transformer is shared
 
 
 class _Context:
@@ -122,12 +120,33 @@ def _nodes(children) -> list:
     return [c for c in children if not isinstance(c, Token)]
 
 
-class _Builder(Transformer):
-    """Builds AST nodes as the LALR parser reduces (one method per grammar alternative)."""
+class _Builder:
+    """Builds the AST nodes of one parse (one method per grammar alternative)."""
+
+    def __init__(self, context: _Context) -> None:
+        self.context = context
 
     def _c(self) -> _Context:
-        assert _BUILD is not None
-        return _BUILD
+        return self.context
+
+    def build(self, tree: Tree):
+        """The AST of a parse tree, children before parents and left to right, as the parser
+        reduced them (so node ids and the first error found are those of a single pass)."""
+        done: list = []
+        stack: list[tuple[object, bool]] = [(tree, False)]
+        while stack:
+            item, ready = stack.pop()
+            if not isinstance(item, Tree):
+                done.append(item)
+            elif ready:
+                k = len(item.children)
+                args = done[len(done) - k:] if k else []
+                del done[len(done) - k:]
+                done.append(getattr(self, item.data)(args))
+            else:
+                stack.append((item, True))
+                stack.extend((child, False) for child in reversed(item.children))
+        return done[0]
 
     def number(self, children):
         (tok,) = children
@@ -262,7 +281,6 @@ class _Builder(Transformer):
 
 def parse(text: str, locate: Locate, ids: NodeIds) -> ast.Node:
     """Parse `text`; raise SyntaxProblem (offset-based) on any error."""
-    global _BUILD
     if len(text) > MAX_EXPRESSION_CHARS:
         raise SyntaxProblem(f"expression too long ({len(text):,} characters; the limit is "
                             f"{MAX_EXPRESSION_CHARS:,})", 0,
@@ -270,15 +288,11 @@ def parse(text: str, locate: Locate, ids: NodeIds) -> ast.Node:
     if not text.strip():
         raise SyntaxProblem("empty expression", 0)
     _check_bracket_depth(text)
-    _BUILD = _Context(text, locate, ids)
     try:
-        return _lark().parse(text)
+        tree = _lark().parse(text)
     except UnexpectedInput as e:
         raise _explain(e, text) from None
-    except RecursionError:  # belt and braces: the depth limit should fire first
-        raise SyntaxProblem("expression nested too deeply", 0) from None
-    finally:
-        _BUILD = None
+    return _Builder(_Context(text, locate, ids)).build(tree)
 
 
 def _check_bracket_depth(text: str) -> None:

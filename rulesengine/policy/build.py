@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from ..diagnostics import Pos, Reporter
 from ..lang import parser
 from .document import Document
+from .effective import rule_from_spec as rule_range
 from .model import Define, Input, Level, Param, ParamValue, Rule, Scale, Stage, Timetable
 
 _PERCENT = re.compile(r"^(-?\d+(?:\.\d+)?)%$")
@@ -31,6 +32,18 @@ def parse_quantity(value) -> tuple[float, str]:
         sign = -1.0 if m.group(1) else 1.0
         return sign * float(m.group(2)) * _MONEY_SCALE[m.group(3)], "money"
     raise ValueError(f"not a quantity: {value!r}")
+
+
+_EXPECT = re.compile(r"\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*%?\s*\.\.\s*"
+                     r"([-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*%?\s*", re.ASCII)
+
+
+def parse_expect(value) -> tuple[float, float] | None:
+    """An input's `expect: LOW..HIGH` (the schema admits only that form) as two numbers."""
+    if value is None:
+        return None
+    m = _EXPECT.fullmatch(str(value))
+    return (float(m.group(1)), float(m.group(2))) if m else None
 
 
 _UNIT_WORDS = {"percent": "percent", "%": "percent", "pct": "percent", "percentage": "percent",
@@ -106,7 +119,9 @@ def build_overlay(doc: Document, report: Reporter, ids: parser.NodeIds) -> Overl
                     label=spec.get("label", name.replace("_", " ")), unit=spec.get("unit"),
                     scale=spec.get("scale"), aggregate=spec.get("aggregate"),
                     source=spec.get("source"), note=spec.get("note"),
-                    pos=doc.key(("inputs", name)), origin=src)
+                    pos=doc.key(("inputs", name)), origin=src,
+                    effective_from=rule_range(spec)[0], effective_to=rule_range(spec)[1],
+                    expect=parse_expect(spec.get("expect")))
         for name, spec in data.get("inputs", {}).items()}
 
     defines = {}
@@ -124,7 +139,9 @@ def build_overlay(doc: Document, report: Reporter, ids: parser.NodeIds) -> Overl
         rules.append(Rule(id=spec["id"], level=spec["level"], when=d.expr, text=spec["when"],
                           reason=spec.get("reason"), source=spec.get("source"),
                           note=spec.get("note"), pos=doc.pos(("rules", i, "id")),
-                          level_pos=doc.pos(("rules", i, "level")), origin=src))
+                          level_pos=doc.pos(("rules", i, "level")), origin=src,
+                          effective_from=rule_range(spec)[0],
+                          effective_to=rule_range(spec)[1]))
 
     applies_to = None
     if "applies_to" in data:

@@ -18,7 +18,9 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..diagnostics import Diagnostic, PolicyError, Pos, Source, line_starts
 
-MAX_POLICY_BYTES = 2_000_000
+from ..files import POLICY as _POLICY_LIMIT
+
+MAX_POLICY_BYTES = _POLICY_LIMIT.default      # REGIME_MAX_POLICY_BYTES raises it (files.py)
 MAX_NODES = 200_000          # after alias expansion: a "billion laughs" file stops here
 MAX_YAML_DEPTH = 64
 
@@ -90,12 +92,10 @@ class Document:
 def load_document(text: str, file: str) -> Document:
     """Parse YAML text into a Document, or raise PolicyError with a located diagnostic."""
     source = Source(file, text)
-    size = len(text.encode("utf-8", "surrogatepass")) if len(text) * 4 > MAX_POLICY_BYTES \
-        else len(text)
-    if size > MAX_POLICY_BYTES:
-        raise PolicyError(Diagnostic(
-            f"policy file too large ({size:,} bytes; the limit is {MAX_POLICY_BYTES:,})",
-            file=file, code="too-large"))
+    limit = _POLICY_LIMIT.value()
+    size = len(text.encode("utf-8", "surrogatepass")) if len(text) * 4 > limit else len(text)
+    if size > limit:
+        raise PolicyError(_POLICY_LIMIT.diagnostic(size, file))
     doc = Document(source)
     loader = None
     try:

@@ -10,12 +10,11 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from ..diagnostics import Diagnostic, PolicyError, Pos, Reporter, Source, did_you_mean
-from .document import MAX_POLICY_BYTES
 from .model import Policy
 
 if TYPE_CHECKING:
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
     from .build import Overlay
 
 ENV_POLICY_PATH = "REGIME_POLICY_PATH"
+MAX_EXTENDS_DEPTH = 32    # files in one `extends` chain; real chains are two or three long
 POLICY_SUFFIXES = (".yaml", ".yml")
 
 ReadText = Callable[[Path], str]
@@ -61,12 +61,12 @@ def _policy_files(folder: Path) -> list[Path]:
         if not folder.is_dir():
             return []
         return sorted(p for p in folder.iterdir()
-                      if p.suffix in POLICY_SUFFIXES and _is_file(p) and not p.name.startswith("."))
+                      if p.suffix in POLICY_SUFFIXES and is_file(p) and not p.name.startswith("."))
     except (OSError, ValueError):
         return []
 
 
-def _is_file(path: Path) -> bool:
+def is_file(path: Path) -> bool:
     """Path.is_file, but False (not an exception) for names the OS refuses outright: too
     long, or holding a NUL byte. A reference comes from an untrusted policy file."""
     try:
@@ -75,17 +75,42 @@ def _is_file(path: Path) -> bool:
         return False
 
 
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
+@dataclass
+class Resolution:
+    """What loading a policy depended on: each file read, with the SHA-256 of the text used,
+    and each path searched for an `extends` parent and found absent (a file created there
+    later changes which parent is meant). The policy cache keys its entries on this."""
+
+    read: list[tuple[str, str]] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)
+
+    def add_read(self, path: Path, text: str) -> None:
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        self.read.append((os.path.abspath(path), digest))
+
+
 def looks_like_path(ref: str) -> bool:
     return os.sep in ref or "/" in ref or ref.endswith(POLICY_SUFFIXES)
 
 
-def find_policy(ref: str, dirs: Sequence[Path], relative_to: Path | None = None) -> Path:
-    """The file a policy reference names: a path, or an id looked up in `dirs`."""
+def find_policy(ref: str, dirs: Sequence[Path], relative_to: Path | None = None,
+                absent: list[str] | None = None, exists: Callable[[Path], bool] = is_file) -> Path:
+    """The file a policy reference names: a path, or an id looked up in `dirs`. Each candidate
+    tried and found absent before the answer is appended to `absent`; `exists` says whether a
+    file is there (on disk, or at a git revision)."""
     if looks_like_path(ref):
         path = Path(ref)
         if not path.is_absolute() and relative_to is not None:
             path = relative_to / path
-        if _is_file(path):
+        if exists(path) or (exists is is_file and _exists(path)):
+            # on disk, a pipe, device or folder is returned too: the guarded read says why
             return path
         # Suggest a file of the same folder, written the way the author wrote the path.
         name = Path(ref).name
@@ -96,8 +121,10 @@ def find_policy(ref: str, dirs: Sequence[Path], relative_to: Path | None = None)
     for folder in dirs:
         for suffix in POLICY_SUFFIXES:
             candidate = folder / f"{ref}{suffix}"
-            if _is_file(candidate):
+            if exists(candidate):
                 return candidate
+            if absent is not None:
+                absent.append(os.path.abspath(candidate))
     known = [p.stem for folder in dirs for p in _policy_files(folder)]
     raise PolicyError(f"no policy named '{ref}' (looked in {', '.join(map(display_name, dirs))})"
                       f"{did_you_mean(ref, known)}")
@@ -120,7 +147,7 @@ def list_policies(dirs: Sequence[Path]) -> list[PolicyInfo]:
             try:
                 from .document import load_document
 
-                doc = load_document(path.read_text(encoding="utf-8"), display_name(path))
+                doc = load_document(_read_file(path), display_name(path))
                 data = doc.data if isinstance(doc.data, dict) else {}
             except (PolicyError, OSError, UnicodeDecodeError):
                 data = {}
@@ -134,16 +161,11 @@ def list_policies(dirs: Sequence[Path]) -> list[PolicyInfo]:
 
 
 def _read_file(path: Path) -> str:
+    from ..files import POLICY, read_input
+
     name = display_name(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_POLICY_BYTES:  # refused before reading: a policy is untrusted input
-            raise PolicyError(Diagnostic(f"policy file too large ({size:,} bytes; the limit is "
-                                         f"{MAX_POLICY_BYTES:,})", file=name, code="too-large"))
-        data = path.read_bytes()
-    except OSError as e:
-        raise PolicyError(Diagnostic(f"cannot read the file: {e.strerror}", file=name,
-                                     code="io")) from None
+    # Refused before reading: a pipe, a device, a folder, a file over the size limit.
+    data = read_input(path, limit=POLICY, shown=name, error=PolicyError)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -157,18 +179,27 @@ def _read_file(path: Path) -> str:
 
 def read_policy(ref: str | os.PathLike, *, dirs: Sequence[Path] | None = None,
                 read_text: ReadText = _read_file, ids: NodeIds | None = None,
+                resolution: Resolution | None = None, exists: Callable[[Path], bool] = is_file,
+                show: Callable[[Path], str] = display_name,
                 _chain: tuple[Path, ...] = ()) -> Policy:
     """Load a policy by id or path and resolve what it extends; not yet type-checked."""
     dirs = list(dirs) if dirs is not None else search_path()
-    path = Path(ref) if isinstance(ref, os.PathLike) else find_policy(str(ref), dirs)
+    path = Path(ref) if isinstance(ref, os.PathLike) else find_policy(str(ref), dirs,
+                                                                      exists=exists)
     return load_policy_text(read_text(path), path, dirs=dirs, read_text=read_text, ids=ids,
-                            _chain=_chain)
+                            resolution=resolution, exists=exists, show=show, _chain=_chain)
 
 
 def load_policy_text(text: str, path: Path, *, dirs: Sequence[Path] | None = None,
                      read_text: ReadText = _read_file, ids: NodeIds | None = None,
-                     name: str | None = None, _chain: tuple[Path, ...] = ()) -> Policy:
-    """Load a policy from its text; `path` locates files it extends, `name` is shown in messages."""
+                     name: str | None = None, resolution: Resolution | None = None,
+                     exists: Callable[[Path], bool] = is_file,
+                     show: Callable[[Path], str] = display_name,
+                     _chain: tuple[Path, ...] = ()) -> Policy:
+    """Load a policy from its text; `path` locates files it extends, `name` is shown in messages,
+    `resolution` (when given) records the files read and the paths searched in vain, and
+    `exists`, `read_text` and `show` say where files are looked for and how they are named
+    (the disk, or a git revision)."""
     # imported here, not at the top: a warm run takes its checked policy from the cache and
     # never needs YAML, JSON Schema or Lark
     from ..lang.parser import NodeIds
@@ -178,8 +209,10 @@ def load_policy_text(text: str, path: Path, *, dirs: Sequence[Path] | None = Non
 
     dirs = list(dirs) if dirs is not None else search_path()
     ids = ids or NodeIds()
+    if resolution is not None:
+        resolution.add_read(path, text)
 
-    doc = load_document(text, name or display_name(path))
+    doc = load_document(text, name or show(path))
     report = Reporter(doc.source)
     if not isinstance(doc.data, dict):
         report.error("a policy file must be a mapping of keys (policy:, levels:, rules:, ...)",
@@ -195,12 +228,18 @@ def load_policy_text(text: str, path: Path, *, dirs: Sequence[Path] | None = Non
     if extends is not None:
         resolved = path.resolve()
         chain = _chain + (resolved,)
+        if len(chain) > MAX_EXTENDS_DEPTH:
+            report.error(f"extends goes more than {MAX_EXTENDS_DEPTH} files deep",
+                         doc.pos(("extends",)), code="too-deep")
+            report.raise_if_errors()
         # An id is looked up beside this file first: a policy and the one it amends usually
         # sit in the same folder, whether or not that folder is on the search path.
         here = path.parent
         lookup = [here] + [d for d in dirs if Path(d).resolve() != here.resolve()]
         try:
-            parent_path = find_policy(extends, lookup, relative_to=here)
+            parent_path = find_policy(extends, lookup, relative_to=here,
+                                      absent=resolution.absent if resolution else None,
+                                      exists=exists)
         except PolicyError as e:
             report.error(e.diagnostics[0].message.replace("no policy", "extends: no policy", 1),
                          doc.pos(("extends",)), code="extends")
@@ -213,6 +252,7 @@ def load_policy_text(text: str, path: Path, *, dirs: Sequence[Path] | None = Non
             report.raise_if_errors()
         try:
             parent = read_policy(parent_path, dirs=dirs, read_text=read_text, ids=ids,
+                                 resolution=resolution, exists=exists, show=show,
                                  _chain=chain)
         except PolicyError as e:
             # The parent's own problems, then a note here saying why that file was read.
@@ -284,6 +324,8 @@ def _merge(data: dict, ov: Overlay, parent: Policy | None, src: Source, digest: 
         pos=key_of(("policy",)) or Pos(1, 1),
         peer_group_pos=pos_of(("peer_group",)) if "peer_group" in data else (
             parent.peer_group_pos if parent else None),
+        peer_groups={g: tuple(v) for g, v in data["peer_groups"].items()}
+        if "peer_groups" in data else (parent.peer_groups if parent else None),
     )
 
 

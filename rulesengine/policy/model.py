@@ -13,6 +13,8 @@ from ..diagnostics import Pos, Source
 from ..lang import ast
 
 INPUT_TYPES = ("percent", "number", "money", "count", "flag", "rating")
+# How a percent input's data write 75%: `scale: percent` (75, the default) or `fraction` (0.75).
+PERCENT_SCALES = ("percent", "fraction")
 DECIDE_MODES = ("worst", "first", "collect")
 PERIOD_KINDS = ("month", "quarter", "year")
 ENTITY_ATTRIBUTES = ("id", "name", "kind", "type", "parent", "region")
@@ -78,6 +80,13 @@ class Input:
     note: str | None
     pos: Pos
     origin: Source
+    # `effective: {from, to}`: the dates the metric existed in this regime (documentation
+    # and data checks; rules that need the date guard carry their own `effective:`).
+    effective_from: str | None = None
+    effective_to: str | None = None
+    # (low, high): the plausible range of the input's values (`expect: 50..100`), in percent
+    # for a percent input whatever its `scale:`; None when not declared.
+    expect: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,11 @@ class Rule:
     pos: Pos
     level_pos: Pos
     origin: Source
+    # `effective: {from, to}` on the rule (dates); folded into `when` at check time by
+    # policy/effective.py, which then sets these to None and `effective_text` to the range.
+    effective_from: str | None = None
+    effective_to: str | None = None
+    effective_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -149,6 +163,16 @@ class Policy:
     content_hash: str           # over the bytes of every file in `files`
     pos: Pos = field(default_factory=lambda: Pos(1, 1))   # the `policy:` key of its file
     peer_group_pos: Pos | None = None
+    # `peer_groups:` merges values of the peer_group attribute into NHS England's peer groups,
+    # e.g. {acute: [acute, specialist], non_acute: [mental_health, community]}: group -> values
+    peer_groups: Mapping[str, tuple[str, ...]] | None = None
+
+    def peer_group_of(self, value: str) -> str:
+        """The peer group an attribute value belongs to (itself unless `peer_groups` merges it)."""
+        for group, values in (self.peer_groups or {}).items():
+            if value in values:
+                return group
+        return value
 
     def level(self, level_id: str) -> Level | None:
         for lv in self.levels:

@@ -1,4 +1,7 @@
-"""Terminal tables (rich), and the plain fallback used when output is not a terminal."""
+"""Terminal tables (rich), and the plain fallback used when output is not a terminal.
+
+Cells and titles come from policy and data files, so they are shown literally: rich gets Text
+objects (never markup), and both forms show control characters as `\\xNN` (see escape.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ import sys
 from typing import Sequence
 
 import click
+
+from .escape import rich_text, terminal
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *,
@@ -16,17 +21,18 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *,
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(title=title, header_style="bold")
+        table = Table(title=rich_text(title) if title else None, header_style="bold")
         for h in headers:
-            table.add_column(h)
+            table.add_column(rich_text(h))
         for row in rows:
-            table.add_row(*("" if v is None else str(v) for v in row))
+            table.add_row(*(rich_text("" if v is None else v) for v in row))
         Console(file=out).print(table)
         return
-    cells = [[str(h) for h in headers]] + [["" if v is None else str(v) for v in r] for r in rows]
+    cells = [[terminal(h) for h in headers]] + [[terminal("" if v is None else v) for v in r]
+                                                for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     if title:
-        click.echo(title, file=out)
+        click.echo(terminal(title), file=out)
     for k, r in enumerate(cells):
         click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip(), file=out)
         if k == 0:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
+import shutil
 import subprocess
 import sys
 import uuid
@@ -17,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rulesengine import cachedir
 from rulesengine.compile import cache
 from rulesengine.compile.kernel import compile_policy, evaluate_compiled
 from rulesengine.data.panel import Entities
@@ -64,7 +67,7 @@ def worker(policy: Path, cache_dir: Path, *extra: str, start: bool = True):
 def finish(proc) -> dict:
     out, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err
-    return json.loads(out.strip().splitlines()[-1])
+    return dict(json.loads(out.strip().splitlines()[-1]), stderr=err)
 
 
 def test_a_second_process_loads_the_kernel_from_disk(tmp_path):
@@ -78,7 +81,8 @@ def test_a_second_process_loads_the_kernel_from_disk(tmp_path):
     assert second["hits"] >= 1 and second["misses"] == 0        # loaded, not compiled
     assert second["seconds"] < first["seconds"]
     folder = Path(first["folder"])
-    assert folder.parent == tmp_path / "kernels" and first["folder"] == second["folder"]
+    assert folder.parent == tmp_path / "kernels" / "kernels"
+    assert first["folder"] == second["folder"]
     assert (folder / "kernel.py").is_file()
     assert list(folder.glob("__pycache__/*.nbi")) and list(folder.glob("__pycache__/*.nbc"))
 
@@ -86,14 +90,20 @@ def test_a_second_process_loads_the_kernel_from_disk(tmp_path):
 # --- where the cache lives ------------------------------------------------------------------
 
 def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
+    """One root for every cache, each cache in its own folder under it (the checked-policy
+    cache is no longer inside the kernels' folder)."""
     monkeypatch.setenv("REGIME_CACHE_DIR", str(tmp_path / "mine"))
-    assert cache.cache_dir() == tmp_path / "mine"
+    assert cachedir.root() == tmp_path / "mine"
+    assert cache.cache_dir() == tmp_path / "mine" / "kernels"
+    assert cachedir.folder("policies") == tmp_path / "mine" / "policies"
+    assert (tmp_path / "mine").stat().st_mode & 0o777 == 0o700
     monkeypatch.delenv("REGIME_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cachedir.root() == tmp_path / "xdg" / "regime"
     assert cache.cache_dir() == tmp_path / "xdg" / "regime" / "kernels"
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert cache.cache_dir() == tmp_path / "home" / ".cache" / "regime" / "kernels"
+    assert cachedir.root() == tmp_path / "home" / ".cache" / "regime"
 
 
 def test_kernels_are_written_under_regime_cache_dir(monkeypatch, tmp_path):
@@ -107,8 +117,8 @@ def test_kernels_are_written_under_regime_cache_dir(monkeypatch, tmp_path):
                          resolve_params(checked.policy, "quarter", 2021 * 4, 1), 1)
     assert evaluate_compiled(checked, layout).equal(evaluate_reference(checked, layout))
     key = cache.kernel_key(compile_policy(checked).generated.source)
-    assert [p.name for p in (tmp_path / "here").iterdir()] == [key]
-    assert (tmp_path / "here" / key / "kernel.py").read_text(encoding="utf-8") == \
+    assert [p.name for p in (tmp_path / "here" / "kernels").iterdir()] == [key]
+    assert (tmp_path / "here" / "kernels" / key / "kernel.py").read_text(encoding="utf-8") == \
         compile_policy(checked).generated.source
 
 
@@ -165,6 +175,65 @@ def test_a_corrupted_entry_is_rebuilt(tmp_path, damage):
     assert rebuilt["misses"] >= 1             # compiled again: the machine code was unusable
     again = worker(policy, tmp_path / "kernels")
     assert again["equal"] and again["hits"] >= 1 and again["misses"] == 0
+
+
+def _replace_by_folder(path: Path) -> None:
+    path.unlink()
+    (path / "inside").mkdir(parents=True)
+
+
+def test_parts_of_an_entry_replaced_by_folders(tmp_path):
+    """The source, numba's index and the lock file each turned into a folder: the entry is
+    repaired, with no warning (the cache's location is fine)."""
+    policy = new_policy(tmp_path)
+    first = worker(policy, tmp_path / "kernels")
+    folder = Path(first["folder"])
+    for path in [folder / "kernel.py", folder / ".lock", *folder.glob("__pycache__/*.nbi")]:
+        _replace_by_folder(path)
+    again = worker(policy, tmp_path / "kernels")
+    assert again["equal"] and again["levels"] == first["levels"] and again["stderr"] == ""
+    third = worker(policy, tmp_path / "kernels")
+    assert third["hits"] >= 1 and third["misses"] == 0
+
+
+def test_an_entry_replaced_by_a_file(tmp_path):
+    policy = new_policy(tmp_path)
+    first = worker(policy, tmp_path / "kernels")
+    folder = Path(first["folder"])
+    shutil.rmtree(folder)
+    folder.write_text("")
+    again = worker(policy, tmp_path / "kernels")
+    assert again["equal"] and again["levels"] == first["levels"] and again["stderr"] == ""
+    assert (folder / "kernel.py").is_file()
+
+
+class _Touch:
+    def __init__(self, path: Path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (os.mkdir, (self.path,))
+
+
+def test_numba_files_are_only_loaded_when_verified(tmp_path):
+    """numba's cache files are pickles: one the kernel cache did not write (no digest, or a
+    digest that does not match) is never handed to numba."""
+    policy = new_policy(tmp_path)
+    first = worker(policy, tmp_path / "kernels")
+    folder = Path(first["folder"])
+    mark = tmp_path / "ran"
+    stored = sorted(folder.glob("__pycache__/*.nb[ic]"))
+    assert stored and all(p.read_bytes().startswith(b"regime-sha256:") for p in stored)
+    for p in stored:
+        p.write_bytes(pickle.dumps(_Touch(mark)))
+    again = worker(policy, tmp_path / "kernels")
+    assert not mark.exists()
+    assert again["equal"] and again["levels"] == first["levels"] and again["misses"] >= 1
+    for p in sorted(folder.glob("__pycache__/*.nb[ic]")):          # a digest of other bytes
+        head, _, payload = p.read_bytes().partition(b"\n")
+        p.write_bytes(head + b"\n" + pickle.dumps(_Touch(mark)))
+    third = worker(policy, tmp_path / "kernels")
+    assert not mark.exists() and third["equal"] and third["misses"] >= 1
 
 
 def test_a_lost_source_is_rewritten(tmp_path):

@@ -484,4 +484,4 @@ def test_a_pipe_is_not_read(tmp_path):
     path = tmp_path / "fifo.csv"
     os.mkfifo(path)
     assert headlines(lambda: load_panel(path)) == [
-        f"{path}: error: cannot read the file: it is not a regular file (a pipe or a device)"]
+        f"{path}: error: cannot read the file: it is a pipe, not a regular file"]

@@ -191,7 +191,8 @@ def test_control_characters_are_never_echoed():
 def test_file_size_limit():
     text = "a: " + "x" * MAX_POLICY_BYTES + "\n"
     assert refused(text) == [f"p.yaml: error: policy file too large ({len(text):,} bytes; the "
-                             f"limit is {MAX_POLICY_BYTES:,})"]
+                             f"limit is {MAX_POLICY_BYTES:,}) | set the environment variable "
+                             f"REGIME_MAX_POLICY_BYTES to raise the limit"]
 
 
 @pytest.mark.parametrize("text, line_col", [
