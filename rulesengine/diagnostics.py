@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import difflib
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,57 @@ def sorted_diagnostics(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
                                         d.pos.col if d.pos else 0))
 
 
+MAX_NUMBER_CHARS = 100   # a number written longer is refused: no real figure needs more
+
+
+def elide(text: str, keep: int = 12) -> str:
+    """A long literal cut down for a message: its first and last characters and its length
+    (an error about a 5,000-digit number must not print them all)."""
+    if len(text) <= 2 * keep + 8:
+        return text
+    return f"{text[:keep]}…{text[-keep:]} ({len(text):,} characters)"
+
+
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """The ' (did you mean 'x'?)' suffix for a misspelt name, or '' when nothing is close."""
     close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
+
+
+# --- warnings about data (dataio) ---------------------------------------------------------------
+
+class DataWarning(UserWarning):
+    """A finding about data that does not stop a run (values that look 100x off, decisions
+    that apply to nothing), issued with `warnings.warn` so library callers see it too; the
+    command line prints its diagnostic."""
+
+    def __init__(self, diagnostic: Diagnostic):
+        self.diagnostic = diagnostic
+        super().__init__(diagnostic.render())
+
+
+def warn_data(diagnostic: Diagnostic) -> None:
+    """Issue a DataWarning for `diagnostic` (a warning-severity copy of it)."""
+    import warnings
+    from dataclasses import replace
+
+    warnings.warn(DataWarning(replace(diagnostic, severity="warning")), stacklevel=3)
+
+
+@contextmanager
+def data_warnings_to(echo) -> Iterator[None]:
+    """Within the block, pass each DataWarning's rendered diagnostic to `echo` (every one, not
+    once per place); other warnings are shown as usual."""
+    import warnings
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if isinstance(message, DataWarning):
+            echo(message.diagnostic.render())
+        else:
+            original(message, category, filename, lineno, file, line)
+
+    with warnings.catch_warnings():
+        original = warnings.showwarning
+        warnings.simplefilter("always", DataWarning)
+        warnings.showwarning = show
+        yield

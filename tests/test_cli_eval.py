@@ -73,7 +73,8 @@ def test_eval_engines_give_the_same_table():
     assert a.exit_code == 0 and b.exit_code == 0, a.output + b.output
     assert a.stdout == b.stdout
     # the provenance (which differs: the engine) is on stderr, never in the table
-    assert '"backend": "reference"' in a.stderr and '"backend": "numba"' in b.stderr
+    # (the engine that ran: `numba` is the old name of `fused`)
+    assert '"backend": "reference"' in a.stderr and '"backend": "fused"' in b.stderr
 
 
 def test_eval_param_override_changes_outcomes():
@@ -202,3 +203,46 @@ def test_eval_format_and_out_must_agree(tmp_path, monkeypatch, args, message):
     result = run("eval", "--policy", "oversight2025", "--engine", "reference", *args)
     assert result.exit_code == 1 and message in result.output
     assert not list(tmp_path.iterdir())     # refused before anything was written
+
+
+@pytest.mark.parametrize("engine", ["reference", "numba"])
+def test_eval_show_gives_the_values_the_rules_saw(engine):
+    """Every row's shown values reproduce the rules that fired: a quartile rule fired exactly
+    when raw_score sits in its band of cut points, the financial override exactly when the
+    trust is in deficit and in the top half."""
+    result = run("eval", "--policy", "oversight2025", "--engine", engine, "--show",
+                 "inputs,defines,ranks", "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["rows"]
+    checked = 0
+    for row in rows:
+        v = row["shown"]
+        if v["raw_score"] is None:
+            continue
+        score, c1, c2, c3 = v["raw_score"], v["cut_1"], v["cut_2"], v["cut_3"]
+        fired = set(row["fired"])
+        assert ("delivery_quartile_1" in fired) == (score <= c1)
+        assert ("delivery_quartile_2" in fired) == (c1 < score <= c2)
+        assert ("delivery_quartile_4" in fired) == (score > c3)
+        flags = (v["deficit_flag"], v["deficit_support_flag"])
+        # missing data is unknown, not false: `or` is true if either is, unknown otherwise
+        assert v["in_deficit"] == (True if True in flags else
+                                   False if flags == (False, False) else None)
+        assert ("financial_override" in fired) == (score <= c2 and v["in_deficit"] is True)
+        assert v["percentile(raw_score, quartile_1)"] == c1
+        checked += 1
+    assert checked > 100
+    assert isinstance(rows[0]["shown"]["deficit_flag"], bool)
+
+
+def test_eval_show_columns_in_csv_and_a_clear_error_for_a_typo():
+    import pandas as pd
+
+    result = run("eval", "--policy", "oversight2025", "--engine", "reference", "--show",
+                 "inputs", "--format", "csv")
+    frame = pd.read_csv(io.StringIO(result.stdout))
+    assert frame["ae_4hr_pct"].dtype == float and "raw_score" not in frame
+    bad = run("eval", "--policy", "oversight2025", "--show", "input")
+    assert bad.exit_code == 1
+    assert "'input' is not one of inputs, defines, ranks, all; did you mean 'inputs'?" in \
+        bad.output

@@ -21,11 +21,14 @@ import itertools
 import math
 import re
 from dataclasses import dataclass, field, replace
-from typing import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 import numpy as np
 
 from ..diagnostics import RegimeError
+
+if TYPE_CHECKING:
+    from ..provenance import Provenance
 
 METHODS = ("grid", "lhs", "sobol", "morris")
 MAX_VARIANTS = 1_000_000
@@ -236,7 +239,7 @@ def batches(n: int, size: int) -> list[range]:
 
 def sweep(checked, data=None, *, design: Design, noise: Sequence[Noise] = (), draws: int = 1,
           seed: int = 0, period: str | None = None, decisions=None,
-          params: Mapping[str, float] | None = None, engine: str = "numba",
+          params: Mapping[str, float] | None = None, engine: str = "auto",
           dask: str | None = None, batch_size: int | None = None,
           progress: Callable[[int, int], None] | None = None) -> "SweepResult":
     """Evaluate every variant (and draw) of a checked policy over `data` (a Panel, a path or
@@ -280,7 +283,11 @@ def sweep(checked, data=None, *, design: Design, noise: Sequence[Noise] = (), dr
             if progress:
                 progress(done, n_variants)
     levels = np.concatenate(parts, axis=0) if parts else np.empty((0, draws, len(periods), 0))
+    from ..provenance import build
+
     p = checked.policy
+    base = build(checked, bound, engine, params=params, decisions=decisions).for_periods(
+        [bound.period_labels[t] for t in periods])
     run = SweepRun(levels=levels,
                    period_labels=tuple(bound.period_labels[t] for t in periods),
                    entity_ids=tuple(bound.entities.ids), entity_names=tuple(bound.entities.names),
@@ -288,7 +295,7 @@ def sweep(checked, data=None, *, design: Design, noise: Sequence[Noise] = (), dr
                    level_labels=tuple(lv.label for lv in p.levels))
     return SweepResult(policy_id=p.id, policy_version=p.version, policy_hash=p.content_hash,
                        design=design, noise=tuple(noise), draws=draws, seed=seed, run=run,
-                       engine=engine)
+                       engine=engine, base=base)
 
 
 def _up_to(layout, n: int):
@@ -435,6 +442,7 @@ class SweepResult:
     seed: int
     run: SweepRun
     engine: str
+    base: "Provenance | None" = None     # the provenance every variant shares
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     # tidy tables, one per view -----------------------------------------------------------------
@@ -596,12 +604,14 @@ class SweepResult:
                 "sensitivity": self.sensitivity_table(), "dependence": self.dependence_table()}
 
     def provenance(self) -> dict:
-        return {"policy": self.policy_id, "version": self.policy_version,
-                "policy_hash": self.policy_hash, "method": self.design.method,
-                "params": list(self.design.names), "variants": self.design.n_variants,
-                "noise": [n.describe() for n in self.noise], "draws": self.draws,
-                "seed": self.seed, "engine": self.engine,
-                "periods": list(self.run.period_labels)}
+        """The shared provenance record (regime.provenance/1: policy, data, engine, base
+        --param overrides, decisions, periods) and what the sweep varied."""
+        out = self.base.to_json() if self.base is not None else {}
+        out["sweep"] = {"method": self.design.method, "params": list(self.design.names),
+                        "variants": self.design.n_variants,
+                        "noise": [n.describe() for n in self.noise], "draws": self.draws,
+                        "seed": self.seed}
+        return out
 
 
 def _eta_squared(x: np.ndarray, y: np.ndarray, bins: int = 10) -> tuple[float, float]:

@@ -29,7 +29,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..diagnostics import Diagnostic, PolicyError, line_starts, split_lines
@@ -126,7 +125,16 @@ _PRINTABLE = re.compile("[\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U00
 _PLAIN_CHARS = re.compile("[\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd"
                           "\U00010000-\U0010ffff]*\\Z")
 _INDICATORS = set("-?:,[]{}#&*!|>'\"%@`")
-_RESOLVER = document._Loader("")
+
+
+class _Resolver11(yaml.SafeLoader):
+    """YAML 1.1's resolver (dates aside); policy files are read as YAML 1.2 (document.py)."""
+
+
+_Resolver11.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_RESOLVER = _Resolver11("")
 
 
 def _resolves_to_str_11(text: str) -> bool:
@@ -346,7 +354,8 @@ class _Comments:
             self.footer.append(comment)
 
     def of(self, parent: Node, k: int) -> _Entry:
-        return self.entries[(id(parent), k)]
+        # an entry not in the text itself (merged in by `<<: *anchor`) has no comments
+        return self.entries.get((id(parent), k)) or _Entry(-1, -1, 0, -1)
 
     def any_inside(self, node: Node) -> bool:
         """Whether any entry within `node` has a comment (then it cannot be in flow style)."""
@@ -593,6 +602,22 @@ class _Emitter:
         return "\n".join(self.lines) + "\n"
 
 
+def _flatten(root: Node, loader) -> None:
+    """Resolve merge keys (`<<: *anchor`) everywhere first, as the loader does, so that entries
+    are numbered once and for all."""
+    stack, seen = [root], set()
+    while stack:
+        n = stack.pop()
+        if id(n) in seen or isinstance(n, ScalarNode):
+            continue
+        seen.add(id(n))
+        if isinstance(n, MappingNode):
+            loader.flatten_mapping(n)
+            stack += [v for pair in n.value for v in pair]
+        else:
+            stack += list(n.value)
+
+
 # --- the public surface ------------------------------------------------------------------------
 
 class FormatError(PolicyError):
@@ -606,6 +631,7 @@ def format_text(text: str, file: str = "<policy>") -> str:
     loader = document._Loader(text)
     try:
         root = loader.get_single_node()
+        _flatten(root, loader)
         expressions = isinstance(doc.data, dict) and "tests_for" not in doc.data
         out = _Emitter(text, root, loader, expressions).document(root)
     finally:

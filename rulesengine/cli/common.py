@@ -16,7 +16,7 @@ from typing import Sequence
 
 import click
 
-from ..diagnostics import RegimeError
+from ..diagnostics import RegimeError, data_warnings_to
 
 
 def fail_cleanly(func):
@@ -26,7 +26,8 @@ def fail_cleanly(func):
     @wraps(func)
     def wrapper(*args, **kwargs):
         try:
-            return func(*args, **kwargs)
+            with data_warnings_to(lambda text: click.echo(text, err=True)):
+                return func(*args, **kwargs)
         except RegimeError as e:
             if kwargs.get("fmt") == "json":
                 click.echo(json.dumps({"ok": False, "diagnostics":
@@ -58,8 +59,11 @@ policy_option = click.option(
     help="A policy id (oversight2021), a file, or either @ a git revision.")
 
 engine_option = click.option(
-    "--engine", type=click.Choice(["numba", "reference"]), default="numba", show_default=True,
-    help="Compiled kernel or the NumPy reference evaluator.")
+    "--engine", type=click.Choice(["auto", "vectorised", "fused", "reference", "numba"]),
+    default="auto", show_default=True,
+    help="vectorised: NumPy over whole arrays, nothing compiled; fused: one compiled kernel for "
+         "the policy (numba is its old name); reference: the period-by-period oracle; auto: "
+         "fused when the data is large enough to repay compiling it, else vectorised.")
 
 out_option = click.option("--out", type=click.Path(dir_okay=False),
                           help="Write to a file instead of stdout.")

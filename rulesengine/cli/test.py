@@ -26,15 +26,23 @@ from .common import fail_cleanly, policy_path_option
 @click.option("--gaps", type=click.Choice(["all", "rules", "none"]), default="all",
               show_default=True,
               help="Which coverage gaps to list: rules and conditions, rules only, or none.")
+@click.option("--watch", is_flag=True, help="Run the cases again whenever a policy or test "
+              "file changes, showing which cases changed status (Ctrl-C stops).")
 @fail_cleanly
 def command(policies: tuple[str, ...], policy_path: tuple[str, ...], fmt: str,
-            min_coverage: float | None, conditions: bool, engine: str, gaps: str) -> None:
+            min_coverage: float | None, conditions: bool, engine: str, gaps: str,
+            watch: bool) -> None:
     """Run policy test cases (ids, policy files, test files or folders; all known policies
     by default) and report rule and condition coverage.
 
     Exit status 1 when a case fails or is malformed, or coverage is below --min-coverage.
     """
     from ..analysis.testing import coverage_shortfalls, render_json, render_text, run_tests
+
+    if watch:
+        from .watch import watch_tests
+
+        return watch_tests(policies, policy_path, engine == "both", gaps)
 
     results, problems = run_tests(policies, policy_path=policy_path, kernel=engine == "both")
     shortfalls = coverage_shortfalls(results, min_coverage, conditions)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from ..diagnostics import Diagnostic, RegimeError
+from ..diagnostics import Diagnostic, RegimeError, data_warnings_to
 
 
 def _clean_errors(func):
@@ -22,7 +22,8 @@ def _clean_errors(func):
     @wraps(func)
     def wrapper(*args, **kwargs):
         try:
-            return func(*args, **kwargs)
+            with data_warnings_to(lambda text: click.echo(text, err=True)):
+                return func(*args, **kwargs)
         except RegimeError as e:
             click.echo(e.render(), err=True)
             sys.exit(1)

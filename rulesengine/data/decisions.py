@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..diagnostics import DataError, Diagnostic, Pos, did_you_mean
+from ..diagnostics import DataError, Diagnostic, Pos, did_you_mean, warn_data
 from ..engine.outcomes import Decision
 from ..files import DECISIONS, read_input
-from ..periods import PeriodError, parse_period
+from ..periods import PeriodError, format_period, parse_period
 from ..policy.model import Policy
 from .panel import Entities
 
@@ -58,6 +58,11 @@ def load_decisions(path: str | Path, policy: Policy, entities: Entities, period_
     out = np.full((n_periods, len(entities)), np.nan)
     decisions: dict[tuple[int, int], Decision] = {}
 
+    ignored: list[tuple[int, str, str]] = []           # (line, column, message)
+    kinds = tuple(policy.entity or ())
+    span = (f"{format_period(period_kind, start)} to "
+            f"{format_period(period_kind, start + n_periods - 1)}") if n_periods else "nothing"
+
     def err(message: str, line: int, column: str) -> None:
         errors.append(Diagnostic(message, file=name, pos=Pos(line, col[column] + 1),
                                  code="decision"))
@@ -84,9 +89,18 @@ def load_decisions(path: str | Path, policy: Policy, entities: Entities, period_
             err(f"{e} (column 'period')", line, "period")
             continue
         t = ordinal - start
-        if not 0 <= t < n_periods:
-            continue  # outside the evaluated periods: not an error, just not in play
         e = index[entity]
+        if not 0 <= t < n_periods:
+            # Not an error (a decisions file may cover more years than the data), but not
+            # silently dropped either: it is in play nowhere.
+            ignored.append((line, "period", f"a decision for {entity} in {period_text} is "
+                            f"ignored: the data cover {span}"))
+            continue
+        if kinds and entities.kinds[e] not in kinds:
+            ignored.append((line, "entity", f"a decision for {entity} is ignored: it is "
+                            f"{_a(entities.kinds[e])}, and policy '{policy.id}' decides on "
+                            f"{', '.join(kinds)}"))
+            continue
         if (t, e) in decisions:
             err(f"a second decision for {entity} in {period_text} "
                 f"(the first is at {decisions[(t, e)].where})", line, "period")
@@ -101,7 +115,20 @@ def load_decisions(path: str | Path, policy: Policy, entities: Entities, period_
             break
     if errors:
         raise DataError(errors)
+    for line, column, message in ignored[:_MAX_WARNED]:
+        warn_data(Diagnostic(message, file=name, pos=Pos(line, col[column] + 1),
+                             severity="warning", code="decision-ignored"))
+    if len(ignored) > _MAX_WARNED:
+        warn_data(Diagnostic(f"{len(ignored) - _MAX_WARNED} more decisions are ignored",
+                             file=name, severity="warning", code="decision-ignored"))
     return out, decisions
+
+
+_MAX_WARNED = 10
+
+
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind[:1].lower() in "aeiou" else f"a {kind or 'entity'}"
 
 
 def _records(text: str, name: str) -> tuple[list[int], list[list[str]]]:

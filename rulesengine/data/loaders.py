@@ -41,7 +41,8 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from ..diagnostics import DataError, Diagnostic, Pos, did_you_mean, sorted_diagnostics
+from ..diagnostics import (DataError, Diagnostic, Pos, did_you_mean, sorted_diagnostics,
+                           warn_data)
 from ..files import CELLS, DATA, ENTITIES, Limit, atomic_output, open_input
 from ..periods import KINDS, PeriodError, check_plausible, format_period, parse_period
 from .catalogue import METRICS
@@ -135,6 +136,12 @@ def _rows_with_data(panel: Panel) -> tuple[np.ndarray, np.ndarray]:
     has = np.zeros((panel.n_periods, len(panel.entities)), dtype=bool)
     for arr in panel.values.values():
         has |= ~np.isnan(arr)
+    if has.size:
+        # The first and last periods are written even without values (a row of empty cells),
+        # so the panel read back covers the same periods (found by the fuzzer).
+        for t in (0, panel.n_periods - 1):
+            if not has[t].any():
+                has[t, 0] = True
     return np.nonzero(has)      # period-major order: all entities of a period, then the next
 
 
@@ -146,6 +153,79 @@ def _format_cell(panel: Panel, metric: str, v: float) -> str:
     if float(v).is_integer() and abs(v) < 1e15:
         return str(int(v))
     return repr(float(v))
+
+
+# --- units ----------------------------------------------------------------------------------------
+
+def percent_values(inp, arr: np.ndarray) -> np.ndarray:
+    """An input's values as the policy reads them (a fresh array): a percent input whose data
+    write fractions (`scale: fraction`: 0.75 for 75%) is multiplied by 100."""
+    if inp.type == "percent" and inp.scale == "fraction":
+        return arr * 100.0
+    return arr.copy()
+
+
+# A percent input whose values all lie in [0, 1] with a median above this looks like fractions;
+# genuinely small percentages (0.3% of waits over 52 weeks) have a smaller median.
+FRACTION_MEDIAN = 0.05
+# ... judged only on this many values or more: a handful of hand-written values (a policy test
+# case's) says nothing about a file's unit.
+FRACTION_MIN_VALUES = 20
+
+
+def unit_warnings(policy, inputs, data_name: str) -> list[Diagnostic]:
+    """Warnings for inputs whose values (as bound, in percent for percent inputs) look 100x
+    off: outside the input's `expect:` range, or, without one, a percent input whose every
+    value lies in [0, 1] with a median above FRACTION_MEDIAN. Each names the input, the data
+    and the fix, at the input's line in the policy."""
+    out = []
+    for name, arr in inputs.items():
+        inp = policy.inputs.get(name)
+        if inp is None or inp.type in ("flag", "rating"):
+            continue
+        vals = arr[~np.isnan(arr)]
+        if not vals.size:
+            continue
+        median = float(np.median(vals))
+        fraction = inp.type == "percent" and inp.scale == "fraction"
+        message = hint = None
+        if inp.expect is not None:
+            lo, hi = inp.expect
+            if not lo <= median <= hi:
+                rng = f"{lo:g}..{hi:g}"
+                message = (f"input '{name}': the median of its values in {data_name}, "
+                           f"{median:.4g}, is outside its expected range {rng}")
+                if lo <= median * 100 <= hi:
+                    message += ": the data look 100 times too small"
+                    hint = ("the file holds fractions (0.75 for 75%): declare 'scale: fraction' "
+                            "on the input" if inp.type == "percent" and not fraction else
+                            "check the unit the file writes this metric in")
+                elif lo <= median / 100 <= hi:
+                    message += ": the data look 100 times too large"
+                    hint = ("the file holds percentages (75 for 75%): remove 'scale: fraction' "
+                            "from the input" if fraction else
+                            "check the unit the file writes this metric in")
+                else:
+                    hint = "check the data, or the input's expect: range"
+        elif inp.type == "percent" and not fraction and vals.size >= FRACTION_MIN_VALUES \
+                and vals.min() >= 0 and vals.max() <= 1 and median > FRACTION_MEDIAN:
+            message = (f"input '{name}' is a percent, but every value of it in {data_name} lies "
+                       f"between 0 and 1 (median {median:.4g}): the data look 100 times too "
+                       f"small")
+            hint = ("if the file holds fractions (0.75 for 75%), declare 'scale: fraction' on "
+                    "the input; if the values really are below 1%, declare their range "
+                    "(e.g. 'expect: 0..1') to say so")
+        if message is not None:
+            out.append(Diagnostic(message, file=inp.origin.file, pos=inp.pos, severity="warning",
+                                  code="units", hint=hint,
+                                  source_line=inp.origin.line(inp.pos.line)))
+    return out
+
+
+def warn_units(policy, inputs, data_name: str) -> None:
+    """Issue `unit_warnings` as DataWarnings (the command line prints them)."""
+    for d in unit_warnings(policy, inputs, data_name):
+        warn_data(d)
 
 
 # --- diagnostics --------------------------------------------------------------------------------
@@ -267,10 +347,34 @@ def _read_table(path: Path, shown: str, errors: _Errors, limit: Limit = DATA) ->
         return None
 
 
-_BLOCK = 1 << 20                # bytes read at a time
+_BLOCK = 1 << 18                # bytes read at a time
 _MAX_LINE = 64 << 20            # a "line" longer than this is not a table (e.g. NUL bytes)
-_FLUSH_CELLS = 1 << 18          # cells of rows held as Python strings before columns are made
+_FLUSH_CELLS = 1 << 15          # cells of rows held as Python strings before columns are made
 _PLAIN_NUMBER = re.compile(r"[ \t]*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[ \t]*\Z", re.ASCII)
+
+
+class _Growing:
+    """A NumPy array appended to in chunks, grown in place (realloc, so a large array is
+    remapped rather than copied next to itself) and trimmed to its length at the end: memory
+    stays near the data's size, without the many chunk arrays a concatenation needs."""
+
+    def __init__(self, dtype, capacity: int = 1024) -> None:
+        # Pages of the capacity that are never written are never resident: an upper bound on
+        # the rows costs address space, not memory.
+        self.buf = np.empty(max(capacity, 16), dtype=dtype)
+        self.n = 0
+
+    def append(self, values: np.ndarray) -> None:
+        need = self.n + len(values)
+        if need > len(self.buf):
+            self.buf.resize(max(need, 2 * len(self.buf)), refcheck=False)
+        self.buf[self.n:need] = values
+        self.n = need
+
+    def take(self) -> np.ndarray:
+        buf, self.buf = self.buf, np.empty(0, dtype=self.buf.dtype)
+        buf.resize(self.n, refcheck=False)
+        return buf
 
 
 class _ColumnBuilder:
@@ -278,10 +382,12 @@ class _ColumnBuilder:
     is a plain decimal number or a missing word (8 bytes a cell, not a Python string), else as
     codes into the distinct texts."""
 
-    def __init__(self, name: str, col: int, text_only: bool) -> None:
+    def __init__(self, name: str, col: int, text_only: bool, rows: int) -> None:
         self.name, self.col = name, col
-        self.numbers: list[np.ndarray] | None = None if text_only else []
-        self.codes: list[np.ndarray] = []
+        self.rows = rows
+        self.numbers: _Growing | None = None if text_only else _Growing(np.float64, rows)
+        # int32: rows are capped far below 2**31 (REGIME_MAX_CELLS), and half the memory.
+        self.codes = _Growing(np.int32, 0 if self.numbers is not None else rows)
         self.lookup: dict[str, int] = {}
 
     def add(self, values: Sequence[str]) -> None:
@@ -292,24 +398,24 @@ class _ColumnBuilder:
                 return
             # Not all numbers: the numbers so far become text again (written as _fmt does,
             # so a message quoting them reads as the file did, but for trailing zeros).
-            old, self.numbers = self.numbers, None
-            for chunk in old:
-                self._encode([_fmt(v) for v in chunk])
+            old, self.numbers = self.numbers.take(), None
+            self.codes = _Growing(np.int32, self.rows)
+            for i in range(0, len(old), _FLUSH_CELLS):
+                self._encode([_fmt(v) for v in old[i:i + _FLUSH_CELLS]])
         self._encode(values)
 
     def _encode(self, values: Sequence[str]) -> None:
         lookup = self.lookup
         self.codes.append(np.fromiter((lookup.setdefault(v, len(lookup)) for v in values),
-                                      dtype=np.int64, count=len(values)))
+                                      dtype=np.int32, count=len(values)))
 
     def column(self) -> _Column:
         if self.numbers is not None:
-            nums = np.concatenate(self.numbers) if self.numbers else np.empty(0)
-            return _Column(self.name, self.col, numbers=nums, from_text=True)
-        codes = np.concatenate(self.codes) if self.codes else np.empty(0, dtype=np.int64)
+            return _Column(self.name, self.col, numbers=self.numbers.take(), from_text=True)
         # Values are stripped once each, not once per cell (two codes may then stand for the
         # same text, which every user of the codes allows).
-        return _Column(self.name, self.col, codes=codes, uniques=[u.strip() for u in self.lookup])
+        return _Column(self.name, self.col, codes=self.codes.take(),
+                       uniques=[u.strip() for u in self.lookup])
 
 
 def _plain_numbers(values: Sequence[str]) -> np.ndarray | None:
@@ -359,7 +465,7 @@ class _CsvReader:
                 if cut < 0:
                     if len(data) > _MAX_LINE:
                         self.errors.add(f"line {self.n_lines + 1} is longer than "
-                                        f"{_MAX_LINE >> 20} MiB: the file is not a CSV table",
+                                        f"{_MAX_LINE:,} bytes: the file is not a CSV table",
                                         self.shown, self.n_lines + 1, 1)
                         self.bad = True
                         return
@@ -389,6 +495,18 @@ class _CsvReader:
                         f"(save the file as UTF-8)", self.shown, line, col)
         self.bad = True
 
+    def _count_lines(self) -> int:
+        """At least the number of records: line breaks (CR, LF) plus one."""
+        fh = self.fh
+        n = 1
+        while True:
+            block = fh.read(1 << 20)
+            if not block:
+                break
+            n += block.count(b"\n") + block.count(b"\r")
+        fh.seek(0)
+        return n
+
     def _lines(self) -> Iterator[str]:
         for text in self._texts():
             yield from io.StringIO(text, newline="")
@@ -401,7 +519,10 @@ class _CsvReader:
         builders: list[_ColumnBuilder] = []
         rows: list[list[str]] = []
         lines: list[int] = []
-        line_chunks: list[np.ndarray] = []
+        # An upper bound on the rows, from a quick count of line breaks, so the columns are
+        # allocated once rather than grown (growing leaves freed copies resident).
+        self.rows = self._count_lines()
+        line_numbers = _Growing(np.int64, 0)
         n_rows = 0
         prev = 0
         width = -1
@@ -414,7 +535,7 @@ class _CsvReader:
                 raise DataError(CELLS.diagnostic(n_rows * width, shown, Pos(lines[-1], 1)))
             for b, values in zip(builders, zip(*rows)):
                 b.add(values)
-            line_chunks.append(np.array(lines, dtype=np.int64))
+            line_numbers.append(np.array(lines, dtype=np.int64))
             rows.clear()
             lines.clear()
 
@@ -432,6 +553,10 @@ class _CsvReader:
                 if header is None:
                     header = [h.strip() for h in rec]
                     header_line, width = start, len(rec)
+                    # More rows than the cell limit allows are refused when read: no need to
+                    # reserve room for them.
+                    self.rows = min(self.rows, max_cells // max(width, 1) + 1)
+                    line_numbers = _Growing(np.int64, self.rows)
                     builders = self._builders(header)
                     continue
                 errors.add(f"the row has {_fields(len(rec))}, but the header has {len(header)}",
@@ -456,14 +581,16 @@ class _CsvReader:
             errors.extend(e.diagnostics)
             return None
         columns = [b.column() for b in builders]
-        return _Table(shown, self.path, header, columns, np.concatenate(line_chunks), n_rows,
-                      header_line)
+        lines_read = line_numbers.take()
+        if n_rows and lines_read[-1] < 2 ** 31 - 1:
+            lines_read = lines_read.astype(np.int32)      # half the memory of a long table
+        return _Table(shown, self.path, header, columns, lines_read, n_rows, header_line)
 
     def _builders(self, header: list[str]) -> list[_ColumnBuilder]:
         low = [h.lower() for h in header]
         entity_table = self.path.stem.lower() == "entities" or (
             "entity" in low and "period" not in low and bool(set(low) & set(ENTITY_COLUMNS[1:])))
-        return [_ColumnBuilder(name, j + 1, entity_table or low[j] in _TEXT_COLUMNS)
+        return [_ColumnBuilder(name, j + 1, entity_table or low[j] in _TEXT_COLUMNS, self.rows)
                 for j, name in enumerate(header)]
 
 
@@ -538,48 +665,69 @@ def _read_parquet(fh, path: Path, shown: str, errors: _Errors) -> _Table | None:
         if cells > CELLS.value():
             errors.extend([CELLS.diagnostic(cells, shown)])
             return None
-        table = pf.read()
+        raw_names = pf.schema_arrow.names
+        # One column at a time where the schema is flat: the decoded Arrow column is freed
+        # once converted, so the whole table is never held twice.
+        flat = pf.metadata.num_columns == len(raw_names) and len(set(raw_names)) == len(raw_names)
+        table = None if flat else pf.read()
+        n = pf.metadata.num_rows
+        columns = []
+        for j, name in enumerate(header):
+            if table is not None:
+                chunked = table.column(j)
+            else:
+                part = pf.read(columns=[raw_names[j]])
+                if part.num_columns != 1:           # a name Arrow reads as a nested path
+                    table = pf.read()
+                    chunked = table.column(j)
+                else:
+                    chunked = part.column(0)
+                del part
+            column = _parquet_column(pa, chunked.combine_chunks(), name, j, shown, errors)
+            del chunked
+            if column is None:
+                return None
+            columns.append(column)
+            if table is None:
+                # The column's Arrow buffers are free now: hand them back, or Arrow's
+                # allocator keeps each one resident beside the next.
+                pa.default_memory_pool().release_unused()
     except OSError as e:
         errors.add(f"cannot read the file: {e.strerror or e}", shown)
         return None
     except (pa.ArrowException, ValueError) as e:
         errors.add(f"cannot read the file as Parquet: {e}", shown)
         return None
-    header = [str(n).strip() for n in table.column_names]
-    if not _check_header(header, shown, errors):
-        return None
-    columns = []
-    for j, name in enumerate(header):
-        arr = table.column(j).combine_chunks()
-        t = arr.type
-        vt = t.value_type if pa.types.is_dictionary(t) else t
-        # Booleans, dates, times and durations are kept with their type, which numeric
-        # inputs refuse (True is not a percent, a duration not a count).
-        arrow = str(vt) if (pa.types.is_boolean(vt) or pa.types.is_temporal(vt)) else None
-        if pa.types.is_boolean(t) or pa.types.is_integer(t) or pa.types.is_floating(t) \
-                or pa.types.is_decimal(t):
-            nums = arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
-            columns.append(_Column(name, j + 1, numbers=np.asarray(nums, dtype=np.float64),
-                                   arrow=arrow))
-            continue
-        if not pa.types.is_dictionary(t):
-            if pa.types.is_timestamp(t):
-                arr = arr.cast(pa.date32())
-            try:
-                arr = arr.cast(pa.string()).dictionary_encode()
-            except pa.ArrowException:
-                errors.add(f"column '{name}' has type {t}, which cannot be read as text or "
-                           f"numbers", shown, 1, j + 1)
-                return None
-        elif not pa.types.is_string(t.value_type):
-            arr = arr.cast(t.value_type).cast(pa.string()).dictionary_encode()
-        idx = arr.indices.to_numpy(zero_copy_only=False)
-        codes = np.where(np.isnan(idx), -1, idx).astype(np.int64) if idx.dtype.kind == "f" \
-            else idx.astype(np.int64)
-        uniques = [None if u is None else u.strip() for u in arr.dictionary.to_pylist()]
-        columns.append(_Column(name, j + 1, codes=codes, uniques=uniques, arrow=arrow))
-    n = table.num_rows
-    return _Table(shown, path, header, columns, np.arange(2, n + 2, dtype=np.int64), n)
+    return _Table(shown, path, header, columns, np.arange(2, n + 2, dtype=_line_type(n + 1)), n)
+
+
+def _parquet_column(pa, arr, name: str, j: int, shown: str, errors: _Errors) -> _Column | None:
+    """One Parquet column as numbers or as codes into its distinct texts."""
+    from .arrow import arrow_codes, arrow_floats
+
+    t = arr.type
+    vt = t.value_type if pa.types.is_dictionary(t) else t
+    # Booleans, dates, times and durations are kept with their type, which numeric
+    # inputs refuse (True is not a percent, a duration not a count).
+    arrow = str(vt) if (pa.types.is_boolean(vt) or pa.types.is_temporal(vt)) else None
+    if pa.types.is_boolean(t) or pa.types.is_integer(t) or pa.types.is_floating(t) \
+            or pa.types.is_decimal(t):
+        nums = arrow_floats(arr.cast(pa.float64()))      # to_numpy would import pandas
+        return _Column(name, j + 1, numbers=np.asarray(nums, dtype=np.float64), arrow=arrow)
+    if not pa.types.is_dictionary(t):
+        if pa.types.is_timestamp(t):
+            arr = arr.cast(pa.date32())
+        try:
+            arr = arr.cast(pa.string()).dictionary_encode()
+        except pa.ArrowException:
+            errors.add(f"column '{name}' has type {t}, which cannot be read as text or "
+                       f"numbers", shown, 1, j + 1)
+            return None
+    elif not pa.types.is_string(t.value_type):
+        arr = arr.cast(t.value_type).cast(pa.string()).dictionary_encode()
+    codes = arrow_codes(arr.indices).astype(np.int32)
+    uniques = [None if u is None else u.strip() for u in arr.dictionary.to_pylist()]
+    return _Column(name, j + 1, codes=codes, uniques=uniques, arrow=arrow)
 
 
 # --- the loader ---------------------------------------------------------------------------------
@@ -817,6 +965,10 @@ class _Loader:
                 if rows.size:
                     cells.append(_Cells(name, t, vcol.take(rows), ent[rows], ordinal[rows],
                                         t.lines[rows], ent_col.col, False))
+            # The cells hold their own rows now: the table's columns are no longer needed,
+            # and a long table's columns are several times the size of its values.
+            for c in t.columns:
+                c.codes = c.numbers = c.uniques = None
             return cells
         rows = np.flatnonzero(ok)
         rows = self._drop_duplicate_rows(t, rows, ent, ordinal, ent_col.col)
@@ -828,7 +980,7 @@ class _Loader:
         return cells
 
     def _entity_rows(self, t: _Table, col: _Column) -> np.ndarray:
-        lookup = np.full(len(col.uniques) + 1, -1, dtype=np.int64)   # last slot: null
+        lookup = np.full(len(col.uniques) + 1, -1, dtype=np.int32)   # last slot: null
         firsts = _first_rows(col)
         for k, raw in enumerate(col.uniques):
             eid = (raw or "").strip()
@@ -856,7 +1008,7 @@ class _Loader:
         return lookup[col.codes]
 
     def _period_rows(self, t: _Table, col: _Column) -> np.ndarray:
-        lookup = np.full(len(col.uniques) + 1, _BAD, dtype=np.int64)
+        lookup = np.full(len(col.uniques) + 1, _BAD, dtype=np.int32)   # ordinals are small
         firsts = _first_rows(col)
         # Visit distinct periods in the order of their first row, so the panel's kind is the
         # kind of the first period in the file.
@@ -919,8 +1071,10 @@ class _Loader:
             if not self.errors.count:
                 self.errors.add("no data: the files hold no values", shown)
             self.errors.raise_if_any(shown)
-        ords = np.concatenate([c.ordinal for c in cells])
-        start, stop = int(ords.min()), int(ords.max())
+        # The columns of a wide table share one ordinal array: look at each once.
+        shared = {id(c.ordinal): c.ordinal for c in cells}.values()
+        start = min(int(o.min()) for o in shared)
+        stop = max(int(o.max()) for o in shared)
         n_periods, n_ent = stop - start + 1, len(self.ids)
         # Every metric is a [periods, entities] array: a few sparse rows spread over many
         # years and entities would need far more memory than the file.
@@ -946,7 +1100,7 @@ class _Loader:
                 c = group[0]
                 key = id(c.ent)
                 if key not in flat:
-                    flat[key] = (c.ordinal - start) * n_ent + c.ent
+                    flat[key] = (c.ordinal - start).astype(np.int64) * n_ent + c.ent
                 arr.ravel()[flat[key]] = converted[0]
             else:
                 vals = np.concatenate(converted)
@@ -958,12 +1112,37 @@ class _Loader:
             if mtype == "rating":
                 labels[metric] = tuple(label_list)
                 sites[metric] = metric_sites
+        self._warn_near_names(by_metric)
         for d in self._missing_inputs(values, shown):
             self.errors.extend([d])
         self.errors.raise_if_any(shown)
         names, kinds, types, parents, regions = (tuple(col) for col in zip(*self.attrs))
         entities = Entities(tuple(self.ids), names, kinds, types, parents, regions)
         return Panel(self.kind, start, n_periods, entities, values, labels, tuple(files), sites)
+
+    def _warn_near_names(self, by_metric: dict[str, list[_Cells]]) -> None:
+        """A metric the policy has no input for, named like one of its inputs but for case
+        (`A` for `a`), would be silently ignored: say so where the name is written."""
+        if self.model is None:
+            return
+        lower = {}
+        for name in self.model.inputs:
+            lower.setdefault(name.lower(), name)
+        for metric, group in by_metric.items():
+            near = lower.get(metric.lower())
+            if metric in self.model.inputs or near is None or near in by_metric:
+                continue
+            c = group[0]
+            t = c.table
+            if c.deduplicated:                  # a wide table: the name is in the header
+                line, col = t.header_line, c.values.col
+            else:                               # a long table: the first row naming it
+                mcol = t.find("metric")
+                line, col = int(c.lines[0]), mcol.col if mcol is not None else 1
+            warn_data(Diagnostic(
+                f"metric '{metric}' is not an input of policy '{self.model.id}' and is "
+                f"ignored; did you mean '{near}'? (names are matched exactly, case included)",
+                file=t.file, pos=Pos(line, col), severity="warning", code="near-name"))
 
     def _input(self, metric: str):
         return self.model.inputs.get(metric) if self.model is not None else None
@@ -1113,11 +1292,14 @@ class _Loader:
 
     def _percent_range(self, metric: str, vals: np.ndarray, raw: Callable[[int], str],
                        c: _Cells, colname: str) -> None:
+        inp = self._input(metric)
+        top, what = (1, "a percent written as a fraction (scale: fraction)") \
+            if inp is not None and inp.scale == "fraction" else (100, "a percent")
         with np.errstate(invalid="ignore"):
-            out = np.flatnonzero((vals < 0) | (vals > 100))
+            out = np.flatnonzero((vals < 0) | (vals > top))
         for i in out:
-            self.errors.add(f"'{raw(i)}' in column '{colname}' is not between 0 and 100 "
-                            f"(input '{metric}' is a percent)", c.table.file, int(c.lines[i]),
+            self.errors.add(f"'{raw(i)}' in column '{colname}' is not between 0 and {top} "
+                            f"(input '{metric}' is {what})", c.table.file, int(c.lines[i]),
                             c.values.col)
 
     def _first_values(self, metric: str, group: list[_Cells], ent: np.ndarray,
@@ -1148,12 +1330,18 @@ class _Loader:
 
 # --- small helpers ------------------------------------------------------------------------------
 
-_BAD = np.iinfo(np.int64).min
+_BAD = np.iinfo(np.int32).min
+
+
+def _line_type(last: int):
+    """Line numbers as int32 while they fit (half the memory of a long table's rows)."""
+    return np.int32 if last < 2 ** 31 - 1 else np.int64
 
 
 def _keys(ent: np.ndarray, ordinal: np.ndarray) -> np.ndarray:
     span = int(ordinal.max() - ordinal.min()) + 1 if ordinal.size else 1
-    return ent.astype(np.int64) * span + (ordinal - (ordinal.min() if ordinal.size else 0))
+    return ent.astype(np.int64) * span + (ordinal - (ordinal.min() if ordinal.size else 0))\
+        .astype(np.int64)
 
 
 def _first_rows(col: _Column) -> np.ndarray:

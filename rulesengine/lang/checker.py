@@ -13,11 +13,17 @@ from typing import Mapping
 
 from ..diagnostics import Diagnostic, PolicyError, Pos, Reporter, Source, did_you_mean, sorted_diagnostics
 from ..periods import PeriodError, parse_period
-from ..policy.model import ENTITY_ATTRIBUTES, Policy
+from ..policy.model import ENTITY_ATTRIBUTES, PERCENT_SCALES, Policy
 from . import ast
 from . import types as T
 from .builtins import BUILTINS, MAX_LOOKBACK, Builtin
 from .types import Type
+
+# How deep an expression may nest counting the defines it uses, as if each were written out
+# in place. Every evaluator (reference, explain, tests) follows a define where it is used, so
+# this bounds their depth for every command alike; far beyond any real policy, whose chains
+# of defines are a few levels deep.
+MAX_NESTING = 128
 
 RESERVED = {"level", "members", "parent", "all", "true", "false", "higher", "lower"}
 KEYWORDS = {"and", "or", "not", "in", "between", "if", "then", "else"}
@@ -78,6 +84,8 @@ class _Checker:
     define_types: dict[str, Type] = field(default_factory=dict)
     define_dirs: dict[str, str | None] = field(default_factory=dict)
     canonical_text: dict[int, str] = field(default_factory=dict)   # nid -> canonical(node)
+    conj_memo: dict[int, frozenset[str]] = field(default_factory=dict)
+    disj_memo: dict[int, frozenset[frozenset[str]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         p = self.policy
@@ -120,6 +128,7 @@ class _Checker:
             if rule.when is not None:
                 self.expect_bool(rule.when, _Scope(rule.origin), f"rule '{rule.id}'")
         self.check_windows()
+        self.check_nesting(order)
         if self.report.has_errors:
             raise PolicyError(sorted_diagnostics(self.report.diagnostics))
         used_inputs, used_params = self.lint()
@@ -203,8 +212,18 @@ class _Checker:
                     self.error(f"input '{inp.name}': unknown scale '{inp.scale}'"
                                f"{did_you_mean(inp.scale, p.scales)}", inp.pos, inp.origin,
                                code="unknown-name")
+            elif inp.type == "percent" and inp.scale in PERCENT_SCALES:
+                pass                    # how the data write it: 0.75 or 75 for 75%
             elif inp.scale is not None:
-                self.error(f"input '{inp.name}' has a scale but is not a rating", inp.pos,
+                self.error(f"input '{inp.name}' has a scale but is not a rating"
+                           + (" (scale: fraction or percent is for percent inputs)"
+                              if inp.scale in PERCENT_SCALES else ""), inp.pos,
+                           inp.origin, code="structure")
+            if inp.expect is not None and (inp.type in ("flag", "rating")
+                                           or inp.expect[0] > inp.expect[1]):
+                self.error(f"input '{inp.name}': expect {inp.expect[0]:g}..{inp.expect[1]:g} "
+                           + ("is for numbers" if inp.type in ("flag", "rating")
+                              else "is empty: write the lower bound first"), inp.pos,
                            inp.origin, code="structure")
             if inp.better and inp.type in ("flag", "rating"):
                 self.error(f"input '{inp.name}': 'better' is for numbers; a {inp.type}'s "
@@ -434,6 +453,7 @@ class _Checker:
         if T.ERROR in (left, right):
             return T.BOOL if op in ("==", "!=", "<", "<=", ">", ">=") else T.ERROR
         if op in ("==", "!=", "<", "<=", ">", ">="):
+            self.lint_fraction(node.left, left, node.right, right, scope)
             if not T.comparable(left, right):
                 self.error(f"cannot compare {T.describe(left)} with {T.describe(right)}"
                            + self.compare_note(left, right),
@@ -465,6 +485,37 @@ class _Checker:
         if right.kind == "number":
             return left
         return T.NUMBER
+
+    def lint_fraction(self, a: ast.Node, at: Type, b: ast.Node, bt: Type,
+                      scope: _Scope) -> None:
+        """Warn on a percentage compared with a bare number below 1.5: `ae_4hr_pct < 0.76`
+        reads as under 0.76%, and is almost always 76% written as a fraction."""
+        for pct, pt, other, ot in ((a, at, b, bt), (b, bt, a, at)):
+            if pt != T.PERCENT or ot != T.NUMBER:
+                continue
+            value = self.bare_number(other)
+            if value is None or not 0 < abs(value) < 1.5:
+                continue
+            what = pct.name if isinstance(pct, ast.Name) else "this value"
+            shown, fix = f"{value:g}", "write"
+            if isinstance(other, ast.Name):
+                shown, fix = f"param '{other.name}' ({value:g})", f"give '{other.name}' as"
+            self.report.add(f"{what} is a percentage (0-100), compared here with {shown}; did "
+                            f"you mean {value * 100:g}%?", other.pos, source=scope.origin,
+                            code="percent-scale", severity="warning",
+                            hint=f"{fix} {value * 100:g}% for {value * 100:g} percent, or "
+                                 f"{value:g}% if you mean less than one percent")
+
+    def bare_number(self, node: ast.Node) -> float | None:
+        """The value of a number written without a unit, directly or as a param's only value."""
+        if isinstance(node, ast.Number) and node.unit == "number":
+            return node.value
+        ref = self.refs.get(node.nid)
+        if isinstance(node, ast.Name) and ref is not None and ref.kind == "param":
+            param = self.policy.params[ref.name]
+            if param.kind == "number" and len(param.values) == 1:
+                return param.values[0].value
+        return None
 
     @staticmethod
     def compare_note(left: Type, right: Type) -> str:
@@ -518,6 +569,7 @@ class _Checker:
             t = T.ERROR   # already reported: no follow-on complaints about the bounds
         for bound in (node.low, node.high):
             bt = self.expr(bound, scope, hint)
+            self.lint_fraction(node.operand, t, bound, bt, scope)
             if t != T.ERROR and bt != T.ERROR and not T.comparable(t, bt):
                 self.error(f"cannot compare {T.describe(t)} with {T.describe(bt)}", bound.pos,
                            scope.origin)
@@ -821,6 +873,53 @@ class _Checker:
     def check_windows(self) -> None:
         """Nothing beyond whole_number(); kept as a stage so window limits can grow here."""
 
+    # --- nesting through defines ---------------------------------------------------------------
+
+    def check_nesting(self, order: list[str]) -> None:
+        """Refuse expressions nested deeper than MAX_NESTING once their defines are counted in,
+        reporting the first define (dependencies first) or rule that passes the limit, and not
+        again what is built on it."""
+        p = self.policy
+        depth_of: dict[str, int | None] = {}   # None: too deep, already reported
+        for name in order:
+            d = p.defines[name]
+            if d.expr is not None:
+                depth_of[name] = self.nesting(f"define '{name}'", d.expr, d.pos, d.origin,
+                                              depth_of)
+        items = [(f"rule '{r.id}'", r.when, r.origin) for r in p.rules]
+        if p.applies_to is not None:
+            items.append(("applies_to", p.applies_to.expr, p.applies_to.origin))
+        for what, node, origin in items:
+            if node is not None:
+                self.nesting(what, node, node.pos, origin, depth_of)
+
+    def nesting(self, what: str, root: ast.Node, pos: Pos | None, origin: Source,
+                depth_of: Mapping[str, int | None]) -> int | None:
+        """The depth of `root` with each define it names counted as written out in place;
+        past the limit, an error and None."""
+        depth: dict[int, int] = {}
+        stack: list[tuple[ast.Node, bool]] = [(root, False)]
+        while stack:
+            node, ready = stack.pop()
+            if not ready:
+                stack.append((node, True))
+                stack.extend((c, False) for c in node.children())
+                continue
+            ref = self.refs.get(node.nid)
+            below = max((depth[c.nid] for c in node.children()), default=0)
+            if ref is not None and ref.kind == "define":
+                used = depth_of.get(ref.name, 0)
+                if used is None:
+                    return None
+                below = used
+            depth[node.nid] = 1 + below
+        if depth[root.nid] <= MAX_NESTING:
+            return depth[root.nid]
+        self.error(f"{what} is nested too deeply: counting the defines it uses, it is "
+                   f"{depth[root.nid]:,} levels deep (the limit is {MAX_NESTING})", pos, origin,
+                   code="too-deep", hint="build it on fewer defines, each used by the next")
+        return None
+
     # --- lint ---------------------------------------------------------------------------------
 
     def lint(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -894,6 +993,7 @@ class _Checker:
                     break
 
     def expand(self, node: ast.Node) -> ast.Node:
+        """The expression a name stands for, following defines that are mere aliases."""
         seen = set()
         while isinstance(node, ast.Name) and node.name in self.policy.defines \
                 and node.name not in seen and self.policy.defines[node.name].expr is not None:
@@ -902,29 +1002,40 @@ class _Checker:
         return node
 
     def conjuncts(self, node: ast.Node) -> frozenset[str]:
-        out: set[str] = set()
-        stack = [node]
-        while stack:
-            n = self.expand(stack.pop())
-            if isinstance(n, ast.Binary) and n.op == "and":
-                stack += [n.left, n.right]
-            else:
-                if n.nid not in self.canonical_text:
-                    self.canonical_text[n.nid] = canonical(n)
-                out.add(self.canonical_text[n.nid])
-        return frozenset(out)
+        """The canonical texts of the terms joined by 'and' (through defines). Memoised by
+        node, so a define used twice is expanded once: `c1: c0 and c0`, `c2: c1 and c1`, ...
+        costs one visit per node, not one per path through the chain."""
+        return self._flatten(node, "and", self.conj_memo,
+                             lambda n: frozenset({self.canonical_of(n)}),
+                             lambda parts: frozenset().union(*parts))
 
-    def disjuncts(self, node: ast.Node) -> list[frozenset[str]]:
-        out: list[frozenset[str]] = []
-        stack = [node]
-        while stack:
-            n = self.expand(stack.pop())
-            if isinstance(n, ast.Binary) and n.op == "or":
-                stack += [n.left, n.right]
-            else:
-                out.append(self.conjuncts(n))
-        return out
+    def disjuncts(self, node: ast.Node) -> frozenset[frozenset[str]]:
+        """The distinct conjunct sets of the terms joined by 'or' (through defines)."""
+        return self._flatten(node, "or", self.disj_memo,
+                             lambda n: frozenset({self.conjuncts(n)}),
+                             lambda parts: frozenset().union(*parts))
 
+    def _flatten(self, node: ast.Node, op: str, memo: dict, leaf, join):
+        stack: list[tuple[ast.Node, bool]] = [(self.expand(node), False)]
+        while stack:
+            n, ready = stack.pop()
+            if n.nid in memo:
+                continue
+            if not (isinstance(n, ast.Binary) and n.op == op):
+                memo[n.nid] = leaf(n)
+            elif ready:
+                memo[n.nid] = join([memo[self.expand(n.left).nid],
+                                    memo[self.expand(n.right).nid]])
+            else:
+                stack.append((n, True))
+                stack += [(self.expand(n.right), False), (self.expand(n.left), False)]
+        return memo[self.expand(node).nid]
+
+    def canonical_of(self, node: ast.Node) -> str:
+        text = self.canonical_text.get(node.nid)
+        if text is None:
+            text = self.canonical_text[node.nid] = canonical(node)
+        return text
 
 def canonical(node: ast.Node) -> str:
     """The expression as text, independent of spacing and positions (for structural compares

@@ -1,23 +1,26 @@
 """Parse one embedded expression into AST nodes located in the policy file.
 
-The Lark LALR parser runs with an inline transformer, so nodes are built as the parser
-reduces, without recursion: a 10,000-deep expression is refused by the depth limit, not by
-Python's stack. Syntax errors become diagnostics written for policy authors.
+Lark's LALR parser builds a parse tree without recursion; the tree is then turned into AST
+nodes bottom-up over an explicit stack (in the order the parser reduced them), so a
+10,000-deep expression is refused by the depth limit, not by Python's stack. Each parse has
+its own builder: nothing is shared between parses but the immutable Lark parser, so threads
+may parse at once. Syntax errors become diagnostics written for policy authors.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib.resources import files
 from typing import Callable
 
-from lark import Lark, Token, Transformer
+from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from ..diagnostics import Pos
+from ..diagnostics import MAX_NUMBER_CHARS, Pos, elide
 from . import ast
 from .builtins import MAX_LOOKBACK
 
@@ -41,11 +44,10 @@ class SyntaxProblem(Exception):
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
     grammar = files("rulesengine.lang").joinpath("grammar.lark").read_text(encoding="utf-8")
-    # keep_all_tokens: keywords and brackets stay in the children, so each callback can
-    # compute its node's span from its first and last child without Lark's meta (which an
-    # inline transformer does not get).
+    # keep_all_tokens: keywords and brackets stay in the children, so each builder method can
+    # compute its node's span from its first and last child.
     return Lark(grammar, parser="lalr", lexer="contextual", keep_all_tokens=True,
-                maybe_placeholders=True, transformer=_Builder(), cache=False)
+                maybe_placeholders=True, cache=False)
 
 
 class NodeIds:
@@ -56,9 +58,6 @@ class NodeIds:
 
     def next(self) -> int:
         return next(self._counter)
-
-
-_BUILD = None  # the per-parse build context, set by parse(); Lark's transformer is shared
 
 
 class _Context:
@@ -98,9 +97,18 @@ class _List:
     span: tuple[int, int]
 
 
+def _digits(tok: Token) -> Token:
+    """Refuse a number written with absurdly many characters before converting it (Python's
+    int() refuses 4,300 digits; no figure in a policy needs a hundred)."""
+    if len(tok) > MAX_NUMBER_CHARS:
+        raise SyntaxProblem(f"number too long ({len(tok):,} characters; the limit is "
+                            f"{MAX_NUMBER_CHARS})", tok.start_pos, len(tok))
+    return tok
+
+
 def _finite(value: float, tok: Token) -> float:
     if value != value or value in (float("inf"), float("-inf")):
-        raise SyntaxProblem(f"number too large: {tok}", tok.start_pos, len(tok))
+        raise SyntaxProblem(f"number too large: {elide(tok)}", tok.start_pos, len(tok))
     return value
 
 
@@ -122,26 +130,47 @@ def _nodes(children) -> list:
     return [c for c in children if not isinstance(c, Token)]
 
 
-class _Builder(Transformer):
-    """Builds AST nodes as the LALR parser reduces (one method per grammar alternative)."""
+class _Builder:
+    """Builds the AST nodes of one parse (one method per grammar alternative)."""
+
+    def __init__(self, context: _Context) -> None:
+        self.context = context
 
     def _c(self) -> _Context:
-        assert _BUILD is not None
-        return _BUILD
+        return self.context
+
+    def build(self, tree: Tree):
+        """The AST of a parse tree, children before parents and left to right, as the parser
+        reduced them (so node ids and the first error found are those of a single pass)."""
+        done: list = []
+        stack: list[tuple[object, bool]] = [(tree, False)]
+        while stack:
+            item, ready = stack.pop()
+            if not isinstance(item, Tree):
+                done.append(item)
+            elif ready:
+                k = len(item.children)
+                args = done[len(done) - k:] if k else []
+                del done[len(done) - k:]
+                done.append(getattr(self, item.data)(args))
+            else:
+                stack.append((item, True))
+                stack.extend((child, False) for child in reversed(item.children))
+        return done[0]
 
     def number(self, children):
         (tok,) = children
-        return self._c().make(ast.Number, tok.start_pos, tok.end_pos, _finite(float(tok), tok),
-                              "number")
+        return self._c().make(ast.Number, tok.start_pos, tok.end_pos,
+                              _finite(float(_digits(tok)), tok), "number")
 
     def percent(self, children):
         (tok,) = children
         return self._c().make(ast.Number, tok.start_pos, tok.end_pos,
-                              _finite(float(tok[:-1]), tok), "percent")
+                              _finite(float(_digits(tok)[:-1]), tok), "percent")
 
     def money(self, children):
         (tok,) = children
-        text = tok[1:]
+        text = _digits(tok)[1:]
         scale = 1.0
         for suffix, factor in (("bn", 1e9), ("m", 1e6), ("k", 1e3)):
             if text.endswith(suffix):
@@ -250,7 +279,8 @@ class _Builder(Transformer):
 
     def lag(self, children):
         operand, _lsqb, _minus, n, rsqb = children
-        periods = int(n)
+        digits = _digits(n).lstrip("0") or "0"    # int() of 4,300 digits raises, so compare lengths first
+        periods = int(digits) if len(digits) <= len(str(MAX_LOOKBACK)) else MAX_LOOKBACK + 1
         if periods < 1:
             raise SyntaxProblem("a lag looks back at least one period: write x[-1], x[-2], ...",
                                 n.start_pos - 1, len(n) + 1)
@@ -262,7 +292,6 @@ class _Builder(Transformer):
 
 def parse(text: str, locate: Locate, ids: NodeIds) -> ast.Node:
     """Parse `text`; raise SyntaxProblem (offset-based) on any error."""
-    global _BUILD
     if len(text) > MAX_EXPRESSION_CHARS:
         raise SyntaxProblem(f"expression too long ({len(text):,} characters; the limit is "
                             f"{MAX_EXPRESSION_CHARS:,})", 0,
@@ -270,15 +299,11 @@ def parse(text: str, locate: Locate, ids: NodeIds) -> ast.Node:
     if not text.strip():
         raise SyntaxProblem("empty expression", 0)
     _check_bracket_depth(text)
-    _BUILD = _Context(text, locate, ids)
     try:
-        return _lark().parse(text)
+        tree = _lark().parse(text)
     except UnexpectedInput as e:
         raise _explain(e, text) from None
-    except RecursionError:  # belt and braces: the depth limit should fire first
-        raise SyntaxProblem("expression nested too deeply", 0) from None
-    finally:
-        _BUILD = None
+    return _Builder(_Context(text, locate, ids)).build(tree)
 
 
 def _check_bracket_depth(text: str) -> None:
@@ -383,7 +408,7 @@ def _word_before(text: str, offset: int) -> str:
 
 
 def _leading_dot(text: str, i: int) -> SyntaxProblem:
-    digits = re.match(r"\.\d+", text[i:]).group(0)
+    digits = re.match(r"\.[0-9]+", text[i:]).group(0)
     return SyntaxProblem("a number must start with a digit", i, len(digits),
                          hint=f"write 0{digits}")
 
@@ -411,13 +436,19 @@ def _explain(e: UnexpectedInput, text: str) -> SyntaxProblem:
         if ch in "\"'":
             return SyntaxProblem("unterminated string", i,
                                  hint=f"end the string with {ch} on the same line")
-        if ch == "." and re.match(r"\.\d", text[i:]):
+        if ch == "." and re.match(r"\.[0-9]", text[i:]):
             return _leading_dot(text, i)
-        number = re.search(r"\d[\d.]*$", text[:i].rstrip()) if ch == "%" else None
+        number = re.search(r"[0-9][0-9.]*$", text[:i].rstrip()) if ch == "%" else None
         if number:
             return SyntaxProblem("'%' must follow its number directly", i,
                                  hint=f"write {number.group(0)}%")
+        if ch == "£" and text[i + 1:i + 2] and unicodedata.category(text[i + 1]) == "Nd":
+            i, ch = i + 1, text[i + 1]       # the amount's first digit is the trouble
         shown = f"'{ch}'" if ch.isprintable() else f"U+{ord(ch):04X}"
+        if unicodedata.category(ch) == "Nd":
+            # '٣' is a digit to Python's \d and float(), never to regime
+            return SyntaxProblem(f"{shown} is not one of the digits 0-9; numbers in an "
+                                 "expression are written with 0-9 only", i)
         return SyntaxProblem(f"unexpected character {shown}", i)
 
     if isinstance(e, (UnexpectedToken, UnexpectedEOF)):
@@ -432,7 +463,7 @@ def _explain(e: UnexpectedInput, text: str) -> SyntaxProblem:
 
         if tok.type == "EQUAL":
             return _equals(text, offset)
-        if tok.type == "DOT" and re.match(r"\.\d", text[offset:]):
+        if tok.type == "DOT" and re.match(r"\.[0-9]", text[offset:]):
             return _leading_dot(text, offset)
         if tok.type == "COMP_OP" and operand_expected and offset > 0 and \
                 text[offset - 1] in "<>!=":

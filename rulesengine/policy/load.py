@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .build import Overlay
 
 ENV_POLICY_PATH = "REGIME_POLICY_PATH"
+MAX_EXTENDS_DEPTH = 32    # files in one `extends` chain; real chains are two or three long
 POLICY_SUFFIXES = (".yaml", ".yml")
 
 ReadText = Callable[[Path], str]
@@ -179,23 +180,26 @@ def _read_file(path: Path) -> str:
 def read_policy(ref: str | os.PathLike, *, dirs: Sequence[Path] | None = None,
                 read_text: ReadText = _read_file, ids: NodeIds | None = None,
                 resolution: Resolution | None = None, exists: Callable[[Path], bool] = is_file,
+                show: Callable[[Path], str] = display_name,
                 _chain: tuple[Path, ...] = ()) -> Policy:
     """Load a policy by id or path and resolve what it extends; not yet type-checked."""
     dirs = list(dirs) if dirs is not None else search_path()
     path = Path(ref) if isinstance(ref, os.PathLike) else find_policy(str(ref), dirs,
                                                                       exists=exists)
     return load_policy_text(read_text(path), path, dirs=dirs, read_text=read_text, ids=ids,
-                            resolution=resolution, exists=exists, _chain=_chain)
+                            resolution=resolution, exists=exists, show=show, _chain=_chain)
 
 
 def load_policy_text(text: str, path: Path, *, dirs: Sequence[Path] | None = None,
                      read_text: ReadText = _read_file, ids: NodeIds | None = None,
                      name: str | None = None, resolution: Resolution | None = None,
                      exists: Callable[[Path], bool] = is_file,
+                     show: Callable[[Path], str] = display_name,
                      _chain: tuple[Path, ...] = ()) -> Policy:
     """Load a policy from its text; `path` locates files it extends, `name` is shown in messages,
     `resolution` (when given) records the files read and the paths searched in vain, and
-    `exists` and `read_text` say where files are looked for (the disk, or a git revision)."""
+    `exists`, `read_text` and `show` say where files are looked for and how they are named
+    (the disk, or a git revision)."""
     # imported here, not at the top: a warm run takes its checked policy from the cache and
     # never needs YAML, JSON Schema or Lark
     from ..lang.parser import NodeIds
@@ -208,7 +212,7 @@ def load_policy_text(text: str, path: Path, *, dirs: Sequence[Path] | None = Non
     if resolution is not None:
         resolution.add_read(path, text)
 
-    doc = load_document(text, name or display_name(path))
+    doc = load_document(text, name or show(path))
     report = Reporter(doc.source)
     if not isinstance(doc.data, dict):
         report.error("a policy file must be a mapping of keys (policy:, levels:, rules:, ...)",
@@ -224,6 +228,10 @@ def load_policy_text(text: str, path: Path, *, dirs: Sequence[Path] | None = Non
     if extends is not None:
         resolved = path.resolve()
         chain = _chain + (resolved,)
+        if len(chain) > MAX_EXTENDS_DEPTH:
+            report.error(f"extends goes more than {MAX_EXTENDS_DEPTH} files deep",
+                         doc.pos(("extends",)), code="too-deep")
+            report.raise_if_errors()
         # An id is looked up beside this file first: a policy and the one it amends usually
         # sit in the same folder, whether or not that folder is on the search path.
         here = path.parent
@@ -244,7 +252,8 @@ def load_policy_text(text: str, path: Path, *, dirs: Sequence[Path] | None = Non
             report.raise_if_errors()
         try:
             parent = read_policy(parent_path, dirs=dirs, read_text=read_text, ids=ids,
-                                 resolution=resolution, exists=exists, _chain=chain)
+                                 resolution=resolution, exists=exists, show=show,
+                                 _chain=chain)
         except PolicyError as e:
             # The parent's own problems, then a note here saying why that file was read.
             report.error(f"the policy this one extends ('{extends}') has errors",

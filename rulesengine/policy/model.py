@@ -13,6 +13,8 @@ from ..diagnostics import Pos, Source
 from ..lang import ast
 
 INPUT_TYPES = ("percent", "number", "money", "count", "flag", "rating")
+# How a percent input's data write 75%: `scale: percent` (75, the default) or `fraction` (0.75).
+PERCENT_SCALES = ("percent", "fraction")
 DECIDE_MODES = ("worst", "first", "collect")
 PERIOD_KINDS = ("month", "quarter", "year")
 ENTITY_ATTRIBUTES = ("id", "name", "kind", "type", "parent", "region")
@@ -82,6 +84,9 @@ class Input:
     # and data checks; rules that need the date guard carry their own `effective:`).
     effective_from: str | None = None
     effective_to: str | None = None
+    # (low, high): the plausible range of the input's values (`expect: 50..100`), in percent
+    # for a percent input whatever its `scale:`; None when not declared.
+    expect: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)

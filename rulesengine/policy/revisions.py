@@ -41,7 +41,9 @@ def load_ref(ref: str, *, policy_path: Iterable[str] = ()):
     """(checked policy, git revision or None) for a reference."""
     from ..lang.checker import check
 
-    dirs = search_path(policy_path)
+    # Absolute (not resolved: a link keeps its name) so that every file name derived from
+    # these is shown the same way whether the policy comes from the cache or not.
+    dirs = [Path(os.path.abspath(d)) for d in search_path(policy_path)]
     name, rev = split_ref(ref, lambda n: _exists(n) or _names_policy(n, dirs))
     try:
         path = find_policy(name, dirs)
@@ -50,17 +52,18 @@ def load_ref(ref: str, *, policy_path: Iterable[str] = ()):
         if rev is None or Path(name).suffix.lower() not in (".yaml", ".yml"):
             raise
         path = Path(name)
+    path = Path(os.path.abspath(path))
     if rev is None:
         from .cache import cached
 
         return cached(path, dirs, lambda seen: check(load_policy_text(
             _read_disk(path), path, dirs=dirs, resolution=seen))), None
     root = _git_root(path)
-    reader, exists = _revision_reader(root, rev)
+    reader, exists, show = _revision_reader(root, rev)
     text = reader(path)
     shown = f"{display_name(path)}@{rev}"
     return check(load_policy_text(text, path, dirs=dirs, read_text=reader, exists=exists,
-                                  name=shown)), rev
+                                  show=show, name=shown)), rev
 
 
 def _names_policy(name: str, dirs) -> bool:
@@ -112,7 +115,7 @@ def _git_root(path: Path) -> Path:
 
 
 def _revision_reader(root: Path, rev: str):
-    """(read, exists) for files as they were at `rev`: files in the repository come from the
+    """(read, exists, show) for files as they were at `rev`: files in the repository come from the
     revision (so an `extends` parent is looked up and read there, never in the working tree);
     files outside it (the bundled policies, another folder on the search path) from the disk."""
     try:
@@ -134,6 +137,9 @@ def _revision_reader(root: Path, rev: str):
         rel = inside(path)
         return is_file(path) if rel is None else rel in tracked
 
+    def show(path: Path) -> str:
+        return display_name(path) if inside(path) is None else f"{display_name(path)}@{rev}"
+
     def read(path: Path) -> str:
         rel = inside(path)
         if rel is None:
@@ -143,4 +149,4 @@ def _revision_reader(root: Path, rev: str):
         data = _git(["show", f"{commit}:{rel}"], root)
         return _decode(data, f"{display_name(path)}@{rev}")
 
-    return read, exists
+    return read, exists, show

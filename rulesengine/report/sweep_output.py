@@ -5,22 +5,21 @@ charts, provenance.json, and the summary `regime sweep` prints."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import click
 import numpy as np
 
 from ..diagnostics import RegimeError
+from .output import write
 
 TABLES = ("variants", "counts", "organisations", "sensitivity", "dependence")
 SUMMARY_VARIANTS = 20      # the per-variant counts printed in full up to this many variants
 
 
 def write_sweep(result, folder: Path) -> list[Path]:
-    """Write every table, the charts and the provenance into `folder` (made if missing).
-    Each file is written to a temporary name beside it and renamed, so an interrupted run
-    never leaves half a table under the real name."""
+    """Write every table, the charts and the provenance into `folder` (made if missing),
+    each file atomically (report.output.write)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -33,25 +32,20 @@ def write_sweep(result, folder: Path) -> list[Path]:
     provenance = result.provenance()
     meta = {b"regime.provenance": json.dumps(provenance).encode()}
     written = []
-    try:
-        for name, table in result.tables().items():
-            path = folder / f"{name}.parquet"
-            arrow = pa.table(table) if table else pa.table({})
-            arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), **meta})
-            tmp = path.with_name(f".{path.name}.tmp")
-            pq.write_table(arrow, tmp)
-            os.replace(tmp, path)
-            written.append(path)
-        prov = folder / "provenance.json"
-        tmp = prov.with_name(".provenance.json.tmp")
-        tmp.write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, prov)
-        written.append(prov)
-        if result.design.names and result.design.n_variants > 1:
-            written.append(tornado_chart(result, folder / "tornado.png"))
-        written.append(stability_chart(result, folder / "stability.png"))
-    except OSError as e:
-        raise RegimeError(f"--out {folder}: cannot write: {e.strerror or e}") from None
+    for name, table in result.tables().items():
+        arrow = pa.table(table) if table else pa.table({})
+        arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), **meta})
+        sink = pa.BufferOutputStream()
+        pq.write_table(arrow, sink)
+        path = folder / f"{name}.parquet"
+        write(path, sink.getvalue().to_pybytes())
+        written.append(path)
+    path = folder / "provenance.json"
+    write(path, json.dumps(provenance, indent=2) + "\n")
+    written.append(path)
+    if result.design.names and result.design.n_variants > 1:
+        written.append(tornado_chart(result, folder / "tornado.png"))
+    written.append(stability_chart(result, folder / "stability.png"))
     return written
 
 
@@ -78,8 +72,8 @@ def print_summary(result) -> None:
     click.echo(f"{result.policy_id} v{result.policy_version}: {d.n_variants:,} variant"
                f"{'s' * (d.n_variants != 1)} x {result.draws:,} draw{'s' * (result.draws != 1)}"
                f" ({d.method}), {shown}; engine {result.engine}")
-    if prov["noise"]:
-        click.echo("noise: " + ", ".join(prov["noise"]) + f"; seed {result.seed}")
+    if prov["sweep"]["noise"]:
+        click.echo("noise: " + ", ".join(prov["sweep"]["noise"]) + f"; seed {result.seed}")
     counts = _variant_counts(result)
     levels = list(run.level_ids)
     label = dict(zip(run.level_ids, run.level_labels))

@@ -46,10 +46,10 @@ def test_oversight2021_to_2022_every_move_is_attributed(oversight):
             change = next(c for c in result.changes if c.key == move.causes[0])
             variant = evaluate(revert(b, a, change), engine="reference")
             assert _outcome(variant, move.entity) == _outcome(out_a, move.entity), move
-    # CCGs are decided on only in 2021/22, ICSs (standing for ICBs) only in 2022/23
+    # CCGs are decided on only in 2021/22; trusts and ICSs (ICBs from July 2022) in both
     assert all(i.startswith("C") for i in result.left_scope)
     assert all(i.startswith("ICS") for i in result.entered_scope)
-    assert sum(map(sum, result.transitions)) == 220
+    assert sum(map(sum, result.transitions)) == 220 + 42
 
 
 def _with_param(tmp_path: Path, name: str, value) -> Path:

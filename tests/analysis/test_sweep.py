@@ -146,7 +146,8 @@ def test_the_command_writes_tables_and_charts(tmp_path):
     for name in ("variants", "counts", "organisations", "sensitivity", "dependence"):
         table = pq.read_table(out / f"{name}.parquet")
         meta = json.loads(table.schema.metadata[b"regime.provenance"])
-        assert meta["policy"] == "oversight2021" and meta["variants"] == 6
+        assert meta["policy"]["id"] == "oversight2021" and meta["sweep"]["variants"] == 6
+        assert meta["schema"] == "regime.provenance/1"
     assert pq.read_table(out / "variants.parquet").num_rows == 6
     for chart in ("tornado.png", "stability.png"):
         assert (out / chart).stat().st_size > 1000

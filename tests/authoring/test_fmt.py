@@ -221,3 +221,27 @@ def test_generated_policies_keep_their_meaning_and_evaluation(spec, data):
                                                                            after_layout)
     assert G.first_difference(before, after) is None
     assert np.array_equal(layout.decisions, after_layout.decisions, equal_nan=True)
+
+
+@pytest.mark.parametrize("text", [
+    "policy: p\r\ntitle: x  # c\r\nentity: trust\r\n",
+    "---\npolicy: p\n...\n",
+    "policy: p\nbase: &b {x: 1, y: 2}\nother:\n  <<: *b\n  z: 3\nlist: [*b, *b]\n",
+    "policy: p\nscales:\n  cqc: [a,   # first\n        b]\n",
+    "policy: p\ndefine:\n  a: >-  # why\n    x and\n    y\n\n  # next\n  b: z\n",
+    "policy: p\ntitle: \"caf\u00e9 \u2014 \u00a3 \\u0007 x\"\nnotes: 'it''s'\n",
+    "policy: p\nparams: {}\nlevels: []\neffective: {from: 2021-01-01, to: }\n",
+    "policy: p\ntitle: a long\n  plain scalar\n  over lines\n",
+    "policy: p\nnotes: |\n  line one\n    indented\n\n  three\n",
+    "policy: p\n'quoted key': 1\n\"yes\": 2\n1: x\n",
+    "policy: p\nx:\n- - a\n  - b\n- - c\n",
+    "policy: p\nlevels:\n  - id: a\n  # trailing inside\nrules: []\n",
+    "policy: p\nnotes: " + " ".join(["word"] * 60) + "\n",
+], ids=["crlf", "document-markers", "anchors-and-merge", "comment-in-flow", "block-header-comment",
+        "unicode-and-escapes", "empty", "multi-line-plain", "literal", "keys", "nested-lists",
+        "comment-at-block-end", "long-prose"])
+def test_odd_yaml_keeps_meaning_and_comments(text):
+    out = format_text(text)
+    assert meaning_difference(text, out) is None
+    assert comments(out) == comments(text)
+    assert format_text(out) == out

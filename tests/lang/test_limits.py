@@ -15,12 +15,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from rulesengine.cli import cli
 from rulesengine.diagnostics import PolicyError
 from rulesengine.lang import parser
-from rulesengine.lang.checker import check
+from rulesengine.lang.checker import MAX_NESTING, check
 from rulesengine.policy.document import MAX_NODES, MAX_POLICY_BYTES, MAX_YAML_DEPTH
-from rulesengine.policy.load import load_policy_text, read_policy
+from rulesengine.policy.load import MAX_EXTENDS_DEPTH, load_policy_text, read_policy
 
 GUARD_SECONDS = 60
 PEAK_BYTES = 200 * 1024 * 1024
@@ -205,3 +207,95 @@ def test_many_rules_each_nested_to_the_limit_stay_bounded():
         checked = check(load_policy_text(HEAD + "rules:\n" + rules, Path("many.yaml"), dirs=[],
                                          name="many.yaml"))
     assert len(checked.policy.rules) == 300
+
+
+# --- nesting through defines and extends ----------------------------------------------------
+
+def doubling_chain(n: int) -> str:
+    """`c1: c0 and c0`, `c2: c1 and c1`, ...: each define two levels deeper than the last."""
+    defines = "".join(f"  c{k}: c{k - 1} and c{k - 1}\n" for k in range(1, n))
+    return (HEAD + "define:\n  c0: x < 50%\n" + defines
+            + f"rules:\n  - id: r\n    level: segment_3\n    when: c{n - 1}\n")
+
+
+def test_a_long_chain_of_defines_is_refused_where_it_passes_the_limit():
+    # c_k is 2 + 2k levels deep: c64 is the first past the limit, on the line after c63
+    text = doubling_chain(140)
+    line = text.splitlines().index("  c64: c63 and c63") + 1
+    assert refuse(text, memory=False) == [
+        f"hostile.yaml:{line}:3: error: define 'c64' is nested too deeply: counting the "
+        f"defines it uses, it is 130 levels deep (the limit is {MAX_NESTING})"]
+
+
+def test_a_rule_past_the_limit_is_refused_at_the_rule():
+    # c63 is exactly at the limit; the rule naming it is one level deeper
+    text = doubling_chain(64)
+    line = text.splitlines().index("    when: c63") + 1
+    assert refuse(text, memory=False) == [
+        f"hostile.yaml:{line}:11: error: rule 'r' is nested too deeply: counting the defines "
+        f"it uses, it is 129 levels deep (the limit is {MAX_NESTING})"]
+
+
+def test_three_thousand_aliases_are_refused_without_deep_recursion():
+    defines = "".join(f"  d{k}: d{k - 1}\n" for k in range(1, 3000))
+    text = (HEAD + "define:\n  d0: x\n" + defines
+            + "rules:\n  - id: r\n    level: segment_3\n    when: pct_rank(d2999) < 10\n")
+    (headline,) = refuse(text, memory=False)
+    assert "error: define 'd128' is nested too deeply" in headline
+
+
+@pytest.mark.parametrize("command", [
+    ["check"], ["eval", "--engine", "reference", "--policy"],
+    ["explain", "--engine", "reference", "--entity", "T001", "--policy"], ["test"]])
+def test_every_command_refuses_a_deep_chain_the_same_way(tmp_path, command):
+    path = tmp_path / "chain.yaml"
+    path.write_text(doubling_chain(140).replace("x:", "ae_4hr_pct:").replace(
+        "c0: x <", "c0: ae_4hr_pct <"), encoding="utf-8")
+    result = CliRunner().invoke(cli, command + [str(path)])
+    assert result.exit_code == 1, result.output
+    assert "error: define 'c64' is nested too deeply" in result.output
+    assert "Traceback" not in result.output and not isinstance(result.exception, RecursionError)
+
+
+@pytest.mark.parametrize("command", [
+    ["eval", "--engine", "reference", "--policy"],
+    ["explain", "--engine", "reference", "--entity", "T001", "--policy"]])
+def test_a_chain_at_the_limit_evaluates(tmp_path, command):
+    path = tmp_path / "chain.yaml"
+    path.write_text(doubling_chain(63).replace("x:", "ae_4hr_pct:").replace(
+        "c0: x <", "c0: ae_4hr_pct <"), encoding="utf-8")
+    result = CliRunner().invoke(cli, command + [str(path)])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_long_extends_chain_is_refused_at_the_extends_line(tmp_path):
+    for k in range(1, 500):
+        (tmp_path / f"p{k}.yaml").write_text(f"policy: p{k}\nextends: p{k - 1}\n",
+                                             encoding="utf-8")
+    (tmp_path / "p0.yaml").write_text(HEAD + "rules: []\n", encoding="utf-8")
+    with bounded(memory=False), pytest.raises(PolicyError) as info:
+        read_policy(tmp_path / "p499.yaml", dirs=[tmp_path])
+    deepest = info.value.diagnostics[0]
+    assert deepest.render().splitlines()[0].endswith(
+        f"p{499 - MAX_EXTENDS_DEPTH}.yaml:2:10: error: extends goes more than "
+        f"{MAX_EXTENDS_DEPTH} files deep")
+    # each file above it says why it was read; the top one last
+    assert info.value.diagnostics[-1].message == "the policy this one extends ('p498') has errors"
+
+
+def test_an_extends_chain_at_the_limit_loads(tmp_path):
+    for k in range(1, MAX_EXTENDS_DEPTH):
+        (tmp_path / f"p{k}.yaml").write_text(f"policy: p{k}\nextends: p{k - 1}\n",
+                                             encoding="utf-8")
+    (tmp_path / "p0.yaml").write_text(HEAD + "rules: []\n", encoding="utf-8")
+    policy = read_policy(tmp_path / f"p{MAX_EXTENDS_DEPTH - 1}.yaml", dirs=[tmp_path])
+    assert len(policy.files) == MAX_EXTENDS_DEPTH
+
+
+@pytest.mark.parametrize("value", ['"1' + "0" * 400 + '%"', '"£9' + "9" * 320 + '"',
+                                   "{values: [{from: 2024-Q1, value: \"1" + "0" * 400 + "%\"}]}"])
+def test_a_param_written_as_text_too_long_for_a_number_is_refused(value):
+    text = HEAD.replace("inputs:", f"params:\n  cut: {value}\ninputs:") + (
+        "rules:\n  - id: r\n    level: segment_3\n    when: x < cut\n")
+    (headline,) = refuse(text, memory=False)
+    assert "error: number too long (" in headline and "00000000000" not in headline

@@ -27,7 +27,7 @@ def test_schemas_are_valid_json_schemas(name):
 
 def test_eval_json_follows_its_schema():
     doc = invoke("eval", "--policy", "oversight2021", "--engine", "reference", "--period",
-                 "all", "--format", "json")
+                 "all", "--format", "json", "--show", "all")
     validator("eval").validate(doc)
     assert len(doc["provenance"]["periods"]["labels"]) == 12
     broken = dict(doc, rows=[dict(doc["rows"][0], incomplete="false")])
