@@ -401,7 +401,7 @@ class _World:
             inspected[i] = due
             if due.any():
                 # Inadequate trusts get support and tend to improve; others drift slowly.
-                drift = np.where(cur_overall[due] == 3, 0.6, 0.08) + rng.normal(0, 0.35, due.sum())
+                drift = np.where(cur_overall[due] == 3, 0.6, -0.02) + rng.normal(0, 0.35, due.sum())
                 current[due] = current[due] + drift
                 cur_overall[due] = rate(current[due])
                 for d, o in domains.items():
@@ -728,7 +728,7 @@ class _World:
     def _missing(self) -> None:
         rng = self.rng("missing")
         gaps = []
-        for j in rng.choice(self.n_trust, size=5, replace=False):
+        for j in rng.choice(self.n_trust, size=36, replace=False):   # 5 in any 3 years
             a = int(rng.integers(1, self.T - 3))
             gaps.append((j, a, a + int(rng.integers(1, 4))))
         for name in sorted(self.values):
