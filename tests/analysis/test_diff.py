@@ -37,8 +37,14 @@ def test_oversight2021_to_2022_every_move_is_attributed(oversight):
     result = diff(a, b, engine="reference")
     assert result.moves, "the 2022/23 finance considerations should move some trusts"
     out_a = evaluate(a, engine="reference")
+    # On the 2004-26 sample one or two moves need several changes at once (each change alone
+    # moves nothing): diff says so rather than crediting one change.
+    together = [m for m in result.moves if m.causes == ("the changes together",)]
+    assert len(together) <= 2, together
     for move in result.moves:
-        assert move.causes and move.causes != ("the changes together",), move
+        if move in together:
+            continue
+        assert move.causes, move
         assert all(c in {ch.key for ch in result.changes} for c in move.causes)
         if len(move.causes) == 1:
             # reverting the one change credited brings the organisation back to A's outcome
