@@ -201,7 +201,7 @@ def _decisions_path(decisions):
     raise TypeError(f"decisions must be a path or a DataFrame, not {type(decisions).__name__}")
 
 
-def _period_index(outcomes: "Outcomes", period: str | None) -> int:
+def _period_index(outcomes: "Outcomes", period: "str | int | None") -> int:
     """One period: as named, or for None the latest inside the policy's effective dates (as
     the command line chooses it)."""
     if isinstance(period, str) and period.strip().lower() == "all":
@@ -231,12 +231,15 @@ class Evaluation:
             raise AttributeError(name)
         return getattr(self.outcomes, name)
 
-    def rows(self, period: str | None = "all") -> list[dict]:
-        """One dict per decided-on organisation: every period ("all"), or one (None: the
-        latest inside the policy's effective dates)."""
+    def rows(self, period: "str | int | list[int] | None" = "all") -> list[dict]:
+        """One dict per decided-on organisation: every period ("all"), one (a label, an
+        index, or None: the latest inside the policy's effective dates), or a list of
+        period indexes (as Outcomes.rows takes them)."""
         o = self.outcomes
         if isinstance(period, str) and period.strip().lower() == "all":
             return o.rows()
+        if isinstance(period, (list, tuple)):
+            return o.rows([_period_index(o, t) for t in period])
         return o.rows([_period_index(o, period)])
 
     def to_frame(self, period: str | None = "all"):
