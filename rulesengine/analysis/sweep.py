@@ -214,7 +214,7 @@ def run_variants(checked, layout, design: Design, variants: Sequence[int], *, dr
                  noise: Sequence[Noise], seed: int, periods: Sequence[int], engine: str,
                  kinds: Mapping[str, str]) -> np.ndarray:
     """Levels [len(variants), draws, T, E] for the given variant indices: the unit of work a
-    local loop or a Dask task runs."""
+    local loop or a Dask task runs. `engine` is the one that runs (not `auto`)."""
     from ..engine.run import run_backend
 
     periods = np.asarray(periods, dtype=np.int64)
@@ -268,7 +268,12 @@ def sweep(checked, data=None, *, design: Design, noise: Sequence[Noise] = (), dr
     # after the last one looked at cannot change it: leave them out of every evaluation.
     layout = _up_to(layout, max(periods) + 1)
     n_variants = design.n_variants
-    size = batch_size or max(1, min(256, math.ceil(n_variants / 64)))
+    # One compiled kernel serves every variant and draw, so the whole sweep's size says
+    # whether compiling it pays (engine/run.py's thresholds).
+    from ..engine.run import choose_engine
+
+    engine = choose_engine(checked, layout, engine, variants=n_variants * draws)
+    size = batch_size or max(1, min(1000, math.ceil(n_variants / 16)))
     work = batches(n_variants, size)
     common = dict(draws=draws, noise=tuple(noise), seed=seed, periods=periods, engine=engine,
                   kinds=kinds)
