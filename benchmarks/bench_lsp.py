@@ -16,7 +16,6 @@ import json
 import subprocess
 import threading
 import time
-from pathlib import Path
 from queue import Empty, Queue
 
 import _common as C

@@ -8,6 +8,11 @@ Data files hold periods of the NHS's lifetime: `check_plausible` rejects periods
 (the NHS began on 5 July 1948) or after 2100, which are typos in the year (`0022-04`,
 `9999-04`) that would otherwise make a panel span thousands of years.
 
+Labels: outputs write periods in the calendar form above (`2025-Q4`) unless asked for NHS
+labels (`label_style="nhs"`, the CLI's `--period-labels nhs`), where a quarter is written as
+its financial-year quarter (`2025/26 Q3`, the same quarter). Months and financial years read
+the same in both styles.
+
 Ordinals: month = year*12 + (month-1); quarter = year*4 + (q-1) on the calendar; year = the
 calendar year in which the financial year starts. Financial years align with calendar
 quarters, so every month belongs to exactly one quarter and one financial year.
@@ -139,3 +144,35 @@ def first_month(period: Period) -> int:
     if period.kind == "quarter":
         return period.ordinal * 3
     return period.ordinal * 12 + 3
+
+
+# --- labels as NHS people write them ------------------------------------------------------------
+
+LABEL_STYLES = ("calendar", "nhs")
+
+
+def format_fy_quarter(ordinal: int) -> str:
+    """A calendar quarter ordinal as its financial-year quarter: 2025-Q4 -> `2025/26 Q3`."""
+    year, q0 = divmod(ordinal, 4)
+    start = year if q0 >= 1 else year - 1          # Jan-Mar belongs to the year before's FY
+    return f"{start:04d}/{(start + 1) % 100:02d} Q{(q0 - 1) % 4 + 1}"
+
+
+def format_label(kind: str, ordinal: int, style: str = "calendar") -> str:
+    """A period for a reader, in `style` ("calendar": 2025-Q4; "nhs": 2025/26 Q3)."""
+    if style == "nhs" and kind == "quarter":
+        return format_fy_quarter(ordinal)
+    return format_period(kind, ordinal)
+
+
+def written_style(text: str) -> str | None:
+    """"nhs" when `text` is written as a financial-year quarter (2025/26 Q3), "calendar" for
+    another period form, None when it is not a period."""
+    text = str(text).strip()
+    if _FY_QUARTER.match(text):
+        return "nhs"
+    try:
+        _parse(text)
+    except PeriodError:
+        return None
+    return "calendar"

@@ -270,9 +270,16 @@ def revert(b: CheckedPolicy, a: CheckedPolicy, change: Change) -> CheckedPolicy:
 # --- the diff --------------------------------------------------------------------------------
 
 def diff(a: CheckedPolicy, b: CheckedPolicy, panel=None, *, decisions=None,
-         engine: str = "numba", period: str | None = None, revision_a: str | None = None,
-         revision_b: str | None = None) -> DiffResult:
-    """Compare two policies on the same data (the bundled sample when panel is None)."""
+         engine: str = "auto", period: str | None = None, revision_a: str | None = None,
+         revision_b: str | None = None, on_progress=None) -> DiffResult:
+    """Compare two policies on the same data (the bundled sample when panel is None).
+
+    `on_progress(done, total, what)`, when given, hears of each evaluation as it starts (A, B,
+    then one per change attributed), for a progress display."""
+    def step(done: int, total: int, what: str) -> None:
+        if on_progress is not None:
+            on_progress(done, total, what)
+
     if period == "all":
         raise RegimeError("diff compares one period: give --period P, or leave it out for the "
                           "latest")
@@ -282,7 +289,9 @@ def diff(a: CheckedPolicy, b: CheckedPolicy, panel=None, *, decisions=None,
         # read once: attribution evaluates many variants on the same data
         from ..data.sample import sample_panel
         panel = sample_panel()
+    step(0, 2, f"evaluating A ({a.policy.id})")
     out_a, _ = _run(a, panel, decisions, engine, revision_a)
+    step(1, 2, f"evaluating B ({b.policy.id})")
     out_b, bound_b = _run(b, panel, decisions, engine, revision_b)
     common = [p for p in out_b.period_labels if p in out_a.period_labels]
     if not common:
@@ -301,9 +310,9 @@ def diff(a: CheckedPolicy, b: CheckedPolicy, panel=None, *, decisions=None,
     causes: dict[int, list[str]] = {int(e): [] for e in moved}
     not_revertible: list[str] = []
     if moved.size:
-        for change in changes:
-            if change.supporting:
-                continue
+        attributed = [c for c in changes if not c.supporting]
+        for k, change in enumerate(attributed):
+            step(2 + k, 2 + len(attributed), f"attributing moves: without {change.key}")
             variant = _variant_outcomes(a, b, change, panel, decisions, engine, revision_b)
             if variant is None:
                 not_revertible.append(change.key)

@@ -20,7 +20,7 @@ from ..engine.layout import Layout
 from ..engine.outcomes import Outcomes, decide
 from ..engine.probe import Probe
 from ..lang import ast
-from ..lang.builtins import MEMBER_FUNCTIONS, WINDOW_FUNCTIONS
+from ..lang.builtins import MEMBER_FUNCTIONS, PEER_FUNCTIONS, WINDOW_FUNCTIONS
 from ..lang.checker import CheckedPolicy
 from ..lang.types import Type
 
@@ -258,17 +258,20 @@ def ordinal(n: int) -> str:
 # --- the explainer ---------------------------------------------------------------------------
 
 def explain(checked: CheckedPolicy, outcomes: Outcomes, layout: Layout, entity: str,
-            t: int) -> Explanation:
-    """Explain entity's outcome in period index t."""
+            t: int, *, what_if: bool = True) -> Explanation:
+    """Explain entity's outcome in period index t. what_if=False leaves out what would flip
+    each rule and move the outcome (the searches are most of the work), for a report that
+    explains every organisation."""
     ids = outcomes.entities.ids
     if entity not in ids:
         raise RegimeError(f"no entity '{entity}' in the data{did_you_mean(entity, ids)}")
-    return _Explainer(checked, outcomes, layout, ids.index(entity), t).run()
+    return _Explainer(checked, outcomes, layout, ids.index(entity), t, what_if).run()
 
 
 class _Explainer:
     def __init__(self, checked: CheckedPolicy, outcomes: Outcomes, layout: Layout, e: int,
-                 t: int) -> None:
+                 t: int, what_if: bool = True) -> None:
+        self.what_if = what_if
         self.c = checked
         self.p = checked.policy
         self.o = outcomes
@@ -277,6 +280,10 @@ class _Explainer:
         self.t = t
         self.probe = Probe(checked, layout, outcomes.raw.level.astype(np.float64))
         self.fmt = _Format(checked, outcomes)
+        self._probes: dict[tuple[str, float], Probe] = {}
+        self._peer_values: dict[str, np.ndarray] = {}
+        self._constants: list[float] | None = None
+        self._levels: dict[tuple[str, float], int] = {}
         self.texts: dict[int, str] = {}
         for d in self.p.defines.values():
             self._index_text(d.expr, d.text)
@@ -373,7 +380,7 @@ class _Explainer:
         value = self.val(rule.when)
         status = self.status(value)
         conditions = tuple(self.conditions(rule.when))
-        flip, note = self.flip(rule, value)
+        flip, note = self.flip(rule, value) if self.what_if else (None, None)
         return RuleExplanation(
             id=rule.id, level=rule.level, level_label=lv.label, status=status,
             reason=rule.reason, source=rule.source, judgement=bool(lv.decided_by),
@@ -461,8 +468,9 @@ class _Explainer:
             if x == x and size:
                 line += f": {ordinal(position)} of {size} {group_desc}"
             ref = self.c.refs.get(arg.nid)
-            if ref is not None and ref.kind == "input" and x == x:
-                cut = self.search(ref.name, lambda probe: self.val(comparison, probe))
+            if ref is not None and ref.kind == "input" and x == x and self.what_if:
+                cut = self.search(ref.name, lambda probe: self.val(comparison, probe),
+                                  root=comparison)
                 if cut is not None:
                     shown = self.fmt.value(cut.boundary, self.c.types[arg.nid])
                     side = ("above" if cut.boundary > x else "below") if cut.strict else "at"
@@ -505,8 +513,7 @@ class _Explainer:
         re-evaluated (ranks against the peers' unchanged values), then decide()."""
         key = (name, x)
         if key not in self._levels:
-            probe = self.probe.with_input(name, self.t, self.e, x)
-            self._levels[key] = self.decide_level(probe)
+            self._levels[key] = self.decide_level(self.probe_at(name, x))
         return self._levels[key]
 
     def decide_level(self, probe: Probe) -> int:
@@ -527,9 +534,8 @@ class _Explainer:
         """For each other level a rule can give, the smallest change to one of this
         organisation's inputs this period that gives it, verified by re-evaluation."""
         o, t, e = self.o, self.t, self.e
-        if not o.raw.subject[t, e]:
+        if not o.raw.subject[t, e] or not self.what_if:
             return []
-        self._levels: dict[tuple[str, float], int] = {}
         current = int(o.raw.computed[t, e])
         inputs: list[str] = []
         for rule in self.p.rules:
@@ -564,7 +570,10 @@ class _Explainer:
                     text = f"{inp.label} becomes {self.fmt.value(x, self.input_type(name))}"
                     return abs(x - v) / 4.0, Move(lv.id, lv.label, name, inp.label, v, x, text)
             return None
-        crossing = self.nearest(name, v, lambda x: self.level_at(name, x) == lv.index)
+        watched = [n for r in self.p.rules if r.when is not None
+                   for n in self.conditions_of(r.when)]
+        crossing = self.nearest(name, v, lambda x: self.level_at(name, x) == lv.index,
+                                self.signature(name, watched))
         if crossing is None or self.verified_level(name, crossing.after) != lv.index:
             return None
         return self.cost(name, v, crossing), Move(
@@ -651,7 +660,8 @@ class _Explainer:
                     text = f"{verb} if {inp.label} becomes {shown}"
                     return Flip(name, inp.label, v, o, text), abs(o - v) / 4.0
             return None
-        crossing = self.search(name, lambda probe: self.val(rule.when, probe), goal_status=goal)
+        crossing = self.search(name, lambda probe: self.val(rule.when, probe), goal_status=goal,
+                               root=rule.when)
         if crossing is None:
             return None
         text = f"{verb} if {self.change_text(name, v, crossing)}"
@@ -721,28 +731,30 @@ class _Explainer:
         """Values of input `name` to try, above and below v, nearest first.
 
         An outcome can change only where some value it reads changes: a rank where the value
-        passes a peer's, a comparison at its threshold. So the candidates are the peers'
-        values and the points between and just beyond them, the policy's numbers, a grid over
-        the peers' range and steps doubling away from v (for thresholds far outside it).
-        Trying them nearest first finds a band (a condition true only between two values)
-        that steps alone would jump over."""
+        passes a peer's, a comparison at its threshold. So the candidates are the values of
+        the peers it is ranked among (when it is ranked) and the points between them, the
+        policy's numbers and the points just either side, a grid over the range of values
+        and steps doubling away from v (for thresholds far outside it). Trying them nearest
+        first finds a band (a condition true only between two values) that steps alone would
+        jump over."""
         inp = self.p.inputs[name]
         col = self.L.inputs[name][self.t]
         known = np.unique(col[~np.isnan(col)])
         scale = max(self.spread(name), abs(v), 1e-6)
         tiny = scale * 1e-9
         points: set[float] = set()
-        for x in known:
-            points.update((x, x - tiny, x + tiny))
-        points.update(((known[1:] + known[:-1]) / 2.0).tolist())
+        peers = self.peer_values(name)
+        if peers.size:
+            points.update(peers.tolist())
+            points.update(((peers[1:] + peers[:-1]) / 2.0).tolist())
         for c in self.constants():
             points.update((c, c - tiny, c + tiny))
         if known.size:
             lo, hi = float(known.min()), float(known.max())
             pad = max(hi - lo, scale * 0.1)
-            points.update(np.linspace(lo - pad, hi + pad, 65).tolist())
+            points.update(np.linspace(lo - pad, hi + pad, 33).tolist())
         step = scale * 1e-3
-        for _ in range(64):
+        for _ in range(44):
             points.update((v + step, v - step))
             step *= 2.0
         lo_bound, hi_bound = (0.0, 100.0) if inp.type == "percent" else (-np.inf, np.inf)
@@ -755,9 +767,30 @@ class _Explainer:
         down = sorted({x for x in pts if x < v}, reverse=True)
         return up, down
 
+    def peer_values(self, name: str) -> np.ndarray:
+        """The distinct values of `name` this period among the organisations this one is
+        compared with by a peer function (rank, percentile, ...) reading it; none when no
+        peer function reads it."""
+        if name not in self._peer_values:
+            mask = np.zeros(self.L.n_entities, bool)
+            for call in self.peer_calls():
+                if name in self.own_inputs(call.args[0]):
+                    kw = call.kwarg("by")
+                    by = kw.value.name if kw is not None else (self.p.peer_group or "type")
+                    groups = self.L.groups.get(by)
+                    mask |= (groups == groups[self.e]) if groups is not None else True
+            col = self.L.inputs[name][self.t]
+            self._peer_values[name] = np.unique(col[mask & ~np.isnan(col)])
+        return self._peer_values[name]
+
+    def peer_calls(self) -> list[ast.Call]:
+        roots = [d.expr for d in self.p.defines.values()] + [r.when for r in self.p.rules]
+        return [n for root in roots if root is not None for n in ast.walk(root)
+                if isinstance(n, ast.Call) and n.func in PEER_FUNCTIONS and n.args]
+
     def constants(self) -> list[float]:
         """The numbers a policy compares with this period: params and literals."""
-        if not hasattr(self, "_constants"):
+        if self._constants is None:
             found = {float(a[self.t]) for a in self.L.params.values()}
             roots = [d.expr for d in self.p.defines.values()] + [r.when for r in self.p.rules]
             for root in roots:
@@ -767,57 +800,129 @@ class _Explainer:
             self._constants = sorted(x for x in found if math.isfinite(x))
         return self._constants
 
-    def search(self, name: str, evaluate, goal_status: str | None = None) -> Crossing | None:
+    def probe_at(self, name: str, x: float) -> Probe:
+        """A what-if probe with this organisation's `name` set to x this period; the last few
+        are kept, since a search asks several questions of the same value."""
+        key = (name, x)
+        probe = self._probes.get(key)
+        if probe is None:
+            probe = self.probe.with_input(name, self.t, self.e, x)
+            if len(self._probes) >= 16:
+                self._probes.pop(next(iter(self._probes)))
+            self._probes[key] = probe
+        return probe
+
+    def conditions_of(self, root: ast.Node) -> list[ast.Node]:
+        """Every true/false node under root, through defines: what a search watches to know
+        whether anything changed between two values it tried."""
+        out: list[ast.Node] = []
+        seen: set[int] = set()
+        stack = [root]
+        while stack:
+            n = stack.pop()
+            if n.nid in seen:
+                continue
+            seen.add(n.nid)
+            t = self.c.types.get(n.nid)
+            if t is not None and t.kind == "bool":
+                out.append(n)
+            if isinstance(n, ast.Call) and (n.func in MEMBER_FUNCTIONS or
+                                            n.func == "periods_in"):
+                continue    # conditions over members or over levels: not this entity's own
+            inner, define = self.resolve(n)
+            if define is not None:
+                stack.append(inner)
+            stack.extend(n.children())
+        return out
+
+    def signature(self, name: str, nodes: list[ast.Node]):
+        def sig(x: float) -> tuple:
+            probe = self.probe_at(name, x)
+            return tuple(self.truth(self.val(n, probe)) for n in nodes)
+        return sig
+
+    def search(self, name: str, evaluate, goal_status: str | None = None,
+               root: ast.Node | None = None) -> Crossing | None:
         """The nearest value of input `name` (this entity, this period) at which `evaluate`'s
         truth changes (or reaches goal_status), rounded outward to the shown precision and
-        confirmed by evaluating it."""
+        confirmed by evaluating it. `root`: the condition evaluated, watched between the
+        values tried."""
         v = float(self.L.inputs[name][self.t, self.e])
         if v != v:
             return None
         base = evaluate(self.probe)
 
         def changed(x: float) -> bool:
-            r = evaluate(self.probe.with_input(name, self.t, self.e, x))
+            r = evaluate(self.probe_at(name, x))
             if goal_status is not None:
                 return self.status(r) == goal_status
             return not (r == base or (r != r and base != base))
 
-        return self.nearest(name, v, changed)
+        sig = self.signature(name, self.conditions_of(root)) if root is not None else None
+        return self.nearest(name, v, changed, sig)
 
-    def nearest(self, name: str, v: float, reaches) -> Crossing | None:
+    def nearest(self, name: str, v: float, reaches, signature=None) -> Crossing | None:
         """The value nearest v at which reaches(value) holds, either way: the candidates in
-        order, then bisection between the last that does not and the first that does."""
+        order, then bisection between the last that does not and the first that does.
+
+        With many candidates, every k-th is tried first, and the ones between two of those
+        only when reaches() holds at the second or signature() (the truth of every condition
+        involved) differs between them: a condition that turned and turned back again between
+        two tries needs the value it watches to turn round, which ranks and thresholds on one
+        organisation's value do not."""
         integer = self.p.inputs[name].type == "count"
         scale = max(self.spread(name), abs(v), 1e-6)
         best: Crossing | None = None
         for points in self.candidates(name, v):
-            prev = v
-            for x in points:
-                if best is not None and abs(x - v) > abs(best.after - v):
-                    break           # the other way already found a nearer one
-                if not reaches(x):
-                    prev = x
-                    continue
-                lo, hi = prev, x    # lo does not reach it, hi does
-                for _ in range(80):
-                    if integer and abs(hi - lo) <= 1:
+            if best is not None:
+                points = [x for x in points if abs(x - v) <= abs(best.after - v)]
+            hit = self.first_hit(points, v, reaches, signature)
+            if hit is None:
+                continue
+            lo, hi = hit             # lo does not reach it, hi does
+            for _ in range(80):
+                if integer and abs(hi - lo) <= 1:
+                    break
+                if not integer and abs(hi - lo) <= scale * 1e-10:
+                    break
+                mid = (lo + hi) / 2.0
+                if integer:
+                    mid = math.floor(mid) if hi > lo else math.ceil(mid)
+                    if mid in (lo, hi):
                         break
-                    if not integer and abs(hi - lo) <= scale * 1e-10:
-                        break
-                    mid = (lo + hi) / 2.0
-                    if integer:
-                        mid = math.floor(mid) if hi > lo else math.ceil(mid)
-                        if mid in (lo, hi):
-                            break
-                    if reaches(mid):
-                        hi = mid
-                    else:
-                        lo = mid
-                crossing = self.shown_value(v, hi - v, self.p.inputs[name].type, reaches)
-                if best is None or abs(crossing.after - v) < abs(best.after - v):
-                    best = crossing
-                break
+                if reaches(mid):
+                    hi = mid
+                else:
+                    lo = mid
+            crossing = self.shown_value(v, hi - v, self.p.inputs[name].type, reaches)
+            if best is None or abs(crossing.after - v) < abs(best.after - v):
+                best = crossing
         return best
+
+    @staticmethod
+    def first_hit(points: list[float], v: float, reaches, signature) -> tuple[float, float] | None:
+        """(the last point before it, the first point where reaches() holds), or None."""
+        def scan(i: int, j: int) -> tuple[float, float] | None:
+            for k in range(i, j):
+                if reaches(points[k]):
+                    return (points[k - 1] if k else v), points[k]
+            return None
+
+        if signature is None or len(points) <= 40:
+            return scan(0, len(points))
+        k = math.ceil(len(points) / 32)
+        coarse = list(range(k - 1, len(points), k))
+        if coarse[-1] != len(points) - 1:
+            coarse.append(len(points) - 1)
+        prev, prev_sig = -1, signature(v)
+        for c in coarse:
+            now = signature(points[c])
+            if now != prev_sig or reaches(points[c]):
+                found = scan(prev + 1, c + 1)
+                if found is not None:
+                    return found
+            prev, prev_sig = c, now
+        return None
 
     def shown_value(self, v: float, delta: float, kind: str, changed) -> Crossing:
         """What to report for a change of `delta` found by bisection (just past the boundary):

@@ -495,8 +495,7 @@ def _h(text: str) -> str:
 
 def _html_runs(runs) -> str:
     tags = {"b": "strong", "i": "em", "c": "code"}
-    return "".join(f"<{tags[s]}>{_h(t)}</{tags[s]}>" + (" " if s == "b" and t.endswith(" ")
-                                                         else "")
+    return "".join(f"<{tags[s]}>{_h(t.strip())}</{tags[s]}>" + (" " if t.endswith(" ") else "")
                    if s in tags else _h(t) if t.strip() else t for s, t in runs)
 
 

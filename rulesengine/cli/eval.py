@@ -8,14 +8,15 @@ from ..report.shown import parse_show
 from .common import (check_targets, command_inputs, data_options, evaluate, fail_cleanly,
                      load_panel, out_option, parse_params, policy_option, policy_path_option,
                      select_periods, with_options)
-from .outputs import excel_safe_option, format_option
+from .outputs import excel_safe_option, format_option, period_labels_option
 
 
 @click.command("eval")
 @policy_option
 @with_options(data_options)
-@click.option("--period", default=None, help="A period (2024-Q4, 2024-12, 2024/25), 'latest' "
-              "(the default: the latest inside the policy's effective dates) or 'all'.")
+@click.option("--period", default=None, help="A period (2024-Q4, 2024/25 Q3, 2024-12, 2024/25), "
+              "'latest' (the default: the latest inside the policy's effective dates) or 'all'.")
+@period_labels_option
 @format_option
 @out_option
 @excel_safe_option
@@ -31,11 +32,13 @@ from .outputs import excel_safe_option, format_option
 @click.option("--watch", is_flag=True, help="Evaluate again whenever the policy or the data "
               "change, showing errors or which organisations moved (Ctrl-C stops).")
 @fail_cleanly
-def command(policy_ref, data, entities, decisions, engine, param, period, fmt, out, excel_safe,
-            show, chart, strict_dates, policy_path, watch) -> None:
+def command(policy_ref, data, entities, decisions, engine, param, period, period_labels, fmt,
+            out, excel_safe, show, chart, strict_dates, policy_path, watch) -> None:
     """Evaluate a policy: each organisation's level, the rules that fired, and why."""
     from ..report.emit import check_destination, write_eval
+    from ..report.evaluation import relabel
     from ..report.formats import choose_format
+    from ..report.progress import progress
     from .common import load_policy
 
     if watch:
@@ -45,12 +48,31 @@ def command(policy_ref, data, entities, decisions, engine, param, period, fmt, o
                           period)
 
     check_targets(out, chart, command_inputs(None, policy_ref, data, entities, decisions))
-    fmt = choose_format(fmt, out)
-    check_destination(fmt, out)
     kinds = parse_show(show)
     policy, revision = load_policy(policy_ref, policy_path)
     inputs = command_inputs(policy, data, entities, decisions)
     check_targets(out, chart, inputs)
+    # after the inputs are known: replacing an input is the first thing to refuse
+    fmt = choose_format(fmt, out)
+    check_destination(fmt, out)
+    # a cold run compiles the policy's kernel (seconds): a spinner says so on a terminal
+    with progress(f"evaluating {policy.policy.id} ({engine})"):
+        outcomes, shown = _evaluate(policy, revision, data, entities, decisions, engine, param,
+                                    kinds)
+    periods = _periods(outcomes, period, policy.policy.id, strict_dates)
+    outcomes = relabel(outcomes, period_labels)
+    write_eval(outcomes, periods, fmt=fmt, out=out, policy_title=policy.policy.title,
+               shown=shown, excel_safe=excel_safe, inputs=inputs)
+    if chart:
+        from ..report.charts import level_counts_chart
+
+        level_counts_chart(outcomes, chart, periods=periods,
+                           peer_group=policy.policy.peer_group or "type")
+        click.echo(f"wrote {chart}", err=True)
+
+
+def _evaluate(policy, revision, data, entities, decisions, engine, param, kinds):
+    """(outcomes, the --show columns or None)."""
     shown = None
     if kinds:
         # the values behind each row need the evaluation's layout, as explain does
@@ -66,15 +88,7 @@ def command(policy_ref, data, entities, decisions, engine, param, period, fmt, o
         shown = Shown(policy, outcomes, layout, kinds)
     else:
         outcomes = evaluate(policy, data, entities, decisions, engine, param, revision=revision)
-    periods = _periods(outcomes, period, policy.policy.id, strict_dates)
-    write_eval(outcomes, periods, fmt=fmt, out=out, policy_title=policy.policy.title,
-               shown=shown, excel_safe=excel_safe, inputs=inputs)
-    if chart:
-        from ..report.charts import level_counts_chart
-
-        level_counts_chart(outcomes, chart, periods=periods,
-                           peer_group=policy.policy.peer_group or "type")
-        click.echo(f"wrote {chart}", err=True)
+    return outcomes, shown
 
 
 def _periods(outcomes, period, policy_id, strict):

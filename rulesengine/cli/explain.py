@@ -18,8 +18,8 @@ from .common import (check_targets, command_inputs, data_options, fail_cleanly, 
 @with_options(data_options)
 @click.option("--period", default=None, help="The period to explain (default: the latest inside "
               "the policy's effective dates).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
+              default="text", show_default=True)
 @out_option
 @click.option("--strict-dates", is_flag=True,
               help="Refuse periods outside the policy's effective dates instead of warning.")
@@ -29,7 +29,7 @@ def command(policy_ref, entity, data, entities, decisions, engine, param, period
             strict_dates, policy_path) -> None:
     """Why an organisation landed where it did: deciding rules, every rule's conditions with
     their values and peer context, what would flip each rule, missing data, decisions."""
-    from ..analysis.explain import explain, render_text
+    from ..analysis.explain import explain, render_markdown, render_text
     from ..engine.run import assemble, prepare, run_backend
 
     check_targets(out, inputs=command_inputs(None, policy_ref, data, entities, decisions))
@@ -54,5 +54,7 @@ def command(policy_ref, entity, data, entities, decisions, engine, param, period
     result = explain(policy, outcomes, layout, entity, t)
     if fmt == "json":
         write(json.dumps(result.to_json(), indent=2), out, inputs)
+    elif fmt == "markdown":
+        write(render_markdown(result), out, inputs)
     else:
         write(render_text(result), out, inputs)

@@ -16,3 +16,10 @@ excel_safe_option = click.option(
     help="CSV: prefix text that a spreadsheet would run as a formula (= + - @) with ' so it "
          "shows as text (off by default: the data are written as they are).")
 
+
+
+period_labels_option = click.option(
+    "--period-labels", "period_labels", type=click.Choice(["calendar", "nhs"]),
+    default="calendar", show_default=True,
+    help="How quarters are written in the output: calendar (2025-Q4) or nhs, as financial-year "
+         "quarters (2025/26 Q3, the same quarter). --period takes either form.")

@@ -731,6 +731,8 @@ def _read_parquet(fh, path: Path, shown: str, errors: _Errors) -> _Table | None:
 
 def _parquet_column(pa, arr, name: str, j: int, shown: str, errors: _Errors) -> _Column | None:
     """One Parquet column as numbers or as codes into its distinct texts."""
+    from .arrow import arrow_codes, arrow_floats
+
     t = arr.type
     vt = t.value_type if pa.types.is_dictionary(t) else t
     # Booleans, dates, times and durations are kept with their type, which numeric
@@ -738,7 +740,7 @@ def _parquet_column(pa, arr, name: str, j: int, shown: str, errors: _Errors) -> 
     arrow = str(vt) if (pa.types.is_boolean(vt) or pa.types.is_temporal(vt)) else None
     if pa.types.is_boolean(t) or pa.types.is_integer(t) or pa.types.is_floating(t) \
             or pa.types.is_decimal(t):
-        nums = arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        nums = arrow_floats(arr.cast(pa.float64()))      # to_numpy would import pandas
         return _Column(name, j + 1, numbers=np.asarray(nums, dtype=np.float64), arrow=arrow)
     if not pa.types.is_dictionary(t):
         if pa.types.is_timestamp(t):
@@ -751,9 +753,7 @@ def _parquet_column(pa, arr, name: str, j: int, shown: str, errors: _Errors) -> 
             return None
     elif not pa.types.is_string(t.value_type):
         arr = arr.cast(t.value_type).cast(pa.string()).dictionary_encode()
-    idx = arr.indices.to_numpy(zero_copy_only=False)
-    codes = np.where(np.isnan(idx), -1, idx).astype(np.int32) if idx.dtype.kind == "f" \
-        else idx.astype(np.int32)
+    codes = arrow_codes(arr.indices).astype(np.int32)
     uniques = [None if u is None else u.strip() for u in arr.dictionary.to_pylist()]
     return _Column(name, j + 1, codes=codes, uniques=uniques, arrow=arrow)
 

@@ -324,6 +324,8 @@ def _merge(data: dict, ov: Overlay, parent: Policy | None, src: Source, digest: 
         pos=key_of(("policy",)) or Pos(1, 1),
         peer_group_pos=pos_of(("peer_group",)) if "peer_group" in data else (
             parent.peer_group_pos if parent else None),
+        peer_groups={g: tuple(v) for g, v in data["peer_groups"].items()}
+        if "peer_groups" in data else (parent.peer_groups if parent else None),
     )
 
 

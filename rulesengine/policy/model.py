@@ -163,6 +163,16 @@ class Policy:
     content_hash: str           # over the bytes of every file in `files`
     pos: Pos = field(default_factory=lambda: Pos(1, 1))   # the `policy:` key of its file
     peer_group_pos: Pos | None = None
+    # `peer_groups:` merges values of the peer_group attribute into NHS England's peer groups,
+    # e.g. {acute: [acute, specialist], non_acute: [mental_health, community]}: group -> values
+    peer_groups: Mapping[str, tuple[str, ...]] | None = None
+
+    def peer_group_of(self, value: str) -> str:
+        """The peer group an attribute value belongs to (itself unless `peer_groups` merges it)."""
+        for group, values in (self.peer_groups or {}).items():
+            if value in values:
+                return group
+        return value
 
     def level(self, level_id: str) -> Level | None:
         for lv in self.levels:

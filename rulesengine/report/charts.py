@@ -129,6 +129,13 @@ def transition_chart(matrix: np.ndarray, from_labels: Sequence[str], to_labels: 
     The cells where nobody moved (`same`: the same level under both; by default the
     diagonal) are grey, so the colour scale is spent on the movers."""
     out = _check(path)
+    return _save(transition_figure(matrix, from_labels, to_labels, title=title, xlabel=xlabel,
+                                   ylabel=ylabel, same=same), out)
+
+
+def transition_figure(matrix, from_labels: Sequence[str], to_labels: Sequence[str], *,
+                      title: str, xlabel: str, ylabel: str, same: np.ndarray | None = None):
+    """The transition heatmap as a matplotlib figure (see transition_chart)."""
     plt = _pyplot()
     matrix = np.asarray(matrix)
     if same is None:
@@ -155,4 +162,4 @@ def transition_chart(matrix: np.ndarray, from_labels: Sequence[str], to_labels: 
                     fontweight=weight)
     ax.set_title(mathtext(title))
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="entities that moved")
-    return _save(fig, out)
+    return fig

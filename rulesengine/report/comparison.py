@@ -16,6 +16,27 @@ MOVE_COLUMNS = ("entity", "name", "A level", "A label", "A candidate", "B level"
                 "B candidate", "fired under A", "fired under B", "because of")
 
 
+def relabel(d: DiffResult, style: str) -> DiffResult:
+    """The same diff with periods labelled in `style` ("calendar" or "nhs": 2025/26 Q3)."""
+    from dataclasses import replace
+
+    from ..periods import format_label, parse_period
+
+    if style == "calendar" or d.provenance_pair is None:
+        return d
+    kind = d.provenance_pair.b.period_kind or "quarter"
+
+    def label(p: str) -> str:
+        return format_label(kind, parse_period(p, kind).ordinal, style)
+
+    pair = type(d.provenance_pair)(
+        *(replace(x, periods=tuple(label(p) for p in x.periods))
+          for x in (d.provenance_pair.a, d.provenance_pair.b)))
+    return replace(d, period=label(d.period),
+                   counts=tuple(dict(c, period=label(c["period"])) for c in d.counts),
+                   provenance=pair.to_json(), provenance_pair=pair)
+
+
 def moves_records(d: DiffResult) -> Records:
     rows = tuple((m.entity, m.name, m.before_id, m.before, m.before_candidate_id, m.after_id,
                   m.after, m.after_candidate_id, " ".join(m.fired_a), " ".join(m.fired_b),

@@ -21,6 +21,26 @@ RECORD_COLUMNS = ("period", "entity", "name", "type", "level", "label", "compute
                   "decision_reason", "in_effect")
 
 
+def relabel(outcomes: Outcomes, style: str) -> Outcomes:
+    """The same outcomes with periods labelled in `style` ("calendar" or "nhs": 2025/26 Q3),
+    for writing out; look periods up (--period) before relabelling."""
+    from dataclasses import replace
+
+    from ..periods import format_label, parse_period
+
+    if style == "calendar":
+        return outcomes
+    kind = outcomes.period_kind
+    labels = tuple(format_label(kind, parse_period(p, kind).ordinal, style)
+                   for p in outcomes.period_labels)
+    prov = outcomes.provenance
+    if prov is not None:
+        prov = replace(prov, periods=tuple(labels[outcomes.period_labels.index(p)]
+                                           if p in outcomes.period_labels else p
+                                           for p in prov.periods))
+    return replace(outcomes, period_labels=labels, provenance=prov)
+
+
 def provenance(outcomes: Outcomes, periods: Sequence[int]):
     """The run's provenance narrowed to the periods an output reports."""
     return outcomes.provenance.for_periods([outcomes.period_labels[t] for t in periods])

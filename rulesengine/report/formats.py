@@ -155,35 +155,31 @@ def to_xlsx(sheets: Sequence[Records], provenance=None) -> bytes:
 
 # --- JSON Schemas of the JSON outputs -----------------------------------------------------------
 
-SCHEMAS = ("provenance", "eval", "diff")
+SCHEMAS = ("provenance", "eval", "diff", "explain")
+
+
+def _schema_files():
+    from importlib import resources
+
+    folder = resources.files("rulesengine.report").joinpath("schemas")
+    return [entry for entry in folder.iterdir() if entry.name.endswith(".json")]
 
 
 def json_schema(name: str) -> dict:
-    """The JSON Schema shipped for an output (`provenance`, `eval`, `diff`, ...)."""
-    from importlib import resources
-
-    try:
-        text = resources.files("rulesengine.report").joinpath(
-            f"schemas/{name}.schema.json").read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RegimeError(f"no JSON Schema named '{name}'") from None
-    return json.loads(text)
+    """The JSON Schema shipped for an output (`provenance`, `eval`, `diff`, `explain`)."""
+    for entry in _schema_files():
+        if entry.name in (f"{name}.schema.json", f"{name}.json"):
+            return json.loads(entry.read_text(encoding="utf-8"))
+    raise RegimeError(f"no JSON Schema named '{name}'")
 
 
 def validator(name: str):
     """A jsonschema validator for an output, with the other schemas it refers to resolved
     from the package (never fetched)."""
-    from importlib import resources
-
     import jsonschema
     from referencing import Registry, Resource
 
-    folder = resources.files("rulesengine.report").joinpath("schemas")
-    resources_ = []
-    for entry in folder.iterdir():
-        if entry.name.endswith(".schema.json"):
-            doc = json.loads(entry.read_text(encoding="utf-8"))
-            resources_.append((doc["$id"], Resource.from_contents(doc)))
-    registry = Registry().with_resources(resources_)
-    schema = json_schema(name)
-    return jsonschema.Draft202012Validator(schema, registry=registry)
+    docs = [json.loads(entry.read_text(encoding="utf-8")) for entry in _schema_files()]
+    registry = Registry().with_resources(
+        [(doc["$id"], Resource.from_contents(doc)) for doc in docs if "$id" in doc])
+    return jsonschema.Draft202012Validator(json_schema(name), registry=registry)

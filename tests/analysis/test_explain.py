@@ -146,6 +146,12 @@ def test_explain_cli_json_and_errors(tmp_path):
     doc = json.loads(result.output)
     assert doc["level"] == "red" and doc["period"] == "2024-Q3"
     assert doc["provenance"]["policy"]["id"] == "explain_demo"
+    assert doc["rules"][0]["conditions"][0]["value"] is True
+    result = runner.invoke(cli, ["explain", "--policy", str(POLICY), "--entity", "T1",
+                                 "--data", str(data), "--engine", "reference",
+                                 "--format", "markdown"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("## T1 Demo Trust T1 (acute trust, S1), 2024-Q3\n")
     result = runner.invoke(cli, ["explain", "--policy", str(POLICY), "--entity", "T11",
                                  "--data", str(data), "--engine", "reference"])
     assert result.exit_code == 1

@@ -146,3 +146,20 @@ def test_extends_goes_to_the_parent(tmp_path):
     file, pos = lsp.definition(index, "x: ae_4hr_pct", 0, 5)
     assert file.endswith("base.yaml")
     assert "= 75" in lsp.hover_text(index, "low_bar")
+
+
+def test_broken_yaml_is_a_located_diagnostic_and_the_index_survives_elsewhere():
+    text = FIXED.replace("  low_bar: {value: 80", "  low_bar: {value: [80")
+    analysis = lsp.analyse(text, "demo.yaml")
+    (error,) = [d for d in analysis.diagnostics if d.severity == "error"]
+    assert error.pos is not None and error.pos.line >= 12
+    assert lsp.build_index(text, "demo.yaml") is None        # the server keeps its last index
+    assert lsp.lsp_range(text, error.pos)[0] == error.pos.line - 1
+
+
+def test_checked_policy_gives_defines_their_types():
+    analysis = lsp.analyse(FIXED, "demo.yaml")
+    assert analysis.define_types == {"slow_ae": "a true/false condition"}
+    index = lsp.build_index(FIXED, "demo.yaml", analysis.define_types)
+    assert "true/false" in lsp.hover_text(index, "slow_ae")
+    assert "ae_4hr_pct < low_bar" in lsp.hover_text(index, "slow_ae")

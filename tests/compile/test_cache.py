@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
+import shutil
 import subprocess
 import sys
 import uuid
@@ -65,7 +67,7 @@ def worker(policy: Path, cache_dir: Path, *extra: str, start: bool = True):
 def finish(proc) -> dict:
     out, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err
-    return json.loads(out.strip().splitlines()[-1])
+    return dict(json.loads(out.strip().splitlines()[-1]), stderr=err)
 
 
 def test_a_second_process_loads_the_kernel_from_disk(tmp_path):
@@ -173,6 +175,65 @@ def test_a_corrupted_entry_is_rebuilt(tmp_path, damage):
     assert rebuilt["misses"] >= 1             # compiled again: the machine code was unusable
     again = worker(policy, tmp_path / "kernels")
     assert again["equal"] and again["hits"] >= 1 and again["misses"] == 0
+
+
+def _replace_by_folder(path: Path) -> None:
+    path.unlink()
+    (path / "inside").mkdir(parents=True)
+
+
+def test_parts_of_an_entry_replaced_by_folders(tmp_path):
+    """The source, numba's index and the lock file each turned into a folder: the entry is
+    repaired, with no warning (the cache's location is fine)."""
+    policy = new_policy(tmp_path)
+    first = worker(policy, tmp_path / "kernels")
+    folder = Path(first["folder"])
+    for path in [folder / "kernel.py", folder / ".lock", *folder.glob("__pycache__/*.nbi")]:
+        _replace_by_folder(path)
+    again = worker(policy, tmp_path / "kernels")
+    assert again["equal"] and again["levels"] == first["levels"] and again["stderr"] == ""
+    third = worker(policy, tmp_path / "kernels")
+    assert third["hits"] >= 1 and third["misses"] == 0
+
+
+def test_an_entry_replaced_by_a_file(tmp_path):
+    policy = new_policy(tmp_path)
+    first = worker(policy, tmp_path / "kernels")
+    folder = Path(first["folder"])
+    shutil.rmtree(folder)
+    folder.write_text("")
+    again = worker(policy, tmp_path / "kernels")
+    assert again["equal"] and again["levels"] == first["levels"] and again["stderr"] == ""
+    assert (folder / "kernel.py").is_file()
+
+
+class _Touch:
+    def __init__(self, path: Path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (os.mkdir, (self.path,))
+
+
+def test_numba_files_are_only_loaded_when_verified(tmp_path):
+    """numba's cache files are pickles: one the kernel cache did not write (no digest, or a
+    digest that does not match) is never handed to numba."""
+    policy = new_policy(tmp_path)
+    first = worker(policy, tmp_path / "kernels")
+    folder = Path(first["folder"])
+    mark = tmp_path / "ran"
+    stored = sorted(folder.glob("__pycache__/*.nb[ic]"))
+    assert stored and all(p.read_bytes().startswith(b"regime-sha256:") for p in stored)
+    for p in stored:
+        p.write_bytes(pickle.dumps(_Touch(mark)))
+    again = worker(policy, tmp_path / "kernels")
+    assert not mark.exists()
+    assert again["equal"] and again["levels"] == first["levels"] and again["misses"] >= 1
+    for p in sorted(folder.glob("__pycache__/*.nb[ic]")):          # a digest of other bytes
+        head, _, payload = p.read_bytes().partition(b"\n")
+        p.write_bytes(head + b"\n" + pickle.dumps(_Touch(mark)))
+    third = worker(policy, tmp_path / "kernels")
+    assert not mark.exists() and third["equal"] and third["misses"] >= 1
 
 
 def test_a_lost_source_is_rewritten(tmp_path):

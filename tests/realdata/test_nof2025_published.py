@@ -14,8 +14,9 @@ published score as an input. Everything after it is the policy's own: the cut po
 financial override (`deficit_flag or deficit_support_flag`). The segment 5 rules are removed:
 PIP entry is a judgement on a capability rating that is not published.
 
-NHS England quartiles acute trusts as one group (specialist trusts included), so all 129 are
-given the trust type `acute`. The league table has one deficit flag ("Trust in financial
+NHS England quartiles acute trusts as one group (specialist trusts included): the 11 specialist
+trusts keep the type `specialist` and the policy's `peer_groups:` (acute: [acute, specialist])
+ranks them with the acute trusts, as the methodology does. The league table has one deficit flag ("Trust in financial
 deficit"); it is the `deficit_flag` input and `deficit_support_flag` is 0.
 """
 
@@ -69,8 +70,13 @@ def test_nof2025_final_step_reproduces_published_segments(tmp_path):
     assert set(deficit) == {0.0, 1.0}
 
     n = len(rows)
+    # Each trust keeps its own type (specialist acute trusts as 'specialist'): the policy's
+    # `peer_groups:` puts them in NHS England's acute peer group, as the methodology does.
+    types = tuple("specialist" if r["trust_subtype"] == "Acute - Specialist" else "acute"
+                  for r in rows)
+    assert types.count("specialist") == 11
     entities = Entities(codes, tuple(r["org_name"] for r in rows), ("trust",) * n,
-                        ("acute",) * n, ("",) * n, tuple(r["region"] for r in rows))
+                        types, ("",) * n, tuple(r["region"] for r in rows))
     quarter = parse_period("2025/26 Q3")
     panel = Panel("quarter", quarter.ordinal, 1, entities,
                   {"published_avg_metric_score": score[None, :].copy(),
@@ -114,6 +120,7 @@ def test_nof2025_final_step_reproduces_published_segments(tmp_path):
     print("\n".join(lines))
 
     assert match.mean() >= 0.90
+    assert int(match.sum()) >= 120      # issue 13: no fewer than before the peer groups changed
     # Every miss is at a quartile boundary: one segment away, never across the override.
     assert np.all(np.abs(computed - published) <= 1)
     assert np.all(computed[deficit == 1] >= 3) and np.all(published[deficit == 1] >= 3)
