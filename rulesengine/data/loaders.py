@@ -622,6 +622,8 @@ class _CsvReader:
                 for j, name in enumerate(header)]
 
 
+_RESERVED = frozenset({"entity", "period", "metric", "value"})
+
 # Columns read as text even when they hold numbers: codes such as 001 keep their zeros.
 _TEXT_COLUMNS = frozenset({"entity", "period", "metric"})
 
@@ -1175,6 +1177,14 @@ class _Loader:
         first: dict[str, tuple[str, _Cells]] = {}
         for metric, group in by_metric.items():
             c = group[0]
+            if metric.strip().lower() in _RESERVED:
+                # A metric called `entity` (or period, metric, value) cannot be a column of a
+                # wide table, nor written as one (found by the fuzzer).
+                line, col = self._where_named(c)
+                self.errors.add(f"'{_clip(metric)}' cannot name a metric: entity, period, "
+                                f"metric and value are the table's own columns",
+                                c.table.file, line, col)
+                continue
             seen = first.setdefault(metric.lower(), (metric, c))
             if seen[0] == metric:
                 continue

@@ -203,6 +203,7 @@ def round_trip(tmp_path, panel) -> None:
 @example('\ufeffentity,period,metric,value\n"T1","2023-04","x","nan"', 0)
 @example('entity,period,metric,value\n"T1","2023-04","x","0\x08"', 0)     # label "0"
 @example('entity,period,metric,value\n"T1","2023-04","x","1"\n"T1","2023-04","X","1"', 0)
+@example('entity,period,metric,value\n"T1","2023-04","entity","1"', 0)    # a reserved name
 # ...and a value written 1e3 before, and inf after, a block boundary was quoted as '1000'.
 @example("entity,period,metric,value\nT1,2023-04,x,1e3\nT1,2023-04,x,inf\n", 1)
 def test_long_csv(tmp_path_factory, text, choice):

@@ -206,3 +206,11 @@ def test_metrics_named_alike_but_for_case_are_refused(tmp_path):
     assert headlines(lambda: load_panel(data)) == [
         f"{data}:3:3: error: metric 'X' differs from metric 'x' (line 2) only by case: write "
         f"each metric's name one way"]
+
+
+@pytest.mark.parametrize("name", ["entity", "Period", "value"])
+def test_a_metric_cannot_take_a_column_name(name, tmp_path):
+    data = write(tmp_path, "long.csv", f"entity,period,metric,value\nT1,2023-04,{name},1\n")
+    assert headlines(lambda: load_panel(data)) == [
+        f"{data}:2:3: error: '{name}' cannot name a metric: entity, period, metric and value "
+        f"are the table's own columns"]
