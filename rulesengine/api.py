@@ -204,13 +204,13 @@ def _decisions_path(decisions):
 def _period_index(outcomes: "Outcomes", period: str | None) -> int:
     """One period: as named, or for None the latest inside the policy's effective dates (as
     the command line chooses it)."""
-    if period is not None and period.strip().lower() == "all":
+    if isinstance(period, str) and period.strip().lower() == "all":
         raise RegimeError("give one period, or None for the latest")
     if period is None:
         from .policy.effective import default_period
 
         return default_period(outcomes)
-    from .cli.common import select_periods
+    from .engine.outcomes import select_periods
 
     return select_periods(outcomes, period)[0]
 
@@ -235,7 +235,7 @@ class Evaluation:
         """One dict per decided-on organisation: every period ("all"), or one (None: the
         latest inside the policy's effective dates)."""
         o = self.outcomes
-        if period is not None and period.strip().lower() == "all":
+        if isinstance(period, str) and period.strip().lower() == "all":
             return o.rows()
         return o.rows([_period_index(o, period)])
 

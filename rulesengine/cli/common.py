@@ -91,28 +91,6 @@ def load_policy(ref: str, policy_path: tuple[str, ...]):
     return load_ref(ref, policy_path=policy_path)
 
 
-def select_periods(outcomes, period: str | None) -> list[int]:
-    """The period indices `--period` names: one period, `latest` (the default) or `all`."""
-    if period is not None:
-        period = period.strip()
-        period = period.lower() if period.lower() in ("latest", "all") else period
-    if period is None or period == "latest":
-        return [outcomes.n_periods - 1]
-    if period == "all":
-        return list(range(outcomes.n_periods))
-    from ..periods import PeriodError, format_period, parse_period
-
-    try:
-        ordinal = parse_period(period, outcomes.period_kind).ordinal
-    except PeriodError as e:
-        raise RegimeError(f"--period: {e}") from None
-    labels = list(outcomes.period_labels)
-    label = format_period(outcomes.period_kind, ordinal)
-    if label not in labels:
-        raise RegimeError(f"--period {period}: the data covers {labels[0]} to {labels[-1]}")
-    return [labels.index(label)]
-
-
 def parse_params(policy, values: tuple[str, ...]) -> dict[str, float]:
     from ..engine.params import parse_overrides
 

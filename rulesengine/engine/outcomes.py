@@ -12,6 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from ..data.panel import Entities
+from ..diagnostics import RegimeError
 from ..provenance import Provenance  # the record every output carries; defined once there
 
 NO_LEVEL = -1
@@ -188,3 +189,31 @@ def _bits(words: np.ndarray, n: int) -> np.ndarray:
     bits = np.unpackbits(np.ascontiguousarray(words, dtype="<u8").view(np.uint8),
                          bitorder="little")
     return np.flatnonzero(bits[:n])
+
+
+def select_periods(outcomes, period: str | None) -> list[int]:
+    """The period indices `--period` names: one period, `latest` (the default) or `all`; an
+    int is a period index (the Python API's)."""
+    if isinstance(period, int) and not isinstance(period, bool):
+        if not -outcomes.n_periods <= period < outcomes.n_periods:
+            raise RegimeError(f"period index {period}: the data have {outcomes.n_periods} "
+                              "periods")
+        return [period % outcomes.n_periods]
+    if period is not None:
+        period = period.strip()
+        period = period.lower() if period.lower() in ("latest", "all") else period
+    if period is None or period == "latest":
+        return [outcomes.n_periods - 1]
+    if period == "all":
+        return list(range(outcomes.n_periods))
+    from ..periods import PeriodError, format_period, parse_period
+
+    try:
+        ordinal = parse_period(period, outcomes.period_kind).ordinal
+    except PeriodError as e:
+        raise RegimeError(f"--period: {e}") from None
+    labels = list(outcomes.period_labels)
+    label = format_period(outcomes.period_kind, ordinal)
+    if label not in labels:
+        raise RegimeError(f"--period {period}: the data covers {labels[0]} to {labels[-1]}")
+    return [labels.index(label)]

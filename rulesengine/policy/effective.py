@@ -128,8 +128,13 @@ def _after(date: str) -> str:
 def desugar(policy: Policy) -> Policy:
     """The policy with every rule's `effective:` range folded into its condition through a
     generated param; a policy without rule ranges is returned unchanged. Idempotent: a folded
-    rule no longer carries a range."""
-    if not any(r.effective_from is not None or r.effective_to is not None for r in policy.rules):
+    rule keeps its dates (so the policy can be written back as a file) and is marked by its
+    `effective_text`."""
+    def pending(rule: Rule) -> bool:
+        return (rule.effective_from is not None or rule.effective_to is not None) \
+            and rule.effective_text is None and rule.when is not None
+
+    if not any(pending(r) for r in policy.rules):
         return policy
     params = dict(policy.params)
     rules = []
@@ -139,7 +144,7 @@ def desugar(policy: Policy) -> Policy:
         roots.append(policy.applies_to.expr)
     next_id = 1 + max((n.nid for root in roots for n in ast.walk(root)), default=0)
     for rule in policy.rules:
-        if (rule.effective_from is None and rule.effective_to is None) or rule.when is None:
+        if not pending(rule):
             rules.append(rule)
             continue
         name = GENERATED_PREFIX + rule.id
@@ -160,8 +165,7 @@ def desugar(policy: Policy) -> Policy:
         flag = ast.Binary(nid, rule.pos, span, "==", ast.Name(nid + 1, rule.pos, span, name),
                           ast.Number(nid + 2, rule.pos, span, 1.0, "number"))
         when = ast.Binary(nid + 3, rule.pos, span, "and", flag, rule.when)
-        rules.append(replace(rule, when=when, effective_from=None, effective_to=None,
-                             effective_text=rng))
+        rules.append(replace(rule, when=when, effective_text=rng))
     return replace(policy, params=params, rules=tuple(rules))
 
 

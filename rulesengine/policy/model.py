@@ -111,7 +111,7 @@ class Rule:
     level_pos: Pos
     origin: Source
     # `effective: {from, to}` on the rule (dates); folded into `when` at check time by
-    # policy/effective.py, which then sets these to None and `effective_text` to the range.
+    # policy/effective.py, which then sets `effective_text` to the range in words.
     effective_from: str | None = None
     effective_to: str | None = None
     effective_text: str | None = None

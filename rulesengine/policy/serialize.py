@@ -5,6 +5,7 @@ policy after its `extends` chain is merged. Loading the text again gives the sam
 
 from __future__ import annotations
 
+from .effective import GENERATED_PREFIX
 from .model import Policy
 
 
@@ -34,23 +35,34 @@ def policy_data(policy: Policy) -> dict:
     data["decide"] = policy.decide
     if policy.scales:
         data["scales"] = {name: list(s.labels) for name, s in policy.scales.items()}
-    if policy.params:
-        data["params"] = {name: _param(p) for name, p in policy.params.items()}
+    # a rule's `effective:` range is written on the rule, not as the param the checker made of it
+    params = {name: p for name, p in policy.params.items()
+              if not name.startswith(GENERATED_PREFIX)}
+    if params:
+        data["params"] = {name: _param(p) for name, p in params.items()}
     if policy.inputs:
         data["inputs"] = {name: _drop_none({
             "type": i.type, "better": i.better, "label": i.label, "unit": i.unit,
-            "scale": i.scale, "aggregate": i.aggregate, "source": i.source, "note": i.note})
+            "scale": i.scale, "aggregate": i.aggregate, "source": i.source, "note": i.note,
+            "effective": _range(i.effective_from, i.effective_to),
+            "expect": None if i.expect is None else "..".join(str(_number(x)) for x in i.expect)})
             for name, i in policy.inputs.items()}
     if policy.defines:
         data["define"] = {name: d.text for name, d in policy.defines.items()}
     data["rules"] = [_drop_none({"id": r.id, "level": r.level, "when": r.text,
-                                 "reason": r.reason, "source": r.source, "note": r.note})
+                                 "reason": r.reason, "source": r.source, "note": r.note,
+                                 "effective": _range(r.effective_from, r.effective_to)})
                      for r in policy.rules]
     if policy.timetable is not None:
         data["timetable"] = {"starts": policy.timetable.starts, "stages": [
             _drop_none({"id": s.id, "label": s.label, "working_days": s.working_days,
                         "source": s.source, "note": s.note}) for s in policy.timetable.stages]}
     return data
+
+
+def _range(date_from, date_to) -> dict | None:
+    out = {k: v for k, v in (("from", date_from), ("to", date_to)) if v}
+    return out or None
 
 
 def _param(p) -> dict:

@@ -63,11 +63,13 @@ def _with_param(tmp_path: Path, name: str, value) -> Path:
 @pytest.mark.parametrize("engine", ["reference", "numba"])
 def test_one_param_changed_every_move_is_that_param(tmp_path, engine):
     a = load_policy("oversight2021")
-    b = load_policy(_with_param(tmp_path, "bottom_decile", 15))
+    b = load_policy(_with_param(tmp_path, "bottom_decile", 25))
     changes = structural_diff(a.policy, b.policy)
     assert [c.key for c in changes] == ["param bottom_decile"]
     result = diff(a, b, engine=engine)
-    assert len(result.moves) >= 5
+    # since issue 13 a share of the key metrics must sit in the bottom decile, so a wider
+    # decile moves only the few trusts near that share (3 on the sample in 2025-Q1)
+    assert len(result.moves) >= 1
     assert {m.causes for m in result.moves} == {("param bottom_decile",)}
     # a wider "bottom decile" only ever adds the sustained-bottom-decile consideration
     assert all("sustained_bottom_decile" in m.fired_b and
@@ -89,7 +91,7 @@ def test_diff_cli_formats_and_chart(tmp_path):
     result = runner.invoke(cli, ["diff", "oversight2021", str(b), "--engine", "reference",
                                  "--format", "json", "--chart", str(chart)])
     assert result.exit_code == 0, result.output
-    doc = json.loads(result.output[:result.output.rindex("}") + 1])
+    doc = json.loads(result.stdout)          # the effective-dates warning is on stderr
     assert doc["a"]["id"] == "oversight2021" and doc["moves"]
     assert doc["provenance"]["a"]["data"]["digest"] == doc["provenance"]["b"]["data"]["digest"]
     assert chart.stat().st_size > 10_000 and chart.read_bytes()[:4] == b"\x89PNG"
@@ -123,7 +125,7 @@ def test_diff_against_a_git_revision(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["diff", "sof.yaml@HEAD", "sof.yaml", "--engine",
                                       "reference", "--format", "json"])
     assert result.exit_code == 0, result.output
-    doc = json.loads(result.output)
+    doc = json.loads(result.stdout)
     assert doc["a"]["revision"] == "HEAD" and doc["b"]["revision"] is None
     assert [c["name"] for c in doc["changes"]] == ["bottom_decile"]
     bad = CliRunner().invoke(cli, ["diff", "sof.yaml@nosuchrev", "sof.yaml"])
