@@ -65,7 +65,8 @@ def main(argv=None) -> list[C.Row]:
         compile_s = time.perf_counter() - t0
         fn = get_kernel(compiled.generated.source, lambda f: None)
         c_args, _ = arguments(checked, compiled, layout)
-        h_args, h_outs = hw.prepare(entities, inputs, params, layout.decisions)
+        h_args, h_outs = hw.prepare(entities, inputs, params,
+                                    np.ascontiguousarray(layout.decisions))
         h_fn = hw.kernel_parallel if parallel else hw.kernel_serial
         t0 = time.perf_counter()
         h_fn(*h_args)                                                  # compiles (excluded)

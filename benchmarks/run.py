@@ -26,6 +26,9 @@ BENCHES = {
     "cli": "bench_cli.py",                # 3. regime eval cold / warm, where the time goes
     "memory": "bench_memory.py",          # 4. peak memory at 10M
     "diff": "bench_diff.py",              # 5. regime diff, warm
+    "segments": "bench_segments.py",      # 6. a 4-rule policy vs hand-written code, serial
+    "tiers": "bench_tiers.py",            # 7. scaling 1e3..1e7, where each tier takes over
+    "startup": "bench_startup.py",        # 8. whole processes: cold, warm, 2,000 rules
 }
 EXTRAS = {"whatif": "whatif_kernel.py"}   # run only when named in --only
 

@@ -405,7 +405,7 @@ def _case_rows(results) -> list[dict]:
 # --- the functions ------------------------------------------------------------------------------
 
 def evaluate(policy, data=None, *, params: Mapping[str, Any] | None = None, decisions=None,
-             entities=None, engine: str = "numba",
+             entities=None, engine: str = "auto",
              policy_path: Iterable[str] = ()) -> Evaluation:
     """Evaluate a policy (an id, a path, `id@revision` or a checked policy) over `data`: a
     path, a pandas DataFrame (long or wide), a pyarrow Table, a Panel, or None for the
@@ -418,14 +418,14 @@ def evaluate(policy, data=None, *, params: Mapping[str, Any] | None = None, deci
 
 def explain(policy, entity: str, data=None, *, period: str | None = None,
             params: Mapping[str, Any] | None = None, decisions=None, entities=None,
-            engine: str = "numba", policy_path: Iterable[str] = ()) -> ExplainResult:
+            engine: str = "auto", policy_path: Iterable[str] = ()) -> ExplainResult:
     """Why `entity` landed where it did in `period` (None: the latest)."""
     return evaluate(policy, data, params=params, decisions=decisions, entities=entities,
                     engine=engine, policy_path=policy_path).explain(entity, period)
 
 
 def diff(a, b, data=None, *, period: str | None = None, decisions=None, entities=None,
-         engine: str = "numba", policy_path: Iterable[str] = ()) -> Comparison:
+         engine: str = "auto", policy_path: Iterable[str] = ()) -> Comparison:
     """Compare two policies (or two revisions of one: "oversight2021@HEAD~1") on the same
     data: the transition matrix, who moved and which change moved them."""
     from .analysis.diff import diff as _diff

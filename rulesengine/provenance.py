@@ -14,7 +14,8 @@ JSON form (`Provenance.to_json()`, schema `provenance.schema.json` in rulesengin
     {"schema": "regime.provenance/1",
      "policy":    {"id", "version", "hash" (sha256 of every file read), "files", "revision"},
      "data":      {"digest" (sha256 of the panel's content), "sources"},
-     "engine":    {"version" (regime's), "backend" ("numba" | "reference"), "numba" (version)},
+     "engine":    {"version" (regime's), "numba" (version, for the fused engine),
+                   "backend" (the engine that ran: "vectorised" | "fused" | "reference")},
      "params":    {NAME: VALUE, ...}             # --param overrides only; {} when none
      "decisions": [{"file", "digest"}, ...]      # sha256 of each decisions file's bytes
      "periods":   {"kind", "labels": [...]}}     # the periods this output reports
@@ -63,7 +64,7 @@ class Provenance:
     data_digest: str
     data_sources: tuple[str, ...]
     engine_version: str
-    backend: str                    # "numba" | "reference"
+    backend: str                    # the engine that ran: "vectorised" | "fused" | "reference"
     revision: str | None = None     # a git revision, when the policy was read from one
     numba_version: str | None = None
     params: tuple[tuple[str, float], ...] = ()      # --param overrides, sorted by name
@@ -126,7 +127,7 @@ def build(checked, bound, backend: str, *, revision: str | None = None,
 
     p = checked.policy
     numba_version = None
-    if backend == "numba":
+    if backend in ("numba", "fused"):      # the compiled kernel ("numba" is its old name)
         import numba
 
         numba_version = numba.__version__

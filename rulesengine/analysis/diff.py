@@ -270,7 +270,7 @@ def revert(b: CheckedPolicy, a: CheckedPolicy, change: Change) -> CheckedPolicy:
 # --- the diff --------------------------------------------------------------------------------
 
 def diff(a: CheckedPolicy, b: CheckedPolicy, panel=None, *, decisions=None,
-         engine: str = "numba", period: str | None = None, revision_a: str | None = None,
+         engine: str = "auto", period: str | None = None, revision_a: str | None = None,
          revision_b: str | None = None, on_progress=None) -> DiffResult:
     """Compare two policies on the same data (the bundled sample when panel is None).
 

@@ -239,7 +239,7 @@ def batches(n: int, size: int) -> list[range]:
 
 def sweep(checked, data=None, *, design: Design, noise: Sequence[Noise] = (), draws: int = 1,
           seed: int = 0, period: str | None = None, decisions=None,
-          params: Mapping[str, float] | None = None, engine: str = "numba",
+          params: Mapping[str, float] | None = None, engine: str = "auto",
           dask: str | None = None, batch_size: int | None = None,
           progress: Callable[[int, int], None] | None = None) -> "SweepResult":
     """Evaluate every variant (and draw) of a checked policy over `data` (a Panel, a path or

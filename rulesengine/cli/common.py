@@ -59,8 +59,11 @@ policy_option = click.option(
     help="A policy id (oversight2021), a file, or either @ a git revision.")
 
 engine_option = click.option(
-    "--engine", type=click.Choice(["numba", "reference"]), default="numba", show_default=True,
-    help="Compiled kernel or the NumPy reference evaluator.")
+    "--engine", type=click.Choice(["auto", "vectorised", "fused", "reference", "numba"]),
+    default="auto", show_default=True,
+    help="vectorised: NumPy over whole arrays, nothing compiled; fused: one compiled kernel for "
+         "the policy (numba is its old name); reference: the period-by-period oracle; auto: "
+         "fused when the data is large enough to repay compiling it, else vectorised.")
 
 out_option = click.option("--out", type=click.Path(dir_okay=False),
                           help="Write to a file instead of stdout.")

@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Callable
 
 from .. import cachedir
-from . import numba_cache
 
 ENV_CACHE_DIR = cachedir.ENV_CACHE_DIR
 _VERIFIED = b"regime-sha256:"      # first line of a stored numba file: the payload's digest
@@ -47,13 +46,14 @@ def _scratch_kernels() -> Path:
 
 @lru_cache(maxsize=1)
 def _library_digest() -> str:
-    import numba
+    # numba's version from its metadata: deciding whether a kernel is cached must not
+    # import numba (half a second) when the answer may be not to use it
+    from importlib.metadata import version
 
     from .. import __version__
-    from . import library
 
-    text = Path(library.__file__).read_bytes()
-    return hashlib.sha256(text + __version__.encode() + numba.__version__.encode()).hexdigest()
+    text = (Path(__file__).parent / "library.py").read_bytes()
+    return hashlib.sha256(text + __version__.encode() + version("numba").encode()).hexdigest()
 
 
 def kernel_key(source: str) -> str:
@@ -62,6 +62,19 @@ def kernel_key(source: str) -> str:
 
 
 _loaded: dict[str, Callable] = {}
+
+
+def is_cached(source: str) -> bool:
+    """Whether the kernel for `source` is loaded, or on disk with numba's machine code beside
+    it (nothing is compiled or imported to find out)."""
+    key = kernel_key(source)
+    if key in _loaded:
+        return True
+    folder = cache_dir() / key
+    try:
+        return _holds(folder / "kernel.py", source) and any((folder / "__pycache__").iterdir())
+    except OSError:
+        return False
 
 
 def get_kernel(source: str, warm: Callable[[Callable], None]) -> Callable:
@@ -92,6 +105,8 @@ def _load_or_build(folder: Path, key: str, source: str, warm) -> Callable:
             _write_source(path, source)
         staging = _fresh(cachedir.private_subfolder(cachedir.scratch(), "staging") / key)
         have = _unpack(stored, staging)
+        from . import numba_cache     # imports numba: only when a kernel is loaded or built
+
         numba_cache.stage(path, staging, source)
         try:
             fn = _define(source, path, key)

@@ -22,6 +22,7 @@ from .plan import Plan, Value
 
 COMPARE = {"==": "lib.eq", "!=": "lib.ne", "<": "lib.lt", "<=": "lib.le", ">": "lib.gt",
            ">=": "lib.ge"}
+INLINE_COMBINE_MAX = 64   # rules folded inline (one word of fired bits); more call lib.combine
 MEMBER_OPS = {"count": 0, "share": 1, "sum": 2, "mean": 3, "min": 4, "max": 5, "any": 6,
               "all": 7}
 
@@ -425,7 +426,10 @@ class _Gen:
             self.emit(f"h{nid} = np.full((rings[{j}], E), nan)", I1)
         for j in range(len(plan.periods_in)):
             self.emit(f"st{j} = np.zeros(E)", I1)
-        self.emit(f"rv = np.empty((E, {max(1, len(self.p.rules))}))", I1)
+        if self.inline_combine:
+            self.combine_constants(I1)
+        else:
+            self.emit(f"rv = np.empty((E, {max(1, len(self.p.rules))}))", I1)
         latch_at = len(body)        # their state arrays are declared once the body is known
         self.emit("for t in range(P):", I1)
         for s in range(plan.n_stages):
@@ -498,13 +502,16 @@ class _Gen:
         p = self.p
         emit = lambda s, d=0: self.emit(s, indent + d)  # noqa: E731
         default = next(lv.index for lv in p.levels if lv.id == p.default)
-        # the rules' values go to a row of scratch; the library folds them into a level
-        for i, nid in enumerate(self.plan.rule_roots):
-            emit(f"rv[e, {i}] = v{nid}")
-        first = "True" if p.decide == "first" else "False"
-        emit(f"comp, inc, cand = lib.combine(rv, e, rule_levels, rule_judged, {default}, "
-             f"{first}, out_fired, out_unknown, t)")
-        emit("d = decisions[t, e]")
+        if self.inline_combine:
+            self.combine_inline(default, indent)
+        else:
+            # the rules' values go to a row of scratch; the library folds them into a level
+            for i, nid in enumerate(self.plan.rule_roots):
+                emit(f"rv[e, {i}] = v{nid}")
+            first = "True" if p.decide == "first" else "False"
+            emit(f"comp, inc, cand = lib.combine(rv, e, rule_levels, rule_judged, {default}, "
+                 f"{first}, out_fired, out_unknown, t)")
+        emit("d = decisions[t, e] if has_dec else nan")
         emit("final = comp if d != d else int(d)")
         emit("out_computed[t, e] = comp")
         emit("out_level[t, e] = final")
@@ -519,6 +526,49 @@ class _Gen:
             emit("lv = float(final)")
             var = self.level_condition(node.args[0], indent, j)
             emit(f"st{j}[e] = st{j}[e] + 1.0 if {var} == 1.0 else 0.0")
+
+    @property
+    def inline_combine(self) -> bool:
+        """`worst` (and `collect`) with at most 64 rules: lib.combine's fold written out per
+        rule, without branches (a call per cell with its scratch row and data-dependent
+        branches cost ten times the rules themselves on a small policy). Longer policies
+        call the library, so the kernel grows no faster than its rules."""
+        return self.p.decide != "first" and 0 < len(self.p.rules) <= INLINE_COMBINE_MAX
+
+    def combine_inline(self, default: int, indent: int) -> None:
+        """The same fold as lib.combine (and the reference's combine()): the worst fired
+        normal rule's level or the default; the worst fired judgement rule's level as the
+        candidate when worse; incomplete when an unknown normal rule's level is worse than
+        the level, or an unknown judgement rule's level is worse than level and candidate.
+        `nl`/`jl` hold each rule's level when it is a normal/judgement rule, else -1."""
+        emit = lambda s: self.emit(s, indent)  # noqa: E731
+        roots = self.plan.rule_roots
+        emit("fw = zero64")
+        emit("uw = zero64")
+        emit("cw = -1")
+        emit("cj = -1")
+        for i, nid in enumerate(roots):
+            emit(f"f{i} = v{nid} == 1.0")
+            emit(f"u{i} = v{nid} != v{nid}")
+            emit(f"fw |= bit{i} if f{i} else zero64")
+            emit(f"uw |= bit{i} if u{i} else zero64")
+            emit(f"cw = max(cw, nl{i} if f{i} else -1)")
+            emit(f"cj = max(cj, jl{i} if f{i} else -1)")
+        emit(f"comp = cw if cw >= 0 else {default}")
+        emit("cand = cj if cj > comp else -1")
+        emit("top = max(comp, cand)")
+        terms = [f"(u{i} & (nl{i} > comp)) | (u{i} & (jl{i} > top))" for i in range(len(roots))]
+        emit("inc = " + " | ".join(terms))
+        emit("out_fired[t, e, 0] = fw")
+        emit("out_unknown[t, e, 0] = uw")
+
+    def combine_constants(self, indent: int) -> None:
+        """Per-rule constants of the inline fold, read once before the loops."""
+        self.emit("zero64 = np.uint64(0)", indent)
+        for i in range(len(self.plan.rule_roots)):
+            self.emit(f"bit{i} = np.uint64({1 << i})", indent)
+            self.emit(f"nl{i} = -1 if rule_judged[{i}] else rule_levels[{i}]", indent)
+            self.emit(f"jl{i} = rule_levels[{i}] if rule_judged[{i}] else -1", indent)
 
     def level_condition(self, node: ast.Node, indent: int, j: int) -> str:
         """Emit a periods_in() condition over `lv` (the level just decided); return its var."""
@@ -568,6 +618,7 @@ class _Gen:
         fixed = [("params", "prm"), ("parent", "par"), ("children_ptr", "cp"),
                  ("children_idx", "ci"), ("strings", "strc"), ("rings", "rings"),
                  ("kind_subject", "kind_subject"), ("decisions", "decisions"),
+                 ("has_decisions", "has_dec"),
                  ("rule_levels", "rule_levels"), ("rule_judged", "rule_judged")]
         for role, var in fixed:
             args.append((role, ""))

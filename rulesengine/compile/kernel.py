@@ -13,7 +13,6 @@ from ..engine.layout import Layout
 from ..engine.outcomes import RawOutcomes, n_words
 from ..lang import ast
 from ..lang.checker import CheckedPolicy
-from ..policy.model import ENTITY_ATTRIBUTES
 from .cache import get_kernel
 from .codegen import Generated, generate
 from .plan import Plan, plan
@@ -50,6 +49,13 @@ def use_parallel(layout: Layout) -> bool:
     if forced in ("0", "1"):
         return forced == "1"
     return layout.n_periods * layout.n_entities >= PARALLEL_MIN_CELLS
+
+
+def is_cached(checked: CheckedPolicy, layout: Layout) -> bool:
+    """Whether the kernel that would run on this layout is loaded or cached on disk."""
+    from .cache import is_cached as source_cached
+
+    return source_cached(compile_policy(checked, parallel=use_parallel(layout)).generated.source)
 
 
 def evaluate_compiled(checked: CheckedPolicy, layout: Layout, *,
@@ -119,10 +125,23 @@ def _ring_sizes(checked: CheckedPolicy, compiled: Compiled, layout: Layout) -> n
     return np.array(sizes, dtype=np.int64)
 
 
-def _attribute_codes(layout: Layout, name: str, table: dict[str, int]) -> np.ndarray:
-    """An entity attribute as codes in the kernel's string table (one lookup per value)."""
+def _string_table(layout: Layout, gen: Generated) -> np.ndarray:
+    """Every string the kernel compares, sorted and distinct: "" (code 0: the parent
+    attributes of an entity without a parent), the policy's literals, and the values of only
+    the attributes it reads. Built with NumPy, no Python work per entity."""
+    read = sorted({name for role, name in gen.args if role in ("attr", "parent_attr")})
+    pool = [np.array(["", *gen.strings], dtype=str)]
+    pool += [np.array(layout.attributes[name][1], dtype=str) for name in read
+             if layout.attributes[name][1]]
+    return np.unique(np.concatenate(pool))
+
+
+def _attribute_codes(layout: Layout, name: str, table: np.ndarray) -> np.ndarray:
+    """An entity attribute as codes in the kernel's string table."""
     codes, values = layout.attributes[name]
-    lookup = np.array([float(table[v]) for v in values] or [0.0])
+    if not values:
+        return np.zeros(codes.size)
+    lookup = np.searchsorted(table, np.array(values, dtype=str)).astype(np.float64)
     return lookup[codes]
 
 
@@ -140,23 +159,21 @@ def arguments(checked: CheckedPolicy, compiled: Compiled, layout: Layout):
     names = list(checked.policy.params)
     prm = (np.stack([layout.params[n] for n in names]) if names
            else np.zeros((0, P)))
-    # one table for every string the kernel compares: attribute values and literals
-    table: dict[str, int] = {"": 0}
-    for name in ENTITY_ATTRIBUTES:
-        for value in layout.attributes[name][1]:
-            table.setdefault(value, len(table))
-    for text in gen.strings:
-        table.setdefault(text, len(table))
+    table = _string_table(layout, gen)
     parent = layout.parent
     cp, ci = _children(parent)
     fixed = {
         "params": np.ascontiguousarray(prm, dtype=np.float64),
         "parent": parent,
         "children_ptr": cp, "children_idx": ci,
-        "strings": np.array([float(table[s]) for s in gen.strings] or [0.0]),
+        "strings": (np.searchsorted(table, np.array(gen.strings, dtype=str)).astype(np.float64)
+                    if gen.strings else np.zeros(1)),
         "rings": _ring_sizes(checked, compiled, layout) if gen.history else np.zeros(1, np.int64),
         "kind_subject": layout.kind_subject,
-        "decisions": layout.decisions,
+        # no decisions (a broadcast NaN): the kernel skips reading them
+        "decisions": (np.full((1, 1), np.nan) if not any(layout.decisions.strides)
+                      else layout.decisions),
+        "has_decisions": bool(any(layout.decisions.strides)),
         "rule_levels": layout.rule_levels.astype(np.int64),
         "rule_judged": layout.rule_judgement.astype(np.bool_),
     }

@@ -16,71 +16,53 @@ NAN = np.nan
 
 # --- scalars: three-valued logic and comparisons ----------------------------------------------
 
+# Written without short-circuit `and`/`or` (one conditional expression over `|`/`&` of
+# comparisons): LLVM makes them selects, not branches, and a branch on data that is true or
+# unknown at random costs more than the rest of a rule (measured: benchmarks/bench_segments.py).
+
 @njit(cache=True)
 def k_and(a, b):
-    if a == 0.0 or b == 0.0:
-        return 0.0
-    if a == 1.0 and b == 1.0:
-        return 1.0
-    return NAN
+    return 0.0 if (a == 0.0) | (b == 0.0) else (1.0 if (a == 1.0) & (b == 1.0) else NAN)
 
 
 @njit(cache=True)
 def k_or(a, b):
-    if a == 1.0 or b == 1.0:
-        return 1.0
-    if a == 0.0 and b == 0.0:
-        return 0.0
-    return NAN
+    return 1.0 if (a == 1.0) | (b == 1.0) else (0.0 if (a == 0.0) & (b == 0.0) else NAN)
 
 
 @njit(cache=True)
 def k_not(a):
-    if a != a:
-        return NAN
-    return 1.0 - a
+    return 1.0 - a          # unknown stays unknown: 1 - NaN is NaN
 
 
 @njit(cache=True)
 def eq(a, b):
-    if a != a or b != b:
-        return NAN
-    return 1.0 if a == b else 0.0
+    return NAN if (a != a) | (b != b) else (1.0 if a == b else 0.0)
 
 
 @njit(cache=True)
 def ne(a, b):
-    if a != a or b != b:
-        return NAN
-    return 0.0 if a == b else 1.0
+    return NAN if (a != a) | (b != b) else (0.0 if a == b else 1.0)
 
 
 @njit(cache=True)
 def lt(a, b):
-    if a != a or b != b:
-        return NAN
-    return 1.0 if a < b else 0.0
+    return NAN if (a != a) | (b != b) else (1.0 if a < b else 0.0)
 
 
 @njit(cache=True)
 def le(a, b):
-    if a != a or b != b:
-        return NAN
-    return 1.0 if a <= b else 0.0
+    return NAN if (a != a) | (b != b) else (1.0 if a <= b else 0.0)
 
 
 @njit(cache=True)
 def gt(a, b):
-    if a != a or b != b:
-        return NAN
-    return 1.0 if a > b else 0.0
+    return NAN if (a != a) | (b != b) else (1.0 if a > b else 0.0)
 
 
 @njit(cache=True)
 def ge(a, b):
-    if a != a or b != b:
-        return NAN
-    return 1.0 if a >= b else 0.0
+    return NAN if (a != a) | (b != b) else (1.0 if a >= b else 0.0)
 
 
 @njit(cache=True)

@@ -166,9 +166,13 @@ def _convert(policy: "Policy", inp: "Input", panel: Panel,
             return None
         scale = [normalise_label(x) for x in policy.scales[inp.scale].labels] \
             if inp.scale in policy.scales else []
-        mapping = np.array([scale.index(x) if x in scale else -1 for x in labels] + [-1],
+        # label code -> scale position; the extra last entry is for a missing value
+        mapping = np.array([scale.index(x) if x in scale else -1 for x in labels] + [np.nan],
                            dtype=np.float64)
-        present = np.unique(arr[~np.isnan(arr)]).astype(np.int64)
+        codes = np.where(np.isnan(arr), len(labels), arr).astype(np.intp)
+        # the labels that occur, by counting (a sort of every cell would cost more)
+        present = np.flatnonzero(np.bincount(codes.reshape(-1),
+                                             minlength=len(labels) + 1)[:len(labels)])
         bad = [labels[c] for c in present if mapping[c] < 0]
         for label in bad:
             site = panel.label_sites.get(name, {}).get(label)
@@ -179,18 +183,21 @@ def _convert(policy: "Policy", inp: "Input", panel: Panel,
                 code="unknown-label"))
         if bad:
             return None
-        codes = np.where(np.isnan(arr), -1, arr).astype(np.int64)
-        out = mapping[codes]
-        out[out < 0] = np.nan
-        return carry_forward(out)
+        out = mapping[codes]            # every label present is in the scale (no -1)
+        return carry_forward(out) if np.isnan(out[1:]).any() else out
     if labels is not None:
         diags.append(Diagnostic(f"input '{name}' is a {inp.type}, but the data holds rating "
                                 f"labels for it ({', '.join(labels)})", code="input-type",
                                 **where))
         return None
     if inp.type == "flag":
-        bad = ~np.isnan(arr) & (arr != 0.0) & (arr != 1.0)
-        if bad.any():
+        # x * (x - 1) is 0 exactly for 0 and 1, NaN for missing (fmax/fmin skip NaN), and
+        # otherwise positive or negative: two reductions instead of a mask per condition
+        with np.errstate(all="ignore"):
+            x = (arr * (arr - 1.0)).reshape(-1)
+            suspect = x.size > 0 and (np.fmax.reduce(x) > 0 or np.fmin.reduce(x) < 0)
+        if suspect:
+            bad = ~np.isnan(arr) & (arr != 0.0) & (arr != 1.0)
             p, e = (int(i[0]) for i in np.nonzero(bad))
             diags.append(Diagnostic(
                 f"input '{name}' is a flag, but the data holds {arr[p, e]:g} for entity "
@@ -204,8 +211,8 @@ def _convert(policy: "Policy", inp: "Input", panel: Panel,
 
 def carry_forward(arr: np.ndarray) -> np.ndarray:
     """Each column's last non-missing value carried forward over later missing periods."""
-    if arr.shape[0] == 0:
-        return arr.copy()
+    if arr.shape[0] == 0 or not np.isnan(arr[1:]).any():
+        return arr.copy()           # no gap after the first period: nothing to carry
     rows = np.arange(arr.shape[0])[:, None]
     idx = np.where(np.isnan(arr), 0, rows)
     np.maximum.accumulate(idx, axis=0, out=idx)

@@ -136,6 +136,12 @@ def _rows_with_data(panel: Panel) -> tuple[np.ndarray, np.ndarray]:
     has = np.zeros((panel.n_periods, len(panel.entities)), dtype=bool)
     for arr in panel.values.values():
         has |= ~np.isnan(arr)
+    if has.size:
+        # The first and last periods are written even without values (a row of empty cells),
+        # so the panel read back covers the same periods (found by the fuzzer).
+        for t in (0, panel.n_periods - 1):
+            if not has[t].any():
+                has[t, 0] = True
     return np.nonzero(has)      # period-major order: all entities of a period, then the next
 
 
@@ -459,7 +465,7 @@ class _CsvReader:
                 if cut < 0:
                     if len(data) > _MAX_LINE:
                         self.errors.add(f"line {self.n_lines + 1} is longer than "
-                                        f"{_MAX_LINE >> 20} MiB: the file is not a CSV table",
+                                        f"{_MAX_LINE:,} bytes: the file is not a CSV table",
                                         self.shown, self.n_lines + 1, 1)
                         self.bad = True
                         return
@@ -697,6 +703,8 @@ def _read_parquet(fh, path: Path, shown: str, errors: _Errors) -> _Table | None:
 
 def _parquet_column(pa, arr, name: str, j: int, shown: str, errors: _Errors) -> _Column | None:
     """One Parquet column as numbers or as codes into its distinct texts."""
+    from .arrow import arrow_codes, arrow_floats
+
     t = arr.type
     vt = t.value_type if pa.types.is_dictionary(t) else t
     # Booleans, dates, times and durations are kept with their type, which numeric
@@ -704,7 +712,7 @@ def _parquet_column(pa, arr, name: str, j: int, shown: str, errors: _Errors) -> 
     arrow = str(vt) if (pa.types.is_boolean(vt) or pa.types.is_temporal(vt)) else None
     if pa.types.is_boolean(t) or pa.types.is_integer(t) or pa.types.is_floating(t) \
             or pa.types.is_decimal(t):
-        nums = arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        nums = arrow_floats(arr.cast(pa.float64()))      # to_numpy would import pandas
         return _Column(name, j + 1, numbers=np.asarray(nums, dtype=np.float64), arrow=arrow)
     if not pa.types.is_dictionary(t):
         if pa.types.is_timestamp(t):
@@ -717,9 +725,7 @@ def _parquet_column(pa, arr, name: str, j: int, shown: str, errors: _Errors) -> 
             return None
     elif not pa.types.is_string(t.value_type):
         arr = arr.cast(t.value_type).cast(pa.string()).dictionary_encode()
-    idx = arr.indices.to_numpy(zero_copy_only=False)
-    codes = np.where(np.isnan(idx), -1, idx).astype(np.int32) if idx.dtype.kind == "f" \
-        else idx.astype(np.int32)
+    codes = arrow_codes(arr.indices).astype(np.int32)
     uniques = [None if u is None else u.strip() for u in arr.dictionary.to_pylist()]
     return _Column(name, j + 1, codes=codes, uniques=uniques, arrow=arrow)
 

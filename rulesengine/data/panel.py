@@ -56,21 +56,44 @@ class Entities:
                 "parent": self.parents, "region": self.regions}[name]
 
     def parent_index(self) -> np.ndarray:
-        """For each entity, the row of its parent, or -1."""
-        index = self.index
-        return np.array([index.get(p, -1) if p else -1 for p in self.parents], dtype=np.int64)
+        """For each entity, the row of its parent (the last row with that id), or -1."""
+        cached = self.__dict__.get("_parent_index")
+        if cached is None:
+            ids = _strings(self.ids)
+            parents = _strings(self.parents)
+            order = np.argsort(ids, kind="stable")
+            pos = np.searchsorted(ids[order], parents, side="right") - 1
+            at = order[np.maximum(pos, 0)] if order.size else np.zeros(len(parents), np.int64)
+            found = (pos >= 0) & (parents != "")
+            if order.size:
+                found &= ids[at] == parents
+            cached = np.where(found, at, -1).astype(np.int64)
+            cached.setflags(write=False)
+            self.__dict__["_parent_index"] = cached     # a frozen dataclass: cache beside it
+        return cached
 
     def codes(self, name: str) -> tuple[np.ndarray, tuple[str, ...]]:
-        """An attribute as integer codes (for grouping) and the distinct values they stand for."""
-        column = self.attribute(name)
-        values = tuple(sorted(set(column)))
-        lookup = {v: i for i, v in enumerate(values)}
-        return np.array([lookup[v] for v in column], dtype=np.int64), values
+        """An attribute as integer codes (for grouping) and the distinct values they stand for,
+        sorted; computed once per attribute with NumPy (no Python work per entity)."""
+        cache = self.__dict__.setdefault("_codes", {})
+        hit = cache.get(name)
+        if hit is None:
+            values, codes = np.unique(_strings(self.attribute(name)), return_inverse=True)
+            codes = codes.reshape(-1).astype(np.int64)
+            codes.setflags(write=False)
+            hit = cache[name] = (codes, tuple(values.tolist()))
+        return hit
 
     def take(self, rows: Sequence[int]) -> "Entities":
         rows = list(rows)
         return Entities(*(tuple(col[i] for i in rows) for col in (
             self.ids, self.names, self.kinds, self.types, self.parents, self.regions)))
+
+
+def _strings(column: Sequence[str]) -> np.ndarray:
+    """A column of strings as a NumPy unicode array (sorted in code point order, as Python
+    sorts str)."""
+    return np.array(column, dtype=str) if len(column) else np.zeros(0, dtype="<U1")
 
 
 @dataclass(frozen=True)
@@ -119,7 +142,14 @@ class Panel:
         return i
 
     def digest(self) -> str:
-        """A content hash of the data: metrics, labels, periods and entity attributes."""
+        """A content hash of the data: metrics, labels, periods and entity attributes
+        (computed once per panel: a diff binds the same panel once per variant)."""
+        cached = self.__dict__.get("_digest")
+        if cached is None:
+            cached = self.__dict__["_digest"] = self._digest()
+        return cached
+
+    def _digest(self) -> str:
         h = hashlib.sha256()
         h.update(f"{self.period_kind}:{self.start}:{self.n_periods}".encode())
         for col in (self.entities.ids, self.entities.names, self.entities.kinds,

@@ -8,7 +8,7 @@ entity, the decisions array and the rules' levels.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -32,10 +32,32 @@ class Layout:
     attributes: Mapping[str, tuple[np.ndarray, tuple[str, ...]]]  # name -> (codes, values)
     kind_subject: np.ndarray                # bool [E]: of a kind the policy decides on
     decisions: np.ndarray                   # float64 [P, E]: decided level index or NaN
+                                            # (a read-only broadcast NaN when none)
     rule_levels: np.ndarray                 # int64 [R]
     rule_judgement: np.ndarray              # bool [R]: the rule's level needs a decision
     default_level: int
     n_levels: int
+
+
+class _Attributes(Mapping):
+    """Entity attributes as (codes, values), each computed when first read: an evaluation
+    pays only for the attributes its policy reads (ids and names are one value per entity)."""
+
+    NAMES = ("id", "name", "kind", "type", "parent", "region")
+
+    def __init__(self, entities: Entities) -> None:
+        self._entities = entities
+
+    def __getitem__(self, name: str) -> tuple[np.ndarray, tuple[str, ...]]:
+        if name not in self.NAMES:
+            raise KeyError(name)
+        return self._entities.codes(name)
+
+    def __iter__(self):
+        return iter(self.NAMES)
+
+    def __len__(self) -> int:
+        return len(self.NAMES)
 
 
 def peer_groupings(checked: CheckedPolicy) -> set[str]:
@@ -64,7 +86,7 @@ def make_layout(checked: CheckedPolicy, entities: Entities, inputs: Mapping[str,
     """Prepare a Layout; `inputs` are the bound input arrays in the policy's periods."""
     p = checked.policy
     n = len(entities)
-    kind_codes, _ = entities.codes("kind")
+    kind_codes, kind_values = entities.codes("kind")
     groups: dict[str, np.ndarray] = {}
     for by in peer_groupings(checked):
         if by == ALL:
@@ -79,21 +101,23 @@ def make_layout(checked: CheckedPolicy, entities: Entities, inputs: Mapping[str,
                 codes, values = (remap[codes] if len(codes) else codes), tuple(merged)
             # peers share both the kind and the attribute: trusts never rank against ICSs
             groups[by] = kind_codes * (len(values) + 1) + codes
-    attributes = {name: entities.codes(name) for name in
-                  ("id", "name", "kind", "type", "parent", "region")}
+    attributes = _Attributes(entities)
     level_index = {lv.id: lv.index for lv in p.levels}
     rule_levels = np.array([level_index[r.level] for r in p.rules], dtype=np.int64)
     rule_judgement = np.array([bool(p.levels[level_index[r.level]].decided_by)
                                for r in p.rules], dtype=bool)
     kinds = set(p.entity or ())
     if decisions is None:
-        decisions = np.full((n_periods, n), np.nan)
+        # no decisions: one NaN seen in every cell, not an array of them (8 bytes a cell)
+        decisions = np.broadcast_to(np.float64(np.nan), (n_periods, n))
     return Layout(
         n_periods=n_periods, n_entities=n, entities=entities,
         inputs={k: np.ascontiguousarray(v, dtype=np.float64) for k, v in inputs.items()},
         params={k: np.ascontiguousarray(v, dtype=np.float64) for k, v in params.items()},
         parent=entities.parent_index(), groups=groups, attributes=attributes,
-        kind_subject=np.array([k in kinds for k in entities.kinds], dtype=bool),
-        decisions=np.ascontiguousarray(decisions, dtype=np.float64),
+        kind_subject=np.isin(np.arange(len(kind_values)),
+                             [i for i, k in enumerate(kind_values) if k in kinds])[kind_codes],
+        decisions=(decisions if not any(decisions.strides)
+                   else np.ascontiguousarray(decisions, dtype=np.float64)),
         rule_levels=rule_levels, rule_judgement=rule_judgement,
         default_level=level_index[p.default], n_levels=len(p.levels))

@@ -33,6 +33,7 @@ class RawOutcomes:
     unknown: np.ndarray         # uint64 [P, E, W]: bit i = rule i's condition was unknown
     incomplete: np.ndarray      # bool: an unknown rule could have made the level worse
     subject: np.ndarray         # bool: the entity is one the policy decides on, this period
+    engine: str = ""            # the engine that computed them: reference, vectorised, fused
 
     def equal(self, other: "RawOutcomes") -> bool:
         return all(np.array_equal(getattr(self, f), getattr(other, f)) for f in
@@ -71,11 +72,16 @@ class Outcomes:
     def n_periods(self) -> int:
         return len(self.period_labels)
 
+    @property
+    def engine(self) -> str:
+        """The engine that computed the outcomes (reference, vectorised or fused)."""
+        return self.raw.engine or (self.provenance.backend if self.provenance else "")
+
     def fired_rules(self, t: int, e: int) -> list[str]:
-        return [r for i, r in enumerate(self.rule_ids) if _bit(self.raw.fired[t, e], i)]
+        return [self.rule_ids[i] for i in _bits(self.raw.fired[t, e], len(self.rule_ids))]
 
     def unknown_rules(self, t: int, e: int) -> list[str]:
-        return [r for i, r in enumerate(self.rule_ids) if _bit(self.raw.unknown[t, e], i)]
+        return [self.rule_ids[i] for i in _bits(self.raw.unknown[t, e], len(self.rule_ids))]
 
     def rows(self, periods: Sequence[int] | None = None) -> list[dict]:
         """One dict per decided-on entity and period: the eval table's rows."""
@@ -139,37 +145,46 @@ def decide(fired: np.ndarray, unknown: np.ndarray, rule_levels: np.ndarray,
            rule_judgement: np.ndarray, default_level: int, first: bool) -> Decided:
     """The one place where fired and unknown rules become a level, for every entity at once.
 
-    fired, unknown: bool [R, E]. `first` takes the first fired rule in file order, otherwise
+    fired, unknown: bool [R, E] (or [R, P, E]: any cells after the rules). `first` takes the first fired rule in file order, otherwise
     (worst, collect) the worst fired level; judgement rules only make a candidate; an unknown
     rule that could have made the level worse (with `first`: only one before the deciding
     rule, since a later one could not have decided it) or a judgement rule that could have made
     it a candidate for something worse leaves the outcome incomplete. The reference evaluator
     and explain call this; the compiled kernel's lib.combine mirrors it per entity and the
     differential tests hold the two equal."""
-    R, E = fired.shape
-    levels = rule_levels[:, None]
-    normal = ~rule_judgement[:, None]
+    R = fired.shape[0]
+    column = (R,) + (1,) * (fired.ndim - 1)       # one value per rule, over every cell
+    levels = rule_levels.reshape(column)
+    normal = ~rule_judgement.reshape(column)
+    order = np.arange(R).reshape(column)
     hits = fired & normal
     if first:
         has = hits.any(axis=0)
         first_hit = np.where(has, hits.argmax(axis=0), R)
         comp = np.where(has, rule_levels[np.minimum(first_hit, max(R - 1, 0))] if R else 0,
                         default_level)
-        considered = np.arange(R)[:, None] < first_hit[None, :]
-        deciding = hits & (np.arange(R)[:, None] == first_hit[None, :])
+        considered = order < first_hit[None]
+        deciding = hits & (order == first_hit[None])
     else:  # worst and collect: the worst level among fired rules
         worst = np.where(hits, levels, -1).max(axis=0, initial=-1)
         comp = np.where(worst >= 0, worst, default_level)
-        considered = np.ones((R, E), bool)
-        deciding = hits & (levels == comp[None, :])
-    worsening = unknown & normal & considered & (levels > comp[None, :])
+        considered = True
+        deciding = hits & (levels == comp[None])
+    worsening = unknown & normal & considered & (levels > comp[None])
     judged = np.where(fired & ~normal, levels, -1).max(axis=0, initial=-1)
     cand = np.where(judged > comp, judged, NO_LEVEL)
     # an unknown judgement rule could have made it a candidate for something worse
     indicated = np.maximum(comp, cand)
-    worsening = worsening | (unknown & ~normal & (levels > indicated[None, :]))
+    worsening = worsening | (unknown & ~normal & (levels > indicated[None]))
     return Decided(comp, worsening.any(axis=0), cand, deciding, worsening)
 
 
 def _bit(words: np.ndarray, i: int) -> bool:
     return bool((int(words[i // 64]) >> (i % 64)) & 1)
+
+
+def _bits(words: np.ndarray, n: int) -> np.ndarray:
+    """The indexes of the set bits among the first n (bit i of word i // 64), in order."""
+    bits = np.unpackbits(np.ascontiguousarray(words, dtype="<u8").view(np.uint8),
+                         bitorder="little")
+    return np.flatnonzero(bits[:n])

@@ -62,17 +62,22 @@ def evaluate_reference(checked: CheckedPolicy, layout: Layout) -> RawOutcomes:
 # --- three-valued logic ----------------------------------------------------------------------
 
 def k_and(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    out = np.where((a == 1) & (b == 1), 1.0, NAN)
-    return np.where((a == 0) | (b == 0), 0.0, out)
+    """Kleene and of conditions (1, 0 or NaN): false if either is false, else true if both
+    are true, else unknown."""
+    out = np.minimum(a, b)              # both known: the smaller; either unknown: NaN
+    out[(a == 0) | (b == 0)] = 0.0
+    return out
 
 
 def k_or(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    out = np.where((a == 0) & (b == 0), 0.0, NAN)
-    return np.where((a == 1) | (b == 1), 1.0, out)
+    """Kleene or: true if either is true, else false if both are false, else unknown."""
+    out = np.maximum(a, b)
+    out[(a == 1) | (b == 1)] = 1.0
+    return out
 
 
 def k_not(a: np.ndarray) -> np.ndarray:
-    return np.where(np.isnan(a), NAN, 1.0 - a)
+    return 1.0 - a                      # unknown stays unknown: 1 - NaN is NaN
 
 
 def is_unknown(x: np.ndarray) -> np.ndarray:
@@ -87,8 +92,22 @@ def truth(mask: np.ndarray, *operands: np.ndarray) -> np.ndarray:
     """A comparison's result: 1/0, or unknown where any operand is unknown."""
     out = mask.astype(np.float64)
     for x in operands:
+        if known_constant(x):
+            continue
         out[is_unknown(x)] = NAN
     return out
+
+
+def constant(value: float, shape: tuple[int, ...]) -> np.ndarray:
+    """A number over all cells, as one value broadcast (read-only: no evaluator writes into
+    a value it did not create)."""
+    return np.broadcast_to(np.float64(value), shape)
+
+
+def known_constant(x: np.ndarray) -> bool:
+    """Whether x is a broadcast number that is known (nothing in it can be unknown)."""
+    return (x.dtype != object and x.ndim > 0 and not any(x.strides) and x.size > 0
+            and not np.isnan(x.flat[0]))
 
 
 def seq_sum(a: np.ndarray, axis: int = 0) -> np.ndarray:
@@ -112,6 +131,7 @@ class _Reference:
         self.L = layout
         self.E = layout.n_entities
         self.P = layout.n_periods
+        self.shape: tuple[int, ...] = (self.E,)     # a value's shape: one period's entities
         self.memo: dict[tuple[int, int], np.ndarray] = {}
         self.levels = np.full((self.P, self.E), NAN)       # final level, filled period by period
 
@@ -161,23 +181,30 @@ class _Reference:
     def eval(self, node: ast.Node, t: int) -> np.ndarray:
         """The node's value for every entity in period t (NaN-filled before the data)."""
         if t < 0:
-            if self.c.types.get(node.nid) == T.STRING:
-                return np.full(self.E, None, dtype=object)
-            return np.full(self.E, NAN)
+            return self.before_data(node)
         key = (node.nid, t)
         hit = self.memo.get(key)
         if hit is None:
             hit = self.memo[key] = self._eval(node, t)
         return hit
 
+    def before_data(self, node: ast.Node) -> np.ndarray:
+        """A node's value in a period before the data: unknown."""
+        if self.c.types.get(node.nid) == T.STRING:
+            return np.full(self.shape, None, dtype=object)
+        return np.full(self.shape, NAN)
+
+    def string(self, text: str) -> np.ndarray:
+        """A string constant over the cells (an engine may hold strings as codes)."""
+        return np.full(self.shape, text, dtype=object)
+
     def _eval(self, node: ast.Node, t: int) -> np.ndarray:
-        E = self.E
         if isinstance(node, ast.Number):
-            return np.full(E, node.value)
+            return constant(node.value, self.shape)
         if isinstance(node, ast.Bool):
-            return np.full(E, 1.0 if node.value else 0.0)
+            return constant(1.0 if node.value else 0.0, self.shape)
         if isinstance(node, ast.String):
-            return np.full(E, node.value, dtype=object)
+            return self.string(node.value)
         if isinstance(node, (ast.Name, ast.Attribute)):
             return self.name(node, t)
         if isinstance(node, ast.Unary):
@@ -187,7 +214,7 @@ class _Reference:
             return self.binary(node, t)
         if isinstance(node, ast.In):
             v = self.eval(node.operand, t)
-            out = np.zeros(E)
+            out = np.zeros(self.shape)
             for item in node.items:
                 out = k_or(out, self.equal(v, self.eval(item, t)))
             return k_not(out) if node.negated else out
@@ -212,24 +239,23 @@ class _Reference:
         if isinstance(node, ast.Attribute):
             inner = self.value_of(ref, t)
             parent = self.L.parent
-            if inner.dtype == object:
-                return np.where(parent >= 0, inner[np.maximum(parent, 0)], "")
-            return np.where(parent >= 0, inner[np.maximum(parent, 0)], NAN)
+            # no parent: the parent's strings are "", its numbers unknown
+            none = self.string("") if self.c.types.get(node.nid) == T.STRING else NAN
+            return np.where(parent >= 0, inner[..., np.maximum(parent, 0)], none)
         return self.value_of(ref, t)
 
     def value_of(self, ref, t: int) -> np.ndarray:
-        E = self.E
         if ref.kind == "input":
             return self.L.inputs[ref.name][t]
         if ref.kind == "param":
-            return np.full(E, self.L.params[ref.name][t])
+            return np.full(self.shape, self.L.params[ref.name][t])
         if ref.kind == "define":
             return self.eval(self.p.defines[ref.name].expr, t)
         if ref.kind == "attr":
             codes, values = self.L.attributes[ref.name]
             return np.array(values, dtype=object)[codes]
         if ref.kind in ("label", "level"):
-            return np.full(E, float(ref.index))
+            return constant(float(ref.index), self.shape)
         raise AssertionError(ref.kind)
 
     def equal(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -275,7 +301,8 @@ class _Reference:
     def window(self, node: ast.Call, t: int) -> np.ndarray:
         """[n, E]: the argument in the last n periods, this one first."""
         n = self.window_size(node.args[1], t)
-        return np.array([self.eval(node.args[0], t - k) for k in range(n)]).reshape(n, self.E)
+        return np.array([self.eval(node.args[0], t - k) for k in range(n)]).reshape(
+            (n,) + self.shape)
 
     def _strict(self, node: ast.Call, t: int, reduce: Callable) -> np.ndarray:
         w = self.window(node, t)
@@ -303,13 +330,13 @@ class _Reference:
         return self._strict(node, t, lambda w, axis: np.sum(w == 1, axis=axis))
 
     def f_sustained(self, node, t):
-        out = np.ones(self.E)
+        out = np.ones(self.shape)
         for row in self.window(node, t):
             out = k_and(out, row)
         return out
 
     def f_ever(self, node, t):
-        out = np.zeros(self.E)
+        out = np.zeros(self.shape)
         for row in self.window(node, t):
             out = k_or(out, row)
         return out
@@ -370,23 +397,15 @@ class _Reference:
         x = self.eval(node.args[0], t)
         return -x if self.c.directions.get(node.nid) == "lower" else x
 
+    def peer_keys(self, node: ast.Call, shape: tuple[int, ...]) -> tuple[np.ndarray, int]:
+        """Each cell's peer group within its period, as a key in range(n_keys)."""
+        return peer_keys(self.groups(node), shape)
+
     def peer_stats(self, node: ast.Call, y: np.ndarray):
-        """For each entity with a value: (#peers with smaller y, #greater, #peers) ."""
-        groups = self.groups(node)
-        smaller = np.full(self.E, NAN)
-        greater = np.full(self.E, NAN)
-        count = np.zeros(self.E)
-        known = ~np.isnan(y)
-        for g in np.unique(groups):
-            members = (groups == g)
-            idx = np.flatnonzero(members & known)
-            count[members] = idx.size
-            if idx.size == 0:
-                continue
-            ys = np.sort(y[idx])
-            smaller[idx] = np.searchsorted(ys, y[idx], side="left")
-            greater[idx] = idx.size - np.searchsorted(ys, y[idx], side="right")
-        return smaller, greater, count
+        """For each cell with a value: (#peers with smaller y, #greater, #peers with a value)."""
+        keys, n_keys = self.peer_keys(node, y.shape)
+        smaller, greater, count = ranked(keys, y, n_keys)
+        return smaller, greater, count[keys].astype(np.float64)
 
     def f_pct_rank(self, node, t):
         y = self.oriented(node, t)
@@ -417,36 +436,38 @@ class _Reference:
 
     def f_zscore(self, node, t):
         y = self.oriented(node, t)
-        groups = self.groups(node)
-        out = np.full(self.E, NAN)
-        for g in np.unique(groups):
-            idx = np.flatnonzero((groups == g) & ~np.isnan(y))
-            if idx.size < 2:
-                continue
-            mean = seq_sum(y[idx]) / idx.size
-            sd = np.sqrt(seq_sum((y[idx] - mean) ** 2) / idx.size)
-            out[idx] = 0.0 if sd == 0 else (y[idx] - mean) / sd
+        keys, n_keys = self.peer_keys(node, y.shape)
+        known = ~np.isnan(y)
+        k, v = keys[known], y[known]
+        # bincount adds in index order, as the kernel does: the sums agree to the last bit
+        n = np.bincount(k, minlength=n_keys)
+        with np.errstate(all="ignore"):
+            mean = np.bincount(k, weights=v, minlength=n_keys) / n
+            dev = v - mean[k]
+            sd = np.sqrt(np.bincount(k, weights=dev ** 2, minlength=n_keys) / n)[k]
+            scores = np.where(sd == 0, 0.0, dev / sd)
+        out = np.full(y.shape, NAN)
+        out[known] = np.where(n[k] >= 2, scores, NAN)
         return out
 
     def f_percentile(self, node, t):
         x = self.eval(node.args[0], t)
-        p = self.eval(node.args[1], t)
-        groups = self.groups(node)
-        out = np.full(self.E, NAN)
-        for g in np.unique(groups):
-            members = np.flatnonzero(groups == g)
-            xs = np.sort(x[members][~np.isnan(x[members])])
-            if xs.size == 0:
-                continue
-            for e in members:
-                q = p[e]
-                if np.isnan(q) or q < 0 or q > 100:
-                    continue
-                pos = q / 100.0 * (xs.size - 1)
-                lo = int(np.floor(pos))
-                hi = min(lo + 1, xs.size - 1)
-                out[e] = xs[lo] + (pos - lo) * (xs[hi] - xs[lo])
-        return out
+        q = self.eval(node.args[1], t)
+        keys, n_keys = self.peer_keys(node, x.shape)
+        known = ~np.isnan(x)
+        kk, xv = keys[known], x[known]
+        xs = xv[np.lexsort((xv, kk))]                    # each group's values, ascending
+        count = np.bincount(kk, minlength=n_keys)
+        n = count[keys]
+        first = (np.cumsum(count) - count)[keys]
+        with np.errstate(invalid="ignore"):
+            ok = (n > 0) & ~np.isnan(q) & (q >= 0) & (q <= 100)
+        pos = np.where(ok, q, 0.0) / 100.0 * (n - 1)
+        lo = np.floor(pos).astype(np.int64)
+        hi = np.minimum(lo + 1, n - 1)
+        at_lo = xs[np.where(ok, first + lo, 0)] if xs.size else np.zeros(x.shape)
+        at_hi = xs[np.where(ok, first + hi, 0)] if xs.size else np.zeros(x.shape)
+        return np.where(ok, at_lo + (pos - lo) * (at_hi - at_lo), NAN)
 
     def f_peer_count(self, node, t):
         x = self.eval(node.args[0], t)
@@ -456,52 +477,58 @@ class _Reference:
     def f_metric_score(self, node, t):
         y = self.oriented(node, t)
         lower = self.c.directions.get(node.nid) == "lower"
-        groups = self.groups(node)
+        keys, n_keys = self.peer_keys(node, y.shape)
         standard = node.kwarg("standard")
         floor = node.kwarg("floor")
-        threshold = None
-        if standard is not None or floor is not None:
-            raw = self.eval((standard or floor).value, t)
-            threshold = -raw if lower else raw
-        out = np.full(self.E, NAN)
-        for g in np.unique(groups):
-            idx = np.flatnonzero((groups == g) & ~np.isnan(y))
-            if threshold is not None:
-                idx = idx[~np.isnan(threshold[idx])]
-            if idx.size == 0:
-                continue
+        scored = ~np.isnan(y)
+        out = np.full(y.shape, NAN)
+        if standard is None and floor is None:
+            out[scored] = spread(keys, y, n_keys, scored, 1.0, 4.0, single=NAN)[scored]
+            return out
+        raw = self.eval((standard or floor).value, t)
+        threshold = -raw if lower else raw
+        scored &= ~np.isnan(threshold)
+        with np.errstate(invalid="ignore"):
             if standard is not None:
-                meets = y[idx] >= threshold[idx]
-                out[idx[meets]] = 1.0
-                out[idx[~meets]] = _spread(y[idx[~meets]], 2.0, 4.0, single=2.0)
-            elif floor is not None:
-                fails = y[idx] < threshold[idx]
-                out[idx[fails]] = 4.0
-                out[idx[~fails]] = _spread(y[idx[~fails]], 1.0, 3.0, single=1.0)
+                settled, value, best, worst, single = y >= threshold, 1.0, 2.0, 4.0, 2.0
             else:
-                out[idx] = _spread(y[idx], 1.0, 4.0, single=NAN)
+                settled, value, best, worst, single = y < threshold, 4.0, 1.0, 3.0, 1.0
+        settled &= scored
+        rest = scored & ~settled
+        out[settled] = value
+        out[rest] = spread(keys, y, n_keys, rest, best, worst, single=single)[rest]
         return out
 
     # --- across the hierarchy --------------------------------------------------------------
 
     def members(self, node: ast.Call, t: int):
-        """Per entity: (#members, #members with a true/1 value, #unknown, sum, min, max)."""
+        """Per cell: (#members, #members with a true/1 value, #false, #unknown, sum, min, max)."""
         v = self.eval(node.args[1], t)
         parent = self.L.parent
+        E = self.E
+        rows = v.size // E if E else 0
         has = parent >= 0
-        p, vals = parent[has], v[has]
+        # one bin per (period, parent): members are added in entity order within each bin
+        p = (np.arange(rows)[:, None] * E + parent[has][None, :]).reshape(-1)
+        vals = v.reshape(rows, E)[:, has].reshape(-1)
         unknown = np.isnan(vals)
         clean = np.where(unknown, 0.0, vals)
-        n = np.bincount(p, minlength=self.E).astype(np.float64)
-        ones = np.bincount(p, weights=(vals == 1).astype(np.float64), minlength=self.E)
-        zeros = np.bincount(p, weights=(vals == 0).astype(np.float64), minlength=self.E)
-        unk = np.bincount(p, weights=unknown.astype(np.float64), minlength=self.E)
-        total = np.bincount(p, weights=clean, minlength=self.E)
-        lo = np.full(self.E, np.inf)
-        hi = np.full(self.E, -np.inf)
+        size = rows * E
+
+        def count(weights=None):
+            return np.bincount(p, weights=weights, minlength=size).astype(
+                np.float64).reshape(v.shape)
+
+        n = count()
+        ones = count((vals == 1).astype(np.float64))
+        zeros = count((vals == 0).astype(np.float64))
+        unk = count(unknown.astype(np.float64))
+        total = count(clean)
+        lo = np.full(size, np.inf)
+        hi = np.full(size, -np.inf)
         np.minimum.at(lo, p, np.where(unknown, np.inf, vals))
         np.maximum.at(hi, p, np.where(unknown, -np.inf, vals))
-        return n, ones, zeros, unk, total, lo, hi
+        return n, ones, zeros, unk, total, lo.reshape(v.shape), hi.reshape(v.shape)
 
     def f_count(self, node, t):
         n, ones, _, unk, *_ = self.members(node, t)
@@ -540,7 +567,8 @@ class _Reference:
     # --- over several values ---------------------------------------------------------------
 
     def stack(self, node: ast.Call, t: int) -> np.ndarray:
-        return np.array([self.eval(a, t) for a in node.args]).reshape(len(node.args), self.E)
+        return np.array([self.eval(a, t) for a in node.args]).reshape(
+            (len(node.args),) + self.shape)
 
     def _skipping(self, node, t, fn, fill):
         s = self.stack(node, t)
@@ -589,17 +617,53 @@ class _Reference:
         return self.eval(node.args[0], t) + 1.0
 
 
-def _spread(y: np.ndarray, best: float, worst: float, *, single: float) -> np.ndarray:
-    """NOF-style scores for y (higher = better) from `best` to `worst`, by rank, tie clusters
-    taking their best score; rounded to 2 dp, only true ends reaching the ends of the range."""
-    n = y.size
-    if n == 0:
-        return np.empty(0)
-    if n == 1:
-        return np.array([single])
-    ys = np.sort(y)
-    better = n - np.searchsorted(ys, y, side="right")       # peers strictly better
-    raw = best + (worst - best) * better / (n - 1)
+def peer_keys(groups: np.ndarray, shape: tuple[int, ...]) -> tuple[np.ndarray, int]:
+    """For cells of shape [..., E] (entities last), each cell's (period row, peer group) as one
+    integer key, and the number of keys: ranks never mix periods or groups."""
+    _, codes = np.unique(groups, return_inverse=True)
+    codes = codes.reshape(-1)
+    G = int(codes.max()) + 1 if codes.size else 1
+    rows = int(np.prod(shape[:-1], dtype=np.int64))
+    keys = np.arange(rows, dtype=np.int64)[:, None] * G + codes[None, :]
+    return keys.reshape(shape), rows * G
+
+
+def ranked(keys: np.ndarray, y: np.ndarray, n_keys: int):
+    """For each cell with a known y: (#cells of its key with smaller y, #with greater y), NaN
+    elsewhere; and per key the number of known cells. One sort of all cells by (key, y); tie
+    runs are found by comparing neighbours, so equal values share their counts."""
+    flat_y = y.reshape(-1)
+    known = np.flatnonzero(~np.isnan(flat_y))
+    kk, yk = keys.reshape(-1)[known], flat_y[known]
+    order = np.lexsort((yk, kk))
+    ks, ys = kk[order], yk[order]
+    m = ks.size
+    at = np.arange(m)
+    starts = np.ones(m, bool)
+    starts[1:] = (ks[1:] != ks[:-1]) | (ys[1:] != ys[:-1])
+    ends = np.ones(m, bool)
+    ends[:-1] = starts[1:]
+    run_first = np.maximum.accumulate(np.where(starts, at, 0)) if m else at
+    run_last = np.minimum.accumulate(np.where(ends, at, m)[::-1])[::-1] if m else at
+    count = np.bincount(kk, minlength=n_keys)
+    first = (np.cumsum(count) - count)[ks]
+    smaller = np.full(flat_y.size, NAN)
+    greater = np.full(flat_y.size, NAN)
+    smaller[known[order]] = run_first - first
+    greater[known[order]] = first + count[ks] - 1 - run_last
+    return smaller.reshape(y.shape), greater.reshape(y.shape), count
+
+
+def spread(keys: np.ndarray, y: np.ndarray, n_keys: int, among: np.ndarray, best: float,
+           worst: float, *, single: float) -> np.ndarray:
+    """NOF-style scores (y higher = better) from `best` to `worst` by rank among the `among`
+    cells of each key, tie clusters taking their best score; rounded to 2 dp, only true ends
+    reaching the ends of the range; `single` for a lone cell. Valid where `among`."""
+    _, better, count = ranked(keys, np.where(among, y, NAN), n_keys)
+    n = count[keys]
+    with np.errstate(all="ignore"):
+        raw = best + (worst - best) * better / (n - 1)
     out = round_to(raw, 2)
     inner = (better > 0) & (better < n - 1)
-    return np.where(inner, np.clip(out, best + 0.01, worst - 0.01), out)
+    out = np.where(inner, np.clip(out, best + 0.01, worst - 0.01), out)
+    return np.where(n == 1, single, out)

@@ -4,6 +4,7 @@ assemble Outcomes with provenance."""
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import Mapping
 
 from ..diagnostics import RegimeError
@@ -13,7 +14,19 @@ from ..provenance import build as build_provenance
 from .outcomes import Outcomes, RawOutcomes
 from .params import check_overrides, resolve_params
 
-ENGINES = ("numba", "reference")
+# --engine: `auto` picks per evaluation; `numba` is the old name of `fused`.
+ENGINES = ("auto", "vectorised", "fused", "reference")
+ALIASES = {"numba": "fused"}
+
+# When `auto` compiles: the fused kernel repays its compile (seconds, once per policy
+# structure) only on large work, and loading it from the cache (importing numba, ~0.5 s)
+# only on medium work. Measured by benchmarks/bench_tiers.py (see benchmarks/README.md):
+# cells are entity-periods, times the variants one compiled kernel would serve.
+FUSED_MIN_CELLS = 4_000_000
+CACHED_FUSED_MIN_CELLS = 1_000_000
+# Compiling grows faster than linearly with the number of rules; past this many the
+# vectorised engine is quicker at any size.
+FUSED_MAX_RULES = 400
 
 
 def prepare(checked: CheckedPolicy, data=None, *, decisions: str | os.PathLike | None = None,
@@ -52,18 +65,42 @@ def prepare(checked: CheckedPolicy, data=None, *, decisions: str | os.PathLike |
     return bound, layout, by_cell
 
 
-def run_backend(checked: CheckedPolicy, layout: Layout, engine: str) -> RawOutcomes:
-    """Evaluate with the chosen backend."""
-    if engine == "reference":
+def choose_engine(checked: CheckedPolicy, layout: Layout, engine: str = "auto", *,
+                  variants: int = 1) -> str:
+    """The engine that runs: `engine` itself, or for `auto` the fused kernel when the work
+    (cells x the variants one kernel serves) repays compiling it (or loading it, when it is
+    already cached), else the vectorised engine. Nothing is compiled to decide."""
+    engine = ALIASES.get(engine, engine)
+    if engine not in ENGINES:
+        raise RegimeError(f"unknown engine '{engine}' (choose {', '.join(ENGINES)})")
+    if engine != "auto":
+        return engine
+    work = layout.n_periods * layout.n_entities * max(1, variants)
+    if work < CACHED_FUSED_MIN_CELLS or len(checked.policy.rules) > FUSED_MAX_RULES:
+        return "vectorised"
+    if work >= FUSED_MIN_CELLS:
+        return "fused"
+    from ..compile.kernel import is_cached
+    return "fused" if is_cached(checked, layout) else "vectorised"
+
+
+def run_backend(checked: CheckedPolicy, layout: Layout, engine: str = "auto", *,
+                variants: int = 1) -> RawOutcomes:
+    """Evaluate with the chosen engine; the result's `engine` names the one that ran."""
+    used = choose_engine(checked, layout, engine, variants=variants)
+    if used == "reference":
         from .reference import evaluate_reference
-        return evaluate_reference(checked, layout)
-    if engine == "numba":
+        raw = evaluate_reference(checked, layout)
+    elif used == "vectorised":
+        from .vectorised import evaluate_vectorised
+        raw = evaluate_vectorised(checked, layout)
+    else:
         from ..compile.kernel import evaluate_compiled
-        return evaluate_compiled(checked, layout)
-    raise RegimeError(f"unknown engine '{engine}' (choose {' or '.join(ENGINES)})")
+        raw = evaluate_compiled(checked, layout)
+    return replace(raw, engine=used)
 
 
-def evaluate(checked: CheckedPolicy, data=None, *, decisions=None, engine: str = "numba",
+def evaluate(checked: CheckedPolicy, data=None, *, decisions=None, engine: str = "auto",
              params: Mapping[str, float] | None = None, revision: str | None = None) -> Outcomes:
     """Evaluate a checked policy; `data` is a Panel, a path, or None for the bundled sample."""
     bound, layout, by_cell = prepare(checked, data, decisions=decisions, params=params)
@@ -72,13 +109,14 @@ def evaluate(checked: CheckedPolicy, data=None, *, decisions=None, engine: str =
                     decisions=decisions)
 
 
-def assemble(checked: CheckedPolicy, bound, raw: RawOutcomes, by_cell, engine: str,
+def assemble(checked: CheckedPolicy, bound, raw: RawOutcomes, by_cell, engine: str = "auto",
              revision: str | None = None, *, params: Mapping[str, float] | None = None,
              decisions=None) -> Outcomes:
     """Outcomes with their provenance; `params` (the --param overrides) and `decisions` (the
-    decisions file) are recorded in it."""
+    decisions file) are recorded in it, and the engine is the one that ran (`raw.engine`)."""
     from ..policy.effective import policy_mask, policy_range_text
 
+    engine = raw.engine or ALIASES.get(engine, engine)
     p = checked.policy
     in_effect = policy_mask(p, bound.period_kind, bound.start, bound.n_periods)
     return Outcomes(

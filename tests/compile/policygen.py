@@ -714,20 +714,21 @@ def build_layout(checked: CheckedPolicy, spec: PolicySpec, panel: PanelSpec) -> 
 FIELDS = ("computed", "level", "candidate", "fired", "unknown", "incomplete", "subject")
 
 
-def first_difference(expected: RawOutcomes, actual: RawOutcomes) -> str | None:
+def first_difference(expected: RawOutcomes, actual: RawOutcomes,
+                     engine: str = "kernel") -> str | None:
     """None if the outcomes are equal; else the first differing field and cell, in words."""
     for f in FIELDS:
         a, b = getattr(expected, f), getattr(actual, f)
         if a.shape != b.shape:
-            return f"{f}: shape {a.shape} (reference) vs {b.shape} (kernel)"
+            return f"{f}: shape {a.shape} (reference) vs {b.shape} ({engine})"
         if a.dtype != b.dtype:
-            return f"{f}: dtype {a.dtype} (reference) vs {b.dtype} (kernel)"
+            return f"{f}: dtype {a.dtype} (reference) vs {b.dtype} ({engine})"
         diff = np.argwhere(a != b)
         if diff.size:
             cell = tuple(int(i) for i in diff[0])
             word = f", word {cell[2]}" if len(cell) > 2 else ""
             return (f"{f}[period {cell[0]}, entity {cell[1]}{word}]: reference {a[cell]!r}, "
-                    f"kernel {b[cell]!r} ({diff.shape[0]} cells differ)")
+                    f"{engine} {b[cell]!r} ({diff.shape[0]} cells differ)")
     assert expected.equal(actual)
     return None
 
@@ -761,15 +762,24 @@ __all__ = ["PolicySpec", "PanelSpec", "policies", "panels", "build_layout", "fir
 
 def disagreement(checked: CheckedPolicy, layout: Layout, text: str, *,
                  parallel: bool = False) -> str | None:
-    """Evaluate with the reference and the compiled kernel; None if they agree exactly, else a
-    report naming the first differing cell, with the policy and the panel."""
+    """Evaluate with the reference, the vectorised engine and the compiled kernel; None if all
+    three agree exactly, else a report naming the first differing cell, with the policy and
+    the panel."""
     from rulesengine.compile.kernel import evaluate_compiled
     from rulesengine.engine.reference import evaluate_reference
+    from rulesengine.engine.vectorised import evaluate_vectorised
 
     try:
         expected = evaluate_reference(checked, layout)
     except Exception as e:  # a crash is a finding too: report it with the policy
         return report(f"the reference raised {type(e).__name__}: {e}", text, layout)
+    try:
+        vectorised = evaluate_vectorised(checked, layout)
+    except Exception as e:
+        return report(f"the vectorised engine raised {type(e).__name__}: {e}", text, layout)
+    problem = first_difference(expected, vectorised, "vectorised engine")
+    if problem is not None:
+        return report(problem, text, layout)
     try:
         actual = evaluate_compiled(checked, layout, parallel=parallel)
     except Exception as e:

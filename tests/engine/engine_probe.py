@@ -23,6 +23,7 @@ from rulesengine.engine.layout import make_layout
 from rulesengine.engine.outcomes import RawOutcomes
 from rulesengine.engine.params import resolve_params
 from rulesengine.engine.reference import _Reference
+from rulesengine.engine.vectorised import evaluate_vectorised
 from rulesengine.lang import types as T
 from rulesengine.lang.checker import CheckedPolicy, check
 from rulesengine.policy.load import load_policy_text
@@ -174,9 +175,12 @@ def _check_kernel(parts, inputs, defines, names, values, kinds, checked, ents, d
     layout = _layout(aux, ents, data, n_periods, decisions)
     expected = _Reference(aux, layout).run()
     actual = evaluate_compiled(aux, layout)
+    vectorised = evaluate_vectorised(aux, layout)
     for f in ("computed", "level", "candidate", "fired", "unknown", "incomplete", "subject"):
-        a, b = getattr(expected, f), getattr(actual, f)
+        a, b, c = getattr(expected, f), getattr(actual, f), getattr(vectorised, f)
         assert np.array_equal(a, b), f"kernel differs from the reference in {f}:\n{a}\n{b}\n{text}"
+        assert np.array_equal(a, c), \
+            f"vectorised engine differs from the reference in {f}:\n{a}\n{c}\n{text}"
     # the probe rules changed no level, and the values read through them are the probes'
     for f in ("computed", "level", "incomplete", "subject"):
         assert np.array_equal(getattr(expected, f), getattr(outcomes, f)), f

@@ -1,0 +1,85 @@
+"""The vectorised engine (tier 0) and `--engine auto`: the same outcomes as the reference on
+every bundled policy, an engine chosen without compiling, the engine that ran recorded, and
+nothing imported that the run does not need. (Random policies: tests/compile/test_agreement.py
+compares all three engines.)"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rulesengine.diagnostics import RegimeError
+from rulesengine.engine import run
+from rulesengine.engine.reference import evaluate_reference
+from rulesengine.engine.run import choose_engine, prepare, run_backend
+from rulesengine.engine.vectorised import evaluate_vectorised, level_dependent
+from rulesengine.policy.revisions import load_ref
+
+ROOT = Path(__file__).resolve().parents[2]
+BUNDLED = sorted(p.stem for p in (ROOT / "policies").glob("*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def sample():
+    from rulesengine.data.sample import sample_panel
+    return sample_panel()
+
+
+@pytest.mark.parametrize("policy", BUNDLED)
+def test_bundled_policies_agree_with_the_reference(policy, sample):
+    checked, _ = load_ref(policy, policy_path=())
+    _, layout, _ = prepare(checked, sample)
+    expected = evaluate_reference(checked, layout)
+    actual = evaluate_vectorised(checked, layout)
+    for field in ("computed", "level", "candidate", "fired", "unknown", "incomplete",
+                  "subject"):
+        assert np.array_equal(getattr(expected, field), getattr(actual, field)), field
+
+
+def test_level_dependence_goes_through_defines():
+    checked, _ = load_ref("oversight2021", policy_path=())
+    dependent = level_dependent(checked)
+    rules = {r.id: r.when.nid in dependent for r in checked.policy.rules}
+    assert any(rules.values()) and not all(rules.values())   # periods_in() in some rules only
+
+
+def test_auto_picks_by_work_and_names_the_engine_that_ran(sample, monkeypatch):
+    checked, _ = load_ref("turnaround2005", policy_path=())
+    _, layout, _ = prepare(checked, sample)
+    assert choose_engine(checked, layout, "auto") == "vectorised"
+    assert choose_engine(checked, layout, "numba") == "fused"         # the old name
+    assert run_backend(checked, layout, "auto").engine == "vectorised"
+    monkeypatch.setattr(run, "CACHED_FUSED_MIN_CELLS", 1)
+    monkeypatch.setattr(run, "FUSED_MIN_CELLS", 1)
+    assert choose_engine(checked, layout, "auto") == "fused"
+    monkeypatch.setattr(run, "FUSED_MAX_RULES", 0)                    # too many rules
+    assert choose_engine(checked, layout, "auto") == "vectorised"
+    with pytest.raises(RegimeError, match="unknown engine 'jit'"):
+        choose_engine(checked, layout, "jit")
+
+
+def test_outcomes_record_the_engine(sample):
+    from rulesengine.engine.run import evaluate
+
+    checked, _ = load_ref("turnaround2005", policy_path=())
+    out = evaluate(checked, sample, engine="reference")
+    assert out.engine == "reference" and out.provenance.backend == "reference"
+
+
+def test_a_small_eval_imports_neither_numba_nor_pandas(tmp_path):
+    """Start-up: a first eval on the sample runs in tier 0, so numba is never imported, and
+    reading the sample's Parquet does not pull in pandas."""
+    code = ("import sys, rulesengine\n"
+            "out = rulesengine.evaluate('oversight2021')\n"
+            "assert out.engine == 'vectorised', out.engine\n"
+            "print(sorted(m for m in ('numba', 'pandas', 'matplotlib') if m in sys.modules))\n")
+    env = {"PYTHONPATH": str(ROOT), "REGIME_CACHE_DIR": str(tmp_path / "cache"),
+           "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
