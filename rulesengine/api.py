@@ -227,7 +227,7 @@ class Evaluation:
 
     def __getattr__(self, name: str):
         # only called for names the Evaluation itself lacks: the Outcomes' own
-        if name.startswith("__"):
+        if name.startswith("__") or name == "outcomes":
             raise AttributeError(name)
         return getattr(self.outcomes, name)
 
@@ -277,7 +277,7 @@ class ExplainResult:
     explanation: "Explanation"
 
     def __getattr__(self, name: str):
-        if name.startswith("__"):
+        if name.startswith("__") or name == "explanation":
             raise AttributeError(name)
         return getattr(self.explanation, name)
 
@@ -320,7 +320,7 @@ class Comparison:
     result: "DiffResult"
 
     def __getattr__(self, name: str):
-        if name.startswith("__"):
+        if name.startswith("__") or name == "result":
             raise AttributeError(name)
         return getattr(self.result, name)
 
