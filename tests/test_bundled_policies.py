@@ -35,8 +35,9 @@ def test_policy_is_clean_and_both_engines_agree_on_the_sample(policy_id):
 def test_oversight2025_looks_like_the_published_shape():
     """Before the financial override each quartile holds about a quarter of each trust type;
     the override moves deficit trusts out of segments 1-2 (domain.md §10)."""
-    result = rulesengine.evaluate("oversight2025", engine="reference")
-    t = result.n_periods - 1
+    result = rulesengine.evaluate("oversight2025", engine="reference").outcomes
+    t = result.n_periods - 1            # 2026-Q1, inside NOF 2025/26's dates
+    assert result.in_effect[t]
     counts = result.counts(t)
     decided = sum(counts.values())
     assert counts["segment_1"] + counts["segment_2"] < 0.5 * decided

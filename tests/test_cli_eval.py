@@ -22,7 +22,7 @@ def test_eval_table_on_the_sample_summarises_every_level():
     result = run("eval", "--policy", "oversight2025", "--engine", "reference")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    summary = next(line for line in lines if line.startswith("2025-Q1: 220 entities"))
+    summary = next(line for line in lines if line.startswith("2026-Q1: 220 entities"))
     for label in ("Segment 1", "Segment 2", "Segment 3", "Segment 4"):
         assert f"{label}: " in summary
     assert lines[-1].startswith("policy oversight2025 v1.0 sha256:")
@@ -59,10 +59,10 @@ def test_eval_csv_all_periods_and_out_file(tmp_path):
     text = out.read_text()
     assert text.startswith("period,entity,name,")       # the header on line 1
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert len({r["period"] for r in rows}) == 12
+    assert len({r["period"] for r in rows}) == 88       # the sample's 2004-Q2 to 2026-Q1
     assert {"entity", "level", "fired", "incomplete", "decided"} <= set(rows[0])
     prov = json.loads((tmp_path / "sof.csv.provenance.json").read_text())
-    assert prov["policy"]["id"] == "oversight2021" and len(prov["periods"]["labels"]) == 12
+    assert prov["policy"]["id"] == "oversight2021" and len(prov["periods"]["labels"]) == 88
 
 
 def test_eval_engines_give_the_same_table():
@@ -78,10 +78,12 @@ def test_eval_engines_give_the_same_table():
 
 
 def test_eval_param_override_changes_outcomes():
-    base = rulesengine.evaluate("turnaround2005", engine="reference")
+    from rulesengine.policy.effective import default_period
+
+    base = rulesengine.evaluate("turnaround2005", engine="reference").outcomes
     more = rulesengine.engine.run.evaluate(rulesengine.load_policy("turnaround2005"),
                                            engine="reference", params={"cohort_percentile": 40})
-    t = base.n_periods - 1
+    t = default_period(base)            # the CLI's default: 2006/07, the last year in force
     assert more.counts(t)["not_in_turnaround"] < base.counts(t)["not_in_turnaround"]
     result = run("eval", "--policy", "turnaround2005", "--engine", "reference", "--param",
                  "cohort_percentile=40", "--format", "json")
@@ -123,7 +125,7 @@ def test_bad_decisions_give_located_errors(tmp_path, monkeypatch, content, messa
 
 @pytest.mark.parametrize("args, message", [
     (["--policy", "oversight2O21"], "no policy named 'oversight2O21'"),
-    (["--policy", "oversight2021", "--period", "2031-Q1"], "the data covers 2022-Q2 to 2025-Q1"),
+    (["--policy", "oversight2021", "--period", "2031-Q1"], "the data covers 2004-Q2 to 2026-Q1"),
     (["--policy", "oversight2021", "--period", "spring"], "'spring' is not a period"),
     (["--policy", "oversight2021", "--param", "nonsense"], "write NAME=VALUE"),
     (["--policy", "oversight2021", "--param", "no_such=3"], "has no param 'no_such'"),
@@ -143,7 +145,8 @@ def test_eval_chart_is_written(tmp_path):
                  str(chart))
     assert result.exit_code == 0, result.output
     svg = chart.read_text()
-    assert svg.startswith("<?xml") and "Segment 1" in svg and "2025-Q1" in svg
+    # with no --period: the latest period inside the policy's effective dates
+    assert svg.startswith("<?xml") and "Segment 1" in svg and "2026-Q1" in svg
 
 
 def test_python_api_rows_and_frame():

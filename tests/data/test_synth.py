@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from rulesengine.data.catalogue import METRICS
+from rulesengine.data.catalogue import LIFETIMES, METRICS
 from rulesengine.data.commands import data as data_cli
 from rulesengine.data.loaders import load_panel
 from rulesengine.data.sample import SAMPLE_DIR, SAMPLE_SEED, sample_panel
@@ -16,8 +16,18 @@ from rulesengine.data.synth import REGIONS, synthesize
 
 
 @pytest.fixture(scope="module")
-def panel():
+def full():
     return synthesize(SAMPLE_SEED)
+
+
+@pytest.fixture(scope="module")
+def panel(full):
+    """The three years 2022-04 to 2025-03, where the realism checks below were calibrated."""
+    import dataclasses
+
+    t0 = full.period_labels.index("2022-04")
+    return dataclasses.replace(full, start=full.start + t0, n_periods=36,
+                               values={k: v[t0:t0 + 36] for k, v in full.values.items()})
 
 
 def test_same_seed_same_panel_other_seed_other_panel():
@@ -26,7 +36,8 @@ def test_same_seed_same_panel_other_seed_other_panel():
     assert a.digest() != c.digest()
 
 
-def test_bundled_files_are_the_output_of_the_bundled_seed(panel):
+def test_bundled_files_are_the_output_of_the_bundled_seed(full):
+    panel = full
     bundled = sample_panel()
     assert bundled.entities == panel.entities
     assert (bundled.start, bundled.n_periods) == (panel.start, panel.n_periods)
@@ -45,19 +56,21 @@ def test_entities(panel):
     assert (kinds == "ccg").sum() == 106
     assert (kinds == "ics").sum() == 42
     assert (kinds == "region").sum() == 7
+    assert (kinds == "pct").sum() == 152 and (kinds == "sha").sum() == 10
     types = [t for t, k in zip(e.types, e.kinds) if k == "trust"]
     assert {t: types.count(t) for t in set(types)} == {
         "acute": 129, "specialist": 17, "mental_health": 47, "community": 17, "ambulance": 10}
     index = e.index
     for eid, kind, parent, region in zip(e.ids, e.kinds, e.parents, e.regions):
-        expected = {"trust": "ics", "ccg": "ics", "ics": "region", "region": None}[kind]
+        expected = {"trust": "ics", "ccg": "ics", "ics": "region", "region": None,
+                    "pct": "sha", "sha": "region"}[kind]
         if expected is None:
             assert parent == "" and region in REGIONS
         else:
             assert e.kinds[index[parent]] == expected
             assert region == e.regions[index[parent]]
         pattern = {"trust": r"T\d{3}", "ccg": r"C\d{3}", "ics": r"ICS\d{2}",
-                   "region": r"REG\d"}[kind]
+                   "region": r"REG\d", "pct": r"P\d{3}", "sha": r"SHA\d{2}"}[kind]
         assert re.fullmatch(pattern, eid)
     assert sorted(set(e.regions)) == sorted(REGIONS)
     assert all("Synthetic" in n for n, k in zip(e.names, e.kinds) if k != "region")
@@ -67,23 +80,45 @@ def test_entities(panel):
         assert {"acute", "mental_health"} <= hosted
 
 
-def test_periods(panel):
-    assert panel.period_kind == "month"
-    assert panel.period_labels[0] == "2022-04" and panel.period_labels[-1] == "2025-03"
+def test_periods(full):
+    assert full.period_kind == "month"
+    assert full.period_labels[0] == "2004-04" and full.period_labels[-1] == "2026-03"
 
 
-def test_every_catalogue_metric_for_its_kinds_and_types(panel):
+def test_every_catalogue_metric_for_its_kinds_types_and_era(full):
+    """Each metric only in the months it was published and each body only in its era."""
+    from rulesengine.periods import parse_period
+
+    panel = full
     assert set(panel.metrics) == set(METRICS)
     kinds = np.array(panel.entities.kinds)
     types = np.array(panel.entities.types)
+    months = panel.start + np.arange(panel.n_periods)
     for name, metric in METRICS.items():
         arr = panel.values[name]
         applies = np.isin(kinds, metric.kinds)
         if metric.types:
             applies &= np.isin(types, metric.types) | (kinds != "trust")
         assert np.isnan(arr[:, ~applies]).all(), name
-        # Each entity it applies to has values (missing data is the exception).
-        assert (~np.isnan(arr[:, applies])).mean() > 0.9, name
+        live = np.ones(arr.shape, dtype=bool)
+        if metric.since:
+            live[months < parse_period(metric.since).ordinal] = False
+        if metric.until:
+            live[months > parse_period(metric.until).ordinal] = False
+        for kind, (lo, hi) in LIFETIMES.items():
+            cols = kinds == kind
+            if lo:
+                live[np.ix_(months < parse_period(lo).ordinal, cols)] = False
+            if hi:
+                live[np.ix_(months > parse_period(hi).ordinal, cols)] = False
+        assert np.isnan(arr[~live]).all(), name
+        # Each entity it applies to has values in its era (missing data is the exception;
+        # KPMG's rank was given only to bodies in deficit).
+        cells = arr[live & applies[None, :]]
+        if name != "kpmg_management_rank":
+            assert (~np.isnan(cells)).mean() > 0.9, name
+        else:
+            assert 0.1 < (~np.isnan(cells)).mean() < 0.6
         if metric.type == "flag":
             assert set(np.unique(arr[~np.isnan(arr)])) <= {0.0, 1.0}, name
         if metric.type == "rating":
@@ -136,7 +171,7 @@ def test_ratings_and_regimes(panel):
     changed = (np.diff(overall, axis=0) != 0) & ~np.isnan(overall[1:]) & ~np.isnan(overall[:-1])
     assert 0 < changed.mean() < 0.02                      # ratings change rarely
     sm = np.nansum(panel.values["in_special_measures"][:, trusts], axis=1)
-    assert 1 <= sm.min() and sm.max() <= 12               # a handful
+    assert 1 <= sm.max() <= 12 and sm.mean() >= 0.5      # a handful, most of the time
     gov = panel.values["governance_failure_flag"][:, trusts]
     assert 1 <= (np.nansum(gov, axis=0) > 0).sum() <= 5   # rare
 
