@@ -53,8 +53,9 @@ def test_auto_picks_by_work_and_names_the_engine_that_ran(sample, monkeypatch):
     assert choose_engine(checked, layout, "auto") == "vectorised"
     assert choose_engine(checked, layout, "numba") == "fused"         # the old name
     assert run_backend(checked, layout, "auto").engine == "vectorised"
-    monkeypatch.setattr(run, "CACHED_FUSED_MIN_CELLS", 1)
-    monkeypatch.setattr(run, "FUSED_MIN_CELLS", 1)
+    monkeypatch.setattr(run, "CACHED_FUSED_MIN_WORK", 1)      # worth it if cached: it is not
+    assert choose_engine(checked, layout, "auto") == "vectorised"
+    monkeypatch.setattr(run, "FUSED_MIN_CELLS", 1)            # worth compiling
     assert choose_engine(checked, layout, "auto") == "fused"
     monkeypatch.setattr(run, "FUSED_MAX_RULES", 0)                    # too many rules
     assert choose_engine(checked, layout, "auto") == "vectorised"
