@@ -84,3 +84,19 @@ def test_a_small_eval_imports_neither_numba_nor_pandas(tmp_path):
                           text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_lags_and_windows_longer_than_the_data():
+    """Shifting whole arrays: a lag or window reaching before the first period is unknown,
+    even when it is longer than the data (probe() holds all three engines equal)."""
+    from engine_probe import probe, trusts
+
+    nan = np.nan
+    r = probe({"lag": "x[-5]", "mean": "mean_over(x, 4)", "held": "sustained(x > 1, 6)",
+               "ever": "ever(x > 4, 5)"},
+              ents=trusts(["acute", "acute"]),
+              data={"x": [[1.0, 2.0], [3.0, 4.0], [5.0, nan]]},
+              inputs={"x": {"type": "number"}}, n_periods=3)
+    assert np.isnan(r["lag"]).all() and np.isnan(r["mean"]).all()
+    np.testing.assert_array_equal(r["held"], [[0, nan], [0, nan], [0, nan]])
+    np.testing.assert_array_equal(r["ever"], [[nan, nan], [nan, nan], [1, nan]])
