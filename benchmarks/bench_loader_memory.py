@@ -11,7 +11,7 @@ about 25 times its size, read whole as Python strings). The peak over the panel'
 (one float64 per period, entity and metric) is printed too: a long file has 4 cells per value,
 so its ratio to the panel is about 4 times its ratio to the decoded file.
 
-    python benchmarks/bench_loader_memory.py [--entities 20000] [--months 36] [--metrics 10]
+    python benchmarks/bench_loader_memory.py [--entities 10000] [--months 24] [--metrics 10]
 """
 
 from __future__ import annotations
@@ -96,8 +96,8 @@ def make_files(folder: Path, entities: int, months: int, metrics: int) -> dict[s
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--entities", type=int, default=20_000)
-    ap.add_argument("--months", type=int, default=36)
+    ap.add_argument("--entities", type=int, default=10_000)
+    ap.add_argument("--months", type=int, default=24)
     ap.add_argument("--metrics", type=int, default=10)
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()

@@ -1,11 +1,14 @@
 """regime: a rules engine for the English NHS's intervention regimes.
 
-The public surface, for notebooks and scripts:
+The public surface, for notebooks and scripts (rulesengine/api.py has the details):
 
-    import rulesengine as re
-    policy = re.load_policy("oversight2021")          # load, validate, parse, check
-    result = re.evaluate(policy)                       # on the bundled sample data
-    result.to_frame()                                  # a pandas DataFrame, if pandas is installed
+    import rulesengine as regime
+    policy = regime.load_policy("oversight2021")      # load, validate, parse, check
+    result = regime.evaluate(policy, df)               # df: a DataFrame, Table, path or Panel
+    result.to_frame()                                  # a pandas DataFrame
+    regime.explain(policy, "RX1", df)                  # why RX1 landed where it did
+    regime.diff("oversight2021", "oversight2022")     # who moves, and because of what
+    regime.test("oversight2021")                       # the policy's own test cases
 """
 
 from __future__ import annotations
@@ -13,15 +16,17 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Iterable
 
+from .api import (Comparison, Evaluation, ExplainResult, TestReport, diff, evaluate, explain,
+                  test)
 from .diagnostics import DataError, Diagnostic, PolicyError, RegimeError
 
 if TYPE_CHECKING:
-    from .engine.outcomes import Outcomes
     from .lang.checker import CheckedPolicy
 
 __version__ = "0.1.0"
 
-__all__ = ["load_policy", "evaluate", "load_panel", "sample_panel", "PolicyError", "DataError",
+__all__ = ["load_policy", "evaluate", "explain", "diff", "test", "load_panel", "sample_panel",
+           "Evaluation", "ExplainResult", "Comparison", "TestReport", "PolicyError", "DataError",
            "RegimeError", "Diagnostic", "__version__"]
 
 
@@ -47,13 +52,3 @@ def sample_panel():
     from .data.sample import sample_panel as _sample
 
     return _sample()
-
-
-def evaluate(policy: "CheckedPolicy | str", data=None, *, decisions=None,
-             engine: str = "auto") -> "Outcomes":
-    """Evaluate a policy over a panel (the bundled sample when `data` is None)."""
-    from .engine.run import evaluate as _evaluate
-
-    if isinstance(policy, (str, os.PathLike)):
-        policy = load_policy(policy)
-    return _evaluate(policy, data, decisions=decisions, engine=engine)

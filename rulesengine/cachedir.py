@@ -88,12 +88,6 @@ def warn_once(message: str) -> None:
     print(f"regime: warning: {message}", file=sys.stderr)
 
 
-def off_reason() -> str | None:
-    """Why persistent caching is off for the current root, or None."""
-    with _lock:
-        return _off.get(str(root()))
-
-
 def scratch() -> Path:
     """This process's private folder (mode 0700, removed at exit): where kernels compile when
     there is no persistent cache."""

@@ -206,6 +206,17 @@ def sorted_diagnostics(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
                                         d.pos.col if d.pos else 0))
 
 
+MAX_NUMBER_CHARS = 100   # a number written longer is refused: no real figure needs more
+
+
+def elide(text: str, keep: int = 12) -> str:
+    """A long literal cut down for a message: its first and last characters and its length
+    (an error about a 5,000-digit number must not print them all)."""
+    if len(text) <= 2 * keep + 8:
+        return text
+    return f"{text[:keep]}…{text[-keep:]} ({len(text):,} characters)"
+
+
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """The ' (did you mean 'x'?)' suffix for a misspelt name, or '' when nothing is close."""
     close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)

@@ -65,7 +65,7 @@ def test_eval_json_records_param_overrides_and_validates():
                                       "reference", "--param", "cohort_percentile=40",
                                       "--format", "json"])
     assert result.exit_code == 0, result.output
-    prov = json.loads(result.output)["provenance"]
+    prov = json.loads(result.stdout)["provenance"]
     assert prov["params"] == {"cohort_percentile": 40.0}
     assert prov["periods"]["labels"] == ["2024/25"]
     jsonschema.validate(prov, schema("provenance"))

@@ -258,17 +258,20 @@ def ordinal(n: int) -> str:
 # --- the explainer ---------------------------------------------------------------------------
 
 def explain(checked: CheckedPolicy, outcomes: Outcomes, layout: Layout, entity: str,
-            t: int) -> Explanation:
-    """Explain entity's outcome in period index t."""
+            t: int, *, what_if: bool = True) -> Explanation:
+    """Explain entity's outcome in period index t. what_if=False leaves out what would flip
+    each rule and move the outcome (the searches are most of the work), for a report that
+    explains every organisation."""
     ids = outcomes.entities.ids
     if entity not in ids:
         raise RegimeError(f"no entity '{entity}' in the data{did_you_mean(entity, ids)}")
-    return _Explainer(checked, outcomes, layout, ids.index(entity), t).run()
+    return _Explainer(checked, outcomes, layout, ids.index(entity), t, what_if).run()
 
 
 class _Explainer:
     def __init__(self, checked: CheckedPolicy, outcomes: Outcomes, layout: Layout, e: int,
-                 t: int) -> None:
+                 t: int, what_if: bool = True) -> None:
+        self.what_if = what_if
         self.c = checked
         self.p = checked.policy
         self.o = outcomes
@@ -377,7 +380,7 @@ class _Explainer:
         value = self.val(rule.when)
         status = self.status(value)
         conditions = tuple(self.conditions(rule.when))
-        flip, note = self.flip(rule, value)
+        flip, note = self.flip(rule, value) if self.what_if else (None, None)
         return RuleExplanation(
             id=rule.id, level=rule.level, level_label=lv.label, status=status,
             reason=rule.reason, source=rule.source, judgement=bool(lv.decided_by),
@@ -465,7 +468,7 @@ class _Explainer:
             if x == x and size:
                 line += f": {ordinal(position)} of {size} {group_desc}"
             ref = self.c.refs.get(arg.nid)
-            if ref is not None and ref.kind == "input" and x == x:
+            if ref is not None and ref.kind == "input" and x == x and self.what_if:
                 cut = self.search(ref.name, lambda probe: self.val(comparison, probe),
                                   root=comparison)
                 if cut is not None:
@@ -531,7 +534,7 @@ class _Explainer:
         """For each other level a rule can give, the smallest change to one of this
         organisation's inputs this period that gives it, verified by re-evaluation."""
         o, t, e = self.o, self.t, self.e
-        if not o.raw.subject[t, e]:
+        if not o.raw.subject[t, e] or not self.what_if:
             return []
         current = int(o.raw.computed[t, e])
         inputs: list[str] = []
@@ -823,6 +826,9 @@ class _Explainer:
             t = self.c.types.get(n.nid)
             if t is not None and t.kind == "bool":
                 out.append(n)
+            if isinstance(n, ast.Call) and (n.func in MEMBER_FUNCTIONS or
+                                            n.func == "periods_in"):
+                continue    # conditions over members or over levels: not this entity's own
             inner, define = self.resolve(n)
             if define is not None:
                 stack.append(inner)

@@ -214,7 +214,7 @@ def run_variants(checked, layout, design: Design, variants: Sequence[int], *, dr
                  noise: Sequence[Noise], seed: int, periods: Sequence[int], engine: str,
                  kinds: Mapping[str, str]) -> np.ndarray:
     """Levels [len(variants), draws, T, E] for the given variant indices: the unit of work a
-    local loop or a Dask task runs."""
+    local loop or a Dask task runs. `engine` is the one that runs (not `auto`)."""
     from ..engine.run import run_backend
 
     periods = np.asarray(periods, dtype=np.int64)
@@ -239,7 +239,7 @@ def batches(n: int, size: int) -> list[range]:
 
 def sweep(checked, data=None, *, design: Design, noise: Sequence[Noise] = (), draws: int = 1,
           seed: int = 0, period: str | None = None, decisions=None,
-          params: Mapping[str, float] | None = None, engine: str = "numba",
+          params: Mapping[str, float] | None = None, engine: str = "auto",
           dask: str | None = None, batch_size: int | None = None,
           progress: Callable[[int, int], None] | None = None) -> "SweepResult":
     """Evaluate every variant (and draw) of a checked policy over `data` (a Panel, a path or
@@ -268,7 +268,12 @@ def sweep(checked, data=None, *, design: Design, noise: Sequence[Noise] = (), dr
     # after the last one looked at cannot change it: leave them out of every evaluation.
     layout = _up_to(layout, max(periods) + 1)
     n_variants = design.n_variants
-    size = batch_size or max(1, min(256, math.ceil(n_variants / 64)))
+    # One compiled kernel serves every variant and draw, so the whole sweep's size says
+    # whether compiling it pays (engine/run.py's thresholds).
+    from ..engine.run import choose_engine
+
+    engine = choose_engine(checked, layout, engine, variants=n_variants * draws)
+    size = batch_size or max(1, min(1000, math.ceil(n_variants / 16)))
     work = batches(n_variants, size)
     common = dict(draws=draws, noise=tuple(noise), seed=seed, periods=periods, engine=engine,
                   kinds=kinds)

@@ -51,7 +51,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..diagnostics import Diagnostic, PolicyError, Pos, RegimeError, Reporter, did_you_mean
+from ..diagnostics import (Diagnostic, PolicyError, Pos, RegimeError, Reporter, did_you_mean,
+                           elide)
 from ..engine.outcomes import RawOutcomes
 from ..lang import types as T
 from ..lang.checker import CheckedPolicy
@@ -703,7 +704,7 @@ def _show(raw) -> str:
     if raw is None:
         return "null"
     if isinstance(raw, str):
-        return f"'{raw}'"
+        return f"'{elide(raw)}'"      # a 5,000-digit "number" is not printed whole
     if isinstance(raw, (list, dict)):
         return "a list" if isinstance(raw, list) else "a mapping"
     return f"{raw:g}" if isinstance(raw, float) else str(raw)

@@ -125,7 +125,16 @@ _PRINTABLE = re.compile("[\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U00
 _PLAIN_CHARS = re.compile("[\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd"
                           "\U00010000-\U0010ffff]*\\Z")
 _INDICATORS = set("-?:,[]{}#&*!|>'\"%@`")
-_RESOLVER = document._Loader("")
+
+
+class _Resolver11(yaml.SafeLoader):
+    """YAML 1.1's resolver (dates aside); policy files are read as YAML 1.2 (document.py)."""
+
+
+_Resolver11.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_RESOLVER = _Resolver11("")
 
 
 def _resolves_to_str_11(text: str) -> bool:

@@ -18,6 +18,7 @@ COMMANDS = {
     "eval": ("rulesengine.cli.eval", "command"),
     "explain": ("rulesengine.cli.explain", "command"),
     "diff": ("rulesengine.cli.diff", "command"),
+    "report": ("rulesengine.cli.report", "command"),
     "sweep": ("rulesengine.cli.sweep", "command"),
     "test": ("rulesengine.cli.test", "command"),
     "data": ("rulesengine.data.commands", "data"),

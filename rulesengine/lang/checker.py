@@ -453,6 +453,7 @@ class _Checker:
         if T.ERROR in (left, right):
             return T.BOOL if op in ("==", "!=", "<", "<=", ">", ">=") else T.ERROR
         if op in ("==", "!=", "<", "<=", ">", ">="):
+            self.lint_fraction(node.left, left, node.right, right, scope)
             if not T.comparable(left, right):
                 self.error(f"cannot compare {T.describe(left)} with {T.describe(right)}"
                            + self.compare_note(left, right),
@@ -484,6 +485,37 @@ class _Checker:
         if right.kind == "number":
             return left
         return T.NUMBER
+
+    def lint_fraction(self, a: ast.Node, at: Type, b: ast.Node, bt: Type,
+                      scope: _Scope) -> None:
+        """Warn on a percentage compared with a bare number below 1.5: `ae_4hr_pct < 0.76`
+        reads as under 0.76%, and is almost always 76% written as a fraction."""
+        for pct, pt, other, ot in ((a, at, b, bt), (b, bt, a, at)):
+            if pt != T.PERCENT or ot != T.NUMBER:
+                continue
+            value = self.bare_number(other)
+            if value is None or not 0 < abs(value) < 1.5:
+                continue
+            what = pct.name if isinstance(pct, ast.Name) else "this value"
+            shown, fix = f"{value:g}", "write"
+            if isinstance(other, ast.Name):
+                shown, fix = f"param '{other.name}' ({value:g})", f"give '{other.name}' as"
+            self.report.add(f"{what} is a percentage (0-100), compared here with {shown}; did "
+                            f"you mean {value * 100:g}%?", other.pos, source=scope.origin,
+                            code="percent-scale", severity="warning",
+                            hint=f"{fix} {value * 100:g}% for {value * 100:g} percent, or "
+                                 f"{value:g}% if you mean less than one percent")
+
+    def bare_number(self, node: ast.Node) -> float | None:
+        """The value of a number written without a unit, directly or as a param's only value."""
+        if isinstance(node, ast.Number) and node.unit == "number":
+            return node.value
+        ref = self.refs.get(node.nid)
+        if isinstance(node, ast.Name) and ref is not None and ref.kind == "param":
+            param = self.policy.params[ref.name]
+            if param.kind == "number" and len(param.values) == 1:
+                return param.values[0].value
+        return None
 
     @staticmethod
     def compare_note(left: Type, right: Type) -> str:
@@ -537,6 +569,7 @@ class _Checker:
             t = T.ERROR   # already reported: no follow-on complaints about the bounds
         for bound in (node.low, node.high):
             bt = self.expr(bound, scope, hint)
+            self.lint_fraction(node.operand, t, bound, bt, scope)
             if t != T.ERROR and bt != T.ERROR and not T.comparable(t, bt):
                 self.error(f"cannot compare {T.describe(t)} with {T.describe(bt)}", bound.pos,
                            scope.origin)

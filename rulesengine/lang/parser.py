@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib.resources import files
@@ -19,7 +20,7 @@ from typing import Callable
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from ..diagnostics import Pos
+from ..diagnostics import MAX_NUMBER_CHARS, Pos, elide
 from . import ast
 from .builtins import MAX_LOOKBACK
 
@@ -96,9 +97,18 @@ class _List:
     span: tuple[int, int]
 
 
+def _digits(tok: Token) -> Token:
+    """Refuse a number written with absurdly many characters before converting it (Python's
+    int() refuses 4,300 digits; no figure in a policy needs a hundred)."""
+    if len(tok) > MAX_NUMBER_CHARS:
+        raise SyntaxProblem(f"number too long ({len(tok):,} characters; the limit is "
+                            f"{MAX_NUMBER_CHARS})", tok.start_pos, len(tok))
+    return tok
+
+
 def _finite(value: float, tok: Token) -> float:
     if value != value or value in (float("inf"), float("-inf")):
-        raise SyntaxProblem(f"number too large: {tok}", tok.start_pos, len(tok))
+        raise SyntaxProblem(f"number too large: {elide(tok)}", tok.start_pos, len(tok))
     return value
 
 
@@ -150,17 +160,17 @@ class _Builder:
 
     def number(self, children):
         (tok,) = children
-        return self._c().make(ast.Number, tok.start_pos, tok.end_pos, _finite(float(tok), tok),
-                              "number")
+        return self._c().make(ast.Number, tok.start_pos, tok.end_pos,
+                              _finite(float(_digits(tok)), tok), "number")
 
     def percent(self, children):
         (tok,) = children
         return self._c().make(ast.Number, tok.start_pos, tok.end_pos,
-                              _finite(float(tok[:-1]), tok), "percent")
+                              _finite(float(_digits(tok)[:-1]), tok), "percent")
 
     def money(self, children):
         (tok,) = children
-        text = tok[1:]
+        text = _digits(tok)[1:]
         scale = 1.0
         for suffix, factor in (("bn", 1e9), ("m", 1e6), ("k", 1e3)):
             if text.endswith(suffix):
@@ -269,7 +279,8 @@ class _Builder:
 
     def lag(self, children):
         operand, _lsqb, _minus, n, rsqb = children
-        periods = int(n)
+        digits = _digits(n).lstrip("0") or "0"    # int() of 4,300 digits raises, so compare lengths first
+        periods = int(digits) if len(digits) <= len(str(MAX_LOOKBACK)) else MAX_LOOKBACK + 1
         if periods < 1:
             raise SyntaxProblem("a lag looks back at least one period: write x[-1], x[-2], ...",
                                 n.start_pos - 1, len(n) + 1)
@@ -397,7 +408,7 @@ def _word_before(text: str, offset: int) -> str:
 
 
 def _leading_dot(text: str, i: int) -> SyntaxProblem:
-    digits = re.match(r"\.\d+", text[i:]).group(0)
+    digits = re.match(r"\.[0-9]+", text[i:]).group(0)
     return SyntaxProblem("a number must start with a digit", i, len(digits),
                          hint=f"write 0{digits}")
 
@@ -425,13 +436,19 @@ def _explain(e: UnexpectedInput, text: str) -> SyntaxProblem:
         if ch in "\"'":
             return SyntaxProblem("unterminated string", i,
                                  hint=f"end the string with {ch} on the same line")
-        if ch == "." and re.match(r"\.\d", text[i:]):
+        if ch == "." and re.match(r"\.[0-9]", text[i:]):
             return _leading_dot(text, i)
-        number = re.search(r"\d[\d.]*$", text[:i].rstrip()) if ch == "%" else None
+        number = re.search(r"[0-9][0-9.]*$", text[:i].rstrip()) if ch == "%" else None
         if number:
             return SyntaxProblem("'%' must follow its number directly", i,
                                  hint=f"write {number.group(0)}%")
+        if ch == "£" and text[i + 1:i + 2] and unicodedata.category(text[i + 1]) == "Nd":
+            i, ch = i + 1, text[i + 1]       # the amount's first digit is the trouble
         shown = f"'{ch}'" if ch.isprintable() else f"U+{ord(ch):04X}"
+        if unicodedata.category(ch) == "Nd":
+            # '٣' is a digit to Python's \d and float(), never to regime
+            return SyntaxProblem(f"{shown} is not one of the digits 0-9; numbers in an "
+                                 "expression are written with 0-9 only", i)
         return SyntaxProblem(f"unexpected character {shown}", i)
 
     if isinstance(e, (UnexpectedToken, UnexpectedEOF)):
@@ -446,7 +463,7 @@ def _explain(e: UnexpectedInput, text: str) -> SyntaxProblem:
 
         if tok.type == "EQUAL":
             return _equals(text, offset)
-        if tok.type == "DOT" and re.match(r"\.\d", text[offset:]):
+        if tok.type == "DOT" and re.match(r"\.[0-9]", text[offset:]):
             return _leading_dot(text, offset)
         if tok.type == "COMP_OP" and operand_expected and offset > 0 and \
                 text[offset - 1] in "<>!=":

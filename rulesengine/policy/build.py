@@ -5,17 +5,18 @@ Syntax errors are collected, not raised, so one run of `regime check` reports al
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
-from ..diagnostics import Pos, Reporter
+from ..diagnostics import MAX_NUMBER_CHARS, Pos, Reporter, elide
 from ..lang import parser
 from .document import Document
 from .effective import rule_from_spec as rule_range
 from .model import Define, Input, Level, Param, ParamValue, Rule, Scale, Stage, Timetable
 
-_PERCENT = re.compile(r"^(-?\d+(?:\.\d+)?)%$")
-_MONEY = re.compile(r"^(-?)£(\d+(?:\.\d+)?)(bn|[km])?$")
+_PERCENT = re.compile(r"^(-?[0-9]+(?:\.[0-9]+)?)%$")
+_MONEY = re.compile(r"^(-?)£([0-9]+(?:\.[0-9]+)?)(bn|[km])?$")
 _MONEY_SCALE = {None: 1.0, "k": 1e3, "m": 1e6, "bn": 1e9}
 
 
@@ -84,6 +85,18 @@ def build_overlay(doc: Document, report: Reporter, ids: parser.NodeIds) -> Overl
             report.error(p.message, pos, source=src, code="syntax", hint=p.hint)
         return Define(name, node, text, doc.pos(path), src)
 
+    def quantity(value, path: tuple) -> tuple[float, str]:
+        """A param value; one written too long or too large ("1000…0%") is reported here, as
+        the YAML loader reports such plain numbers, and read as 0 (the load fails anyway)."""
+        number, unit = parse_quantity(value)
+        if len(str(value)) > MAX_NUMBER_CHARS or not math.isfinite(number):
+            report.error(f"number too long ({len(str(value)):,} characters; the limit is "
+                         f"{MAX_NUMBER_CHARS})" if len(str(value)) > MAX_NUMBER_CHARS else
+                         f"number too large: {elide(str(value))}", doc.pos(path), source=src,
+                         code="number")
+            return 0.0, unit
+        return number, unit
+
     levels = None
     if "levels" in data:
         levels = tuple(
@@ -103,11 +116,12 @@ def build_overlay(doc: Document, report: Reporter, ids: parser.NodeIds) -> Overl
         unit_word = spec.get("unit")
         values = []
         if "values" in spec:
-            for v in spec["values"]:
-                number, unit = parse_quantity(v["value"])
+            for i, v in enumerate(spec["values"]):
+                number, unit = quantity(v["value"], path + ("values", i, "value"))
                 values.append(ParamValue(str(v["from"]), number))
         else:
-            number, unit = parse_quantity(spec["value"])
+            number, unit = quantity(spec["value"], path + ("value",) if "value" in spec and
+                                    isinstance(data["params"][name], dict) else path)
             values.append(ParamValue(None, number))
         if unit_word is not None:
             unit = _UNIT_WORDS.get(str(unit_word).strip().lower(), str(unit_word))

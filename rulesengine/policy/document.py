@@ -9,6 +9,7 @@ and file size are bounded so that hostile files are refused quickly.
 from __future__ import annotations
 
 import bisect
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
@@ -16,7 +17,8 @@ from typing import Any, Callable, Iterator
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..diagnostics import Diagnostic, PolicyError, Pos, Source, line_starts
+from ..diagnostics import (MAX_NUMBER_CHARS, Diagnostic, PolicyError, Pos, Source, elide,
+                           line_starts)
 
 from ..files import POLICY as _POLICY_LIMIT
 
@@ -50,10 +52,95 @@ class _Loader(yaml.SafeLoader):
         return super().add_indent(column)
 
 
-_Loader.yaml_implicit_resolvers = {
-    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+# The YAML 1.2 core schema is the one dialect of policy files (README, "YAML dialect"):
+# numbers are decimal and mean what they say (017 is 17, never 15), true/false are the only
+# booleans (on, yes, no and off are text), and 1:30, 0x10, 0o17 and 0b101 are text, not
+# numbers in another base. Timestamps stay text: dates are validated by the schema. Merge
+# keys (<<) are kept from YAML 1.1, with YAML's rule that a key of the mapping overrides a
+# merged one.
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_INT = re.compile(r"^[-+]?[0-9]+$")
+_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+_NON_FINITE = re.compile(r"^(?:[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
+_MERGE = re.compile(r"^<<$")
+
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _core_resolvers() -> dict:
+    table: dict[str | None, list] = {}
+    for tag, rx, first in (
+            ("tag:yaml.org,2002:null", _NULL, ["~", "n", "N", ""]),
+            ("tag:yaml.org,2002:bool", _BOOL, list("tTfF")),
+            ("tag:yaml.org,2002:int", _INT, list("-+0123456789")),
+            ("tag:yaml.org,2002:float", _FLOAT, list("-+.0123456789")),
+            ("tag:yaml.org,2002:float", _NON_FINITE, list("-+.")),
+            (MERGE_TAG, _MERGE, ["<"])):
+        for ch in first:
+            table.setdefault(ch, []).append((tag, rx))
+    return table
+
+
+_Loader.yaml_implicit_resolvers = _core_resolvers()
+
+
+class Dumper(yaml.SafeDumper):
+    """Writes YAML that reads back the same under this dialect and under YAML 1.1 alike: a
+    string either would take for something else ('1e5', '017', 'yes', '0x10') is quoted."""
+
+
+Dumper.yaml_implicit_resolvers = {
+    ch: list(yaml.SafeDumper.yaml_implicit_resolvers.get(ch, []))
+    + list(_Loader.yaml_implicit_resolvers.get(ch, []))
+    for ch in set(yaml.SafeDumper.yaml_implicit_resolvers) | set(_Loader.yaml_implicit_resolvers)
 }
+
+
+def dump_yaml(data: Any) -> str:
+    """Plain data as policy-file YAML text (see Dumper)."""
+    return yaml.dump(data, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+class ScalarProblem(ValueError):
+    """A value a policy file may not hold: a number too long to be a real figure, or not
+    finite, or an explicitly tagged value (!!int, !!bool) not in the core schema's form."""
+
+
+def core_number(text: str) -> int | float:
+    """A YAML 1.2 core number (already resolved as one) as Python reads it, decimal only.
+    Raises ScalarProblem for numbers with more than MAX_NUMBER_CHARS characters (Python's
+    int() refuses 4,300 digits; no figure in a policy has a hundred) and for non-finite ones
+    (.inf, .nan, 1e999), which no comparison or rank can use."""
+    if len(text) > MAX_NUMBER_CHARS:
+        raise ScalarProblem(f"number too long ({len(text):,} characters; the limit is "
+                            f"{MAX_NUMBER_CHARS})")
+    if _INT.match(text):
+        return int(text, 10)
+    if not (_FLOAT.match(text) or _NON_FINITE.match(text)):
+        raise ScalarProblem(f"'{elide(text)}' is not a decimal number")
+    value = float(text.replace(".inf", "inf").replace(".Inf", "inf").replace(".INF", "inf")
+                  .replace(".nan", "nan").replace(".NaN", "nan").replace(".NAN", "nan"))
+    if not math.isfinite(value):
+        raise ScalarProblem(f"{elide(text)} is not a finite number" if _NON_FINITE.match(text)
+                            else f"number too large: {elide(text)}")
+    return value
+
+
+def _construct_number(loader, node):
+    return core_number(loader.construct_scalar(node))
+
+
+def _construct_bool(loader, node):
+    text = loader.construct_scalar(node)
+    if not _BOOL.match(text):
+        raise ScalarProblem(f"'{elide(text)}' is not true or false")
+    return text.lower() == "true"
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_number)
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_number)
+_Loader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
 
 
 @dataclass
@@ -360,34 +447,66 @@ class _Walker:
                 for i, child in reversed(list(enumerate(node.value))):
                     stack.append((child, path + (i,), value, i))
             elif isinstance(node, MappingNode):
-                self.loader.flatten_mapping(node)
                 value = {}
-                children = []
-                for key_node, value_node in node.value:
-                    if not isinstance(key_node, ScalarNode):
-                        raise self._fail("mapping keys must be plain names", key_node, "yaml")
-                    key = self._scalar(key_node)
-                    if not isinstance(key, (str, int, float, bool)) or isinstance(key, bool):
-                        key = str(key_node.value)
-                    key = str(key) if not isinstance(key, str) else key
-                    if key in value:
-                        raise self._fail(f"duplicate key '{key}'", key_node, "duplicate-key")
+                children = {}
+                for key, key_node, value_node in self._pairs(node, 0):
                     value[key] = None
                     km = key_node.start_mark
                     if not path:
                         self.top_keys[key] = key_node
                     self.doc.key_pos[path + (key,)] = Pos(km.line + 1, km.column + 1,
                                                           km.column + 1 + len(key))
-                    children.append((value_node, path + (key,), value, key))
-                stack.extend(reversed(children))
+                    children[key] = (value_node, path + (key,), value, key)
+                stack.extend(reversed(children.values()))
             else:  # pragma: no cover - composer yields only the three node kinds
                 raise self._fail("unsupported YAML node", node, "yaml")
             parent[slot] = value
         return root_holder[0]
 
+    def _key(self, key_node: Node) -> str:
+        if not isinstance(key_node, ScalarNode):
+            raise self._fail("mapping keys must be plain names", key_node, "yaml")
+        key = self._scalar(key_node)
+        if not isinstance(key, (str, int, float)) or isinstance(key, bool):
+            key = str(key_node.value)
+        return str(key) if not isinstance(key, str) else key
+
+    def _pairs(self, node: MappingNode, depth: int) -> list[tuple[str, Node, Node]]:
+        """The mapping's (key, key node, value node) triples with merge keys (<<) applied as
+        YAML defines them: the mapping's own keys override merged ones, and of several merged
+        mappings the first to give a key wins. A key written twice in the mapping itself is
+        an error."""
+        own: dict[str, tuple[Node, Node]] = {}
+        merged: dict[str, tuple[Node, Node]] = {}
+        for key_node, value_node in node.value:
+            if isinstance(key_node, ScalarNode) and key_node.tag == MERGE_TAG:
+                sources = value_node.value if isinstance(value_node, SequenceNode) \
+                    else [value_node]
+                if depth >= MAX_YAML_DEPTH:
+                    raise self._fail(f"YAML merge keys '<<' nested more than {MAX_YAML_DEPTH} "
+                                     "levels deep", key_node, "too-deep")
+                for source in sources:
+                    if not isinstance(source, MappingNode):
+                        raise self._fail("invalid YAML: '<<' merges a mapping (an alias '*' of "
+                                         "one) or a list of mappings", source, "yaml")
+                    for key, k, v in self._pairs(source, depth + 1):
+                        merged.setdefault(key, (k, v))
+                continue
+            key = self._key(key_node)
+            if key in own:
+                raise self._fail(f"duplicate key '{key}'", key_node, "duplicate-key")
+            own[key] = (key_node, value_node)
+        pairs = {**merged, **own} if merged else own
+        return [(key, k, v) for key, (k, v) in pairs.items()]
+
     def _scalar(self, node: ScalarNode) -> Any:
         try:
             return self.loader.construct_object(node, deep=False)
+        except ScalarProblem as e:
+            hint = "put it in quotes if it is text"
+            if "finite" in str(e):
+                hint = "a policy's numbers are finite: write one, or quote it if it is text"
+            raise self._fail(str(e), node, "number", hint=hint) from None
         except yaml.constructor.ConstructorError as e:
             if node.tag.startswith("!") and "could not determine a constructor" in (e.problem or ""):
                 raise self._fail(f"invalid YAML: '{node.tag}' is read as a YAML tag", node, "yaml",

@@ -7,6 +7,7 @@ point at the offending key or value, and suggest the closest valid word.
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from importlib.resources import files
 
@@ -40,6 +41,7 @@ def validate(doc: Document) -> list[Diagnostic]:
         for leaf in _leaves(error):
             path = tuple(leaf.absolute_path)
             message, at_key, key, hint = _message(leaf)
+            hint = hint or _dialect_hint(leaf)
             if "propertyNames" in leaf.schema_path and isinstance(leaf.instance, str):
                 key = leaf.instance     # the offending name is itself a key: point at it
             if (path, message) in seen:
@@ -204,6 +206,25 @@ def _message(e: ValidationError) -> tuple[str, bool, str | None, str | None]:
             return (f"{where} must be {forms}, not {_type_name(e.instance)}", False, None, None)
         return f"{where} is not valid here", False, None, None
     return f"{where}: {e.message}", False, None, None
+
+
+# Forms YAML 1.1 read as numbers or booleans and the YAML 1.2 core schema of policy files reads
+# as text (README, "YAML dialect"): said so where a number or true/false was expected.
+_OTHER_NUMBER = re.compile(r"[-+]?(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|"
+                           r"[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?|[0-9]+(_[0-9]+)+)")
+_OTHER_BOOL = {"yes", "no", "on", "off", "y", "n"}
+
+
+def _dialect_hint(e: ValidationError) -> str | None:
+    value = e.instance
+    if not isinstance(value, str) or e.validator not in ("type", "oneOf", "anyOf"):
+        return None
+    if _OTHER_NUMBER.fullmatch(value.strip()):
+        return (f"'{value.strip()}' is text in a policy file (YAML 1.2): numbers are written "
+                "in decimal, without ':' or '_'")
+    if value.strip().lower() in _OTHER_BOOL:
+        return f"'{value.strip()}' is text in a policy file (YAML 1.2): write true or false"
+    return None
 
 
 def _unbalanced(text: str) -> bool:

@@ -5,8 +5,6 @@ policy after its `extends` chain is merged. Loading the text again gives the sam
 
 from __future__ import annotations
 
-import yaml
-
 from .model import Policy
 
 
@@ -79,4 +77,6 @@ def _drop_none(d: dict) -> dict:
 
 def policy_text(policy: Policy) -> str:
     """The policy as YAML text."""
-    return yaml.safe_dump(policy_data(policy), sort_keys=False, allow_unicode=True, width=100)
+    from .document import dump_yaml   # quoted so that it reads back the same
+
+    return dump_yaml(policy_data(policy))

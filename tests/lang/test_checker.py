@@ -388,3 +388,30 @@ def test_no_shadowing_under_decide_collect_but_false_never_fires():
     assert shadow_warnings("collect", NARROW, BROAD_WORSE) == []
     assert shadow_warnings("worst", ("never", "segment_3", "'false'"), BROAD_WORSE) == [
         "rule 'never' can never fire: its condition is false"]
+
+
+# --- percentages written as fractions -------------------------------------------------------
+
+@pytest.mark.parametrize("when, warned", [
+    ("ae_4hr_pct < 0.76", ["ae_4hr_pct is a percentage (0-100), compared here with 0.76; did "
+                           "you mean 76%?"]),
+    ("1 > ae_4hr_pct", ["ae_4hr_pct is a percentage (0-100), compared here with 1; did you "
+                        "mean 100%?"]),
+    ("ae_4hr_pct between 0.5 and 0.9", [
+        "ae_4hr_pct is a percentage (0-100), compared here with 0.5; did you mean 50%?",
+        "ae_4hr_pct is a percentage (0-100), compared here with 0.9; did you mean 90%?"]),
+    ("ae_4hr_pct < 0.76%", []), ("ae_4hr_pct > 0", []), ("ae_4hr_pct < 76", []),
+    ("shmi > 1.1", []), ("ae_4hr_pct < 1.5", []),
+])
+def test_a_percentage_compared_with_a_fraction_is_a_warning(when, warned):
+    c = checked(policy_text(when=when))
+    assert [d.message for d in c.warnings if d.code == "percent-scale"] == warned
+
+
+def test_a_percentage_compared_with_a_fractional_param_is_a_warning():
+    c = checked(policy_text(when="ae_4hr_pct < floor").replace("params:\n",
+                                                               "params:\n  floor: 0.92\n"))
+    (w,) = [d for d in c.warnings if d.code == "percent-scale"]
+    assert w.message == ("ae_4hr_pct is a percentage (0-100), compared here with param 'floor' "
+                         "(0.92); did you mean 92%?")
+    assert w.hint == "give 'floor' as 92% for 92 percent, or 0.92% if you mean less than one percent"

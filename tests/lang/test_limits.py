@@ -290,3 +290,12 @@ def test_an_extends_chain_at_the_limit_loads(tmp_path):
     (tmp_path / "p0.yaml").write_text(HEAD + "rules: []\n", encoding="utf-8")
     policy = read_policy(tmp_path / f"p{MAX_EXTENDS_DEPTH - 1}.yaml", dirs=[tmp_path])
     assert len(policy.files) == MAX_EXTENDS_DEPTH
+
+
+@pytest.mark.parametrize("value", ['"1' + "0" * 400 + '%"', '"£9' + "9" * 320 + '"',
+                                   "{values: [{from: 2024-Q1, value: \"1" + "0" * 400 + "%\"}]}"])
+def test_a_param_written_as_text_too_long_for_a_number_is_refused(value):
+    text = HEAD.replace("inputs:", f"params:\n  cut: {value}\ninputs:") + (
+        "rules:\n  - id: r\n    level: segment_3\n    when: x < cut\n")
+    (headline,) = refuse(text, memory=False)
+    assert "error: number too long (" in headline and "00000000000" not in headline

@@ -284,3 +284,36 @@ def test_bracket_depth_limit_counts_brackets_that_make_no_node():
     assert p.offset == depth
     # brackets inside strings do not count
     assert parse("x in ['" + "(" * 100 + "']") is not None
+
+
+# --- digits and long numbers ----------------------------------------------------------------
+
+@pytest.mark.parametrize("text, offset", [
+    ("a > \u0663\u0663", 4),       # Arabic-Indic digits: Python's \d and float() take them
+    ("a > \uff11", 4), ("x[-\u0661] > 1", 3), ("a > 3\u0663", 5),
+    ("a < \u0665%", 4), ("a < £\u0665", 5),
+])
+def test_only_the_digits_0_to_9_make_numbers(text, offset):
+    p = problem(text)
+    assert p.offset == offset
+    assert p.message.endswith("is not one of the digits 0-9; numbers in an expression are "
+                              "written with 0-9 only")
+
+
+@pytest.mark.parametrize("text", [
+    "a > " + "9" * 5000, "a > 1" + "0" * 400 + "%", "a > £" + "1" * 200,
+    "x[-" + "9" * 5000 + "] > 1", "x[-" + "0" * 5000 + "1] > 1",
+])
+def test_a_number_with_thousands_of_digits_is_refused_by_its_length(text):
+    p = problem(text)
+    assert p.message.startswith("number too long (") and "the limit is 100)" in p.message
+    assert "999999999999" not in p.message
+
+
+def test_a_lag_of_many_digits_within_the_length_limit_is_refused_by_its_size():
+    assert problem("x[-" + "9" * 90 + "] > 1").message == "a lag looks back at most 600 periods"
+
+
+def test_a_number_too_large_is_shown_cut_down():
+    p = problem("a > " + "9" * 60 + "e999")
+    assert p.message.startswith("number too large: 999999999999…") and len(p.message) < 80

@@ -225,3 +225,105 @@ def test_alias_expansion_limit_names_the_key():
     (headline,) = refused(text)
     assert headline == ("p.yaml:6:1: error: YAML expands to more than 200,000 values; refusing "
                         "it (aliases '*' repeating an anchor '&' many times?)")
+
+
+# --- the YAML dialect: the YAML 1.2 core schema ---------------------------------------------
+
+@pytest.mark.parametrize("written, read", [
+    ("017", 17), ("-017", -17), ("+5", 5), ("1e5", 100000.0), ("1.", 1.0), (".5", 0.5),
+    ("2.5e-3", 0.0025),
+    ("1:30", "1:30"), ("0b101", "0b101"), ("0x10", "0x10"), ("0o17", "0o17"), ("1_000", "1_000"),
+    ("true", True), ("True", True), ("TRUE", True), ("false", False), ("FALSE", False),
+    ("on", "on"), ("off", "off"), ("yes", "yes"), ("no", "no"), ("y", "y"), ("n", "n"),
+    ("~", None), ("null", None), ("NULL", None), ("", None),
+    ("2021-07-01", "2021-07-01"), ("=", "="), ("'017'", "017"), ("'true'", "true"),
+])
+def test_the_core_schema_reads_values_as_written(written, read):
+    value = load_document(f"a: {written}\n", "p.yaml").data["a"]
+    assert value == read and type(value) is type(read)
+
+
+def test_keys_follow_the_same_dialect():
+    assert load_document("017: a\non: b\nyes: c\n", "p.yaml").data == {
+        "17": "a", "on": "b", "yes": "c"}
+
+
+@pytest.mark.parametrize("written, headline, hint", [
+    (".nan", "p.yaml:1:4: error: .nan is not a finite number",
+     "a policy's numbers are finite: write one, or quote it if it is text"),
+    ("-.inf", "p.yaml:1:4: error: -.inf is not a finite number",
+     "a policy's numbers are finite: write one, or quote it if it is text"),
+    (".Inf", "p.yaml:1:4: error: .Inf is not a finite number",
+     "a policy's numbers are finite: write one, or quote it if it is text"),
+    ("1e999", "p.yaml:1:4: error: number too large: 1e999",
+     "put it in quotes if it is text"),
+    ("!!float .nan", "p.yaml:1:4: error: .nan is not a finite number",
+     "a policy's numbers are finite: write one, or quote it if it is text"),
+    ("!!int 0x10", "p.yaml:1:4: error: '0x10' is not a decimal number",
+     "put it in quotes if it is text"),
+    ("!!bool yes", "p.yaml:1:4: error: 'yes' is not true or false",
+     "put it in quotes if it is text"),
+])
+def test_values_outside_the_dialect_are_refused_where_they_are(written, headline, hint):
+    assert refused(f"a: {written}\n") == [f"{headline} | {hint}"]
+
+
+def test_a_five_thousand_digit_number_is_refused_without_printing_it():
+    (message,) = refused("params:\n  cut: " + "9" * 5000 + "\n")
+    assert message.startswith("p.yaml:2:8: error: number too long (5,000 characters; the "
+                              "limit is 100)")
+    assert "9" * 30 not in message
+    with pytest.raises(PolicyError) as info:
+        load_document("a: 1" + "0" * 400 + ".5\n", "p.yaml")
+    assert len(info.value.diagnostics[0].render()) < 400
+
+
+def test_a_merge_key_is_overridden_by_the_mapping_s_own_keys():
+    doc = load_document("base: &b {level: segment_3, when: x, reason: shared}\n"
+                        "rule:\n  <<: *b\n  when: y\n", "p.yaml")
+    assert doc.data["rule"] == {"level": "segment_3", "when": "y", "reason": "shared"}
+    # the overriding value is located where it is written, the merged ones in the anchor
+    assert doc.pos(("rule", "when")) == Pos(4, 9, 10)
+    assert doc.pos(("rule", "level")).line == 1
+
+
+def test_of_several_merged_mappings_the_first_wins_and_own_keys_win_over_all():
+    doc = load_document("a: &a {x: 1, y: 1}\nb: &b {x: 2, y: 2, z: 2}\n"
+                        "c: {<<: [*a, *b], y: 3}\n", "p.yaml")
+    assert doc.data["c"] == {"x": 1, "y": 3, "z": 2}
+
+
+def test_merge_keys_through_merged_mappings():
+    doc = load_document("a: &a {x: 1}\nb: &b {<<: *a, y: 2}\nc: {<<: *b, x: 3}\n", "p.yaml")
+    assert doc.data["c"] == {"x": 3, "y": 2}
+
+
+def test_a_key_twice_in_one_mapping_is_still_a_duplicate():
+    assert refused("a: &a {x: 1}\nc:\n  <<: *a\n  y: 1\n  y: 2\n") == [
+        "p.yaml:5:3: error: duplicate key 'y'"]
+
+
+def test_a_merge_key_takes_mappings_only():
+    assert refused("a: &a [1]\nc: {<<: *a}\n") == [   # a list whose item is no mapping
+        "p.yaml:1:8: error: invalid YAML: '<<' merges a mapping (an alias '*' of one) or a "
+        "list of mappings"]
+    assert refused("c: {<<: 1}\n") == [
+        "p.yaml:1:9: error: invalid YAML: '<<' merges a mapping (an alias '*' of one) or a "
+        "list of mappings"]
+
+
+def test_a_long_chain_of_merges_is_refused_not_a_recursion_error():
+    lines = ["m0: &m0 {k: 0}"] + [f"m{i}: &m{i} {{<<: *m{i - 1}, k{i}: {i}}}"
+                                  for i in range(1, 200)]
+    (message,) = refused("\n".join(lines) + "\n")
+    assert f"YAML merge keys '<<' nested more than {MAX_YAML_DEPTH} levels deep" in message
+
+
+def test_written_yaml_reads_back_the_same_in_this_dialect_and_in_yaml_1_1():
+    from rulesengine.policy.document import dump_yaml
+
+    data = {"version": "1e5", "a": "017", "b": "yes", "c": "0x10", "d": "True", "e": "1:30",
+            "f": "<<", "g": ".nan", "h": "", "i": 1.5, "j": True, "k": None, "l": "text"}
+    text = dump_yaml(data)
+    assert load_document(text, "p.yaml").data == data
+    assert yaml.safe_load(text) == data

@@ -105,7 +105,15 @@ def test_the_schema_is_valid_json_schema_and_accepts_a_plain_policy():
      ["9:16: params.n.values[0] is missing the required key 'from'"]),
     ("params:\n  n: {values: []}\n", ["9:15: params.n.values must not be empty"]),
     ("params:\n  n: {value: 1, published: 'no'}\n",
-     ["9:28: params.n.published must be true or false, not a string"]),
+     ["9:28: params.n.published must be true or false, not a string ('no' is text in a policy "
+      "file (YAML 1.2): write true or false)"]),
+    ("params:\n  n: {value: 1, published: yes}\n",
+     ["9:28: params.n.published must be true or false, not a string ('yes' is text in a policy "
+      "file (YAML 1.2): write true or false)"]),
+    ("params:\n  n: 0x10\n",
+     ["9:6: params.n must be a number, a percentage such as '25%', an amount such as '£1.5m', "
+      "or a mapping with 'value' (or 'values') ('0x10' is text in a policy file (YAML 1.2): "
+      "numbers are written in decimal, without ':' or '_')"]),
     # dates
     ("effective: {from: 1/7/2021}\n",
      ["8:19: effective.from: '1/7/2021' is not a date (write YYYY-MM-DD)"]),

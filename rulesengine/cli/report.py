@@ -1,0 +1,63 @@
+"""`regime report`: one self-contained HTML file to share: summary counts with a chart, a
+sortable, filterable table of organisations, each expandable to its explanation, and with
+--against, the comparison with another policy."""
+
+from __future__ import annotations
+
+import click
+
+from ..diagnostics import RegimeError
+from .common import (check_targets, command_inputs, data_options, fail_cleanly, load_panel,
+                     load_policy, parse_params, policy_option, policy_path_option,
+                     select_periods, with_options, write)
+
+
+@click.command("report")
+@policy_option
+@click.option("--against", "against_ref", default=None,
+              help="Another policy (id, file or POLICY@REVISION) to compare with.")
+@with_options(data_options)
+@click.option("--period", default=None, help="The period to report (default: the latest inside "
+              "the policy's effective dates).")
+@click.option("--out", type=click.Path(dir_okay=False), required=True,
+              help="The HTML file to write, e.g. report.html.")
+@policy_path_option
+@fail_cleanly
+def command(policy_ref, against_ref, data, entities, decisions, engine, param, period, out,
+            policy_path) -> None:
+    """Write an HTML report of a policy's outcomes (and, with --against, how another policy
+    would change them) that opens in any browser without a network."""
+    from ..engine.run import assemble, prepare, run_backend
+    from ..report.html import build_report
+
+    if not out.lower().endswith((".html", ".htm")):
+        raise RegimeError(f"--out {out}: the report is HTML; give a file name ending in .html")
+    check_targets(out, inputs=command_inputs(None, policy_ref, against_ref, data, entities,
+                                             decisions))
+    if period is not None and period.strip().lower() == "all":
+        raise RegimeError("report looks at one period: give --period P, or leave it out for "
+                          "the latest")
+    policy, revision = load_policy(policy_ref, policy_path)
+    inputs = command_inputs(policy, data, entities, decisions)
+    check_targets(out, inputs=inputs)
+    panel = load_panel(policy, data, entities)
+    params = parse_params(policy, param)
+    bound, layout, by_cell = prepare(policy, panel, decisions=decisions, params=params)
+    raw = run_backend(policy, layout, engine)
+    outcomes = assemble(policy, bound, raw, by_cell, engine, revision, params=params,
+                        decisions=decisions)
+    from ..policy.effective import check_periods, default_period
+
+    t = default_period(outcomes) if period is None else select_periods(outcomes, period)[0]
+    warning = check_periods(outcomes, [t], policy.policy.id)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
+    comparison = None
+    if against_ref is not None:
+        from ..analysis.diff import diff
+
+        other, other_revision = load_policy(against_ref, policy_path)
+        comparison = diff(policy, other, panel, decisions=decisions, engine=engine,
+                          period=outcomes.period_labels[t], revision_a=revision,
+                          revision_b=other_revision)
+    write(build_report(policy, outcomes, layout, t, comparison=comparison), out, inputs)
