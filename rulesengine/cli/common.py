@@ -82,13 +82,6 @@ data_options = [
 ]
 
 
-def select_periods(outcomes, period):
-    """`engine.outcomes.select_periods` (moved there), imported when a command runs."""
-    from ..engine.outcomes import select_periods as select
-
-    return select(outcomes, period)
-
-
 # --- from words to objects ----------------------------------------------------------------------
 
 def load_policy(ref: str, policy_path: tuple[str, ...]):
