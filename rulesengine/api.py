@@ -23,6 +23,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
+import numpy as np
+
 from .diagnostics import DataError, RegimeError
 
 if TYPE_CHECKING:
@@ -204,7 +206,7 @@ def _decisions_path(decisions):
 def _period_index(outcomes: "Outcomes", period: str | None) -> int:
     """One period: as named, or for None the latest inside the policy's effective dates (as
     the command line chooses it)."""
-    if isinstance(period, str) and period.strip().lower() == "all":
+    if period is not None and period.strip().lower() == "all":
         raise RegimeError("give one period, or None for the latest")
     if period is None:
         from .policy.effective import default_period
@@ -227,28 +229,38 @@ class Evaluation:
 
     def __getattr__(self, name: str):
         # only called for names the Evaluation itself lacks: the Outcomes' own
-        if name.startswith("__"):
+        if name.startswith("__") or name == "outcomes":
             raise AttributeError(name)
         return getattr(self.outcomes, name)
 
-    def rows(self, period: str | None = "all") -> list[dict]:
-        """One dict per decided-on organisation: every period ("all"), or one (None: the
-        latest inside the policy's effective dates)."""
-        o = self.outcomes
-        if isinstance(period, str) and period.strip().lower() == "all":
-            return o.rows()
-        return o.rows([_period_index(o, period)])
+    def rows(self, periods=None) -> list[dict]:
+        """One dict per decided-on organisation and period: every period (None or "all"),
+        "latest" (the latest inside the policy's effective dates), a period ("2024-Q3"), or
+        period indices as Outcomes.rows takes them."""
+        return self.outcomes.rows(self._indices(periods))
 
-    def to_frame(self, period: str | None = "all"):
-        """The rows as a pandas DataFrame."""
+    def to_frame(self, periods=None):
+        """The rows as a pandas DataFrame (periods as for rows())."""
         import pandas as pd
 
-        return pd.DataFrame(self.rows(period))
+        return pd.DataFrame(self.rows(periods))
 
-    def counts(self, period: str | None = None) -> dict[str, int]:
-        """Organisations per level in a period (None: the latest inside the policy's effective
-        dates), every level listed."""
+    def counts(self, period=None) -> dict[str, int]:
+        """Organisations per level in one period (None: the latest inside the policy's
+        effective dates; or a period, or its index), every level listed."""
+        if isinstance(period, (int, np.integer)):
+            return self.outcomes.counts(int(period))
         return self.outcomes.counts(_period_index(self.outcomes, period))
+
+    def _indices(self, periods) -> list[int] | None:
+        if periods is None or (isinstance(periods, str) and periods.strip().lower() == "all"):
+            return None
+        if isinstance(periods, str):
+            label = None if periods.strip().lower() == "latest" else periods
+            return [_period_index(self.outcomes, label)]
+        if isinstance(periods, (int, np.integer)):
+            return [int(periods)]
+        return [int(t) for t in periods]
 
     def explain(self, entity: str, period: str | None = None) -> "ExplainResult":
         """Why `entity` landed where it did in `period` (None: the latest)."""
@@ -277,7 +289,7 @@ class ExplainResult:
     explanation: "Explanation"
 
     def __getattr__(self, name: str):
-        if name.startswith("__"):
+        if name.startswith("__") or name == "explanation":
             raise AttributeError(name)
         return getattr(self.explanation, name)
 
@@ -320,7 +332,7 @@ class Comparison:
     result: "DiffResult"
 
     def __getattr__(self, name: str):
-        if name.startswith("__"):
+        if name.startswith("__") or name == "result":
             raise AttributeError(name)
         return getattr(self.result, name)
 

@@ -121,8 +121,8 @@ def open_input(path: str | os.PathLike, *, limit: Limit | None = None,
             raise _problem(f"cannot read the file: {why}", name, error)
         if limit is not None and st.st_size > limit.value():
             raise error(limit.diagnostic(st.st_size, name))
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)
+        if getattr(os, "O_NONBLOCK", 0):
+            os.set_blocking(fd, True)       # a regular file: reads as usual from here
         fh = os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)

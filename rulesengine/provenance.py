@@ -47,7 +47,9 @@ class DecisionsFile:
         """Name and sha256 of a decisions file (already read and validated by the loader)."""
         h = hashlib.sha256()
         # streamed: the loader has accepted the file, but its digest needs no copy of it
-        with open(path, "rb") as f:
+        from .files import open_input
+
+        with open_input(path) as f:         # the one guarded open (files.py)
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
         return cls(_shown(path), h.hexdigest())

@@ -116,3 +116,14 @@ def test_evaluation_shows_as_a_table_in_a_notebook():
     ents = ENTITIES.assign(entity=hostile.entity)
     page = regime.evaluate(DEMO, hostile, entities=ents, engine="reference")._repr_html_()
     assert "<b>T1</b>" not in page and "&lt;b&gt;T1&lt;/b&gt;" in page
+
+
+def test_evaluation_reads_as_outcomes_did():
+    """rulesengine.evaluate once returned Outcomes: rows(), counts(t) and to_frame() with period
+    indices keep working, beside periods by name."""
+    r = regime.evaluate(DEMO, WIDE, entities=ENTITIES, engine="reference")
+    assert r.counts(0) == r.counts("2024-Q3") == r.counts() == r.outcomes.counts(0)
+    assert r.rows() == r.outcomes.rows() == r.rows([0]) == r.rows("latest") == r.rows("all")
+    assert len(r.to_frame("2024-Q3")) == 6
+    with pytest.raises(regime.RegimeError, match="2024-Q3"):
+        r.rows("2023-Q1")

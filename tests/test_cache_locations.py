@@ -142,13 +142,13 @@ def test_eval_with_a_file_as_the_cache(tmp_path):
     policy.write_text(POLICY, encoding="utf-8")
     (tmp_path / "f").write_text("")
     env = dict(os.environ, PYTHONPATH=str(ROOT), REGIME_CACHE_DIR=str(tmp_path / "f"))
-    done = run(["eval", "--policy", str(policy)], env)
+    done = run(["eval", "--policy", str(policy), "--engine", "fused"], env)
     reference = run(["eval", "--policy", str(policy), "--engine", "reference"], env)
     assert done.returncode == 0, done.stderr
     assert done.stderr == (f"regime: warning: caching is off for this run: {tmp_path / 'f'} is "
                            "not a folder (set REGIME_CACHE_DIR to a folder only you can write "
                            "to)\n")
-    assert done.stdout == reference.stdout.replace("(reference)", "(numba)")
+    assert done.stdout == reference.stdout.replace("(reference)", "(fused)")
     assert (tmp_path / "f").read_text() == ""
 
 
@@ -165,7 +165,7 @@ def test_eval_with_no_writable_home_and_a_read_only_install(tmp_path):
     env = {k: v for k, v in os.environ.items()
            if k not in ("REGIME_CACHE_DIR", "XDG_CACHE_HOME", "NUMBA_CACHE_DIR")}
     env.update(PYTHONPATH=str(install), HOME="/dev/null", PYTHONDONTWRITEBYTECODE="1")
-    done = run(["eval", "--policy", str(policy)], env, cwd=tmp_path)
+    done = run(["eval", "--policy", str(policy), "--engine", "fused"], env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ("regime: warning: caching is off for this run: /dev/null is not a "
                            "folder (set REGIME_CACHE_DIR to a folder only you can write to)\n")

@@ -284,6 +284,7 @@ class _Explainer:
         self._peer_values: dict[str, np.ndarray] = {}
         self._constants: list[float] | None = None
         self._levels: dict[tuple[str, float], int] = {}
+        self._watched: list[ast.Node] | None = None
         self.texts: dict[int, str] = {}
         for d in self.p.defines.values():
             self._index_text(d.expr, d.text)
@@ -570,10 +571,11 @@ class _Explainer:
                     text = f"{inp.label} becomes {self.fmt.value(x, self.input_type(name))}"
                     return abs(x - v) / 4.0, Move(lv.id, lv.label, name, inp.label, v, x, text)
             return None
-        watched = [n for r in self.p.rules if r.when is not None
-                   for n in self.conditions_of(r.when)]
+        if self._watched is None:
+            self._watched = [n for r in self.p.rules if r.when is not None
+                             for n in self.conditions_of(r.when)]
         crossing = self.nearest(name, v, lambda x: self.level_at(name, x) == lv.index,
-                                self.signature(name, watched))
+                                self.signature(name, self._watched))
         if crossing is None or self.verified_level(name, crossing.after) != lv.index:
             return None
         return self.cost(name, v, crossing), Move(

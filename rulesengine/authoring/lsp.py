@@ -540,9 +540,13 @@ def make_server():
 
 
 def _read(file: str) -> str:
+    from ..diagnostics import RegimeError
+    from ..files import POLICY, read_input
+
     try:
-        return Path(file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        # The guarded read (files.py): a pipe or device named like a policy never blocks.
+        return read_input(file, limit=POLICY).decode("utf-8")
+    except (RegimeError, UnicodeDecodeError):
         return ""
 
 

@@ -91,6 +91,14 @@ def load_policy(ref: str, policy_path: tuple[str, ...]):
     return load_ref(ref, policy_path=policy_path)
 
 
+def select_periods(outcomes, period: str | None) -> list[int]:
+    """The period indices `--period` names (engine.outcomes.select_periods; imported when
+    used, so commands that evaluate nothing do not load NumPy)."""
+    from ..engine.outcomes import select_periods as select
+
+    return select(outcomes, period)
+
+
 def parse_params(policy, values: tuple[str, ...]) -> dict[str, float]:
     from ..engine.params import parse_overrides
 

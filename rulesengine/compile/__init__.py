@@ -1,7 +1,6 @@
-"""Compiling checked policies to numba kernels."""
+"""Compiling checked policies to numba kernels.
 
-# numba must learn where regime's functions keep their machine code before the library's
-# kernels are decorated (compile/numba_cache.py says why and what is trusted).
-from . import numba_cache as _numba_cache
-
-_numba_cache.install()
+Importing this package does not import numba: deciding whether a compiled kernel is worth
+using must stay cheap. numba learns where regime's functions keep their machine code
+(compile/numba_cache.py) when the library kernels are first imported.
+"""

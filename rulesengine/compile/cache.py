@@ -107,6 +107,7 @@ def _load_or_build(folder: Path, key: str, source: str, warm) -> Callable:
         have = _unpack(stored, staging)
         from . import numba_cache     # imports numba: only when a kernel is loaded or built
 
+        numba_cache.install()
         numba_cache.stage(path, staging, source)
         try:
             fn = _define(source, path, key)

@@ -11,6 +11,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .numba_cache import install
+
+install()   # before the @njit(cache=True) below: where numba keeps their code (numba_cache.py)
+
 NAN = np.nan
 
 

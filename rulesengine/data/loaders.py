@@ -329,7 +329,10 @@ def _encode(strings: Sequence[str]) -> tuple[np.ndarray, list[str]]:
     return codes, [u.strip() for u in lookup]
 
 
-def _read_table(path: Path, shown: str, errors: _Errors, limit: Limit = DATA) -> _Table | None:
+def _read_table(path: Path, shown: str, errors: _Errors, limit: Limit = DATA,
+                text_names: frozenset[str] = frozenset()) -> _Table | None:
+    """A file as a table; a CSV's columns named in `text_names` (ratings and flags, whose
+    words are judged as written) are read as text even when they hold numbers."""
     suffix = path.suffix.lower()
     try:
         # One guarded open: a pipe would block the read, a device never end, a folder or a
@@ -340,7 +343,7 @@ def _read_table(path: Path, shown: str, errors: _Errors, limit: Limit = DATA) ->
                            f"write CSV (.csv) or Parquet (.parquet)", shown)
                 return None
             if suffix == ".csv":
-                return _CsvReader(fh, path, shown, errors).read()
+                return _CsvReader(fh, path, shown, errors, text_names).read()
             return _read_parquet(fh, path, shown, errors)
     except DataError as e:
         errors.extend(e.diagnostics)
@@ -396,12 +399,13 @@ class _ColumnBuilder:
             if nums is not None:
                 self.numbers.append(nums)
                 return
-            # Not all numbers: the numbers so far become text again (written as _fmt does,
-            # so a message quoting them reads as the file did, but for trailing zeros).
-            old, self.numbers = self.numbers.take(), None
+            if self.numbers.n:
+                # Not all numbers, after rows already kept as numbers: their text is gone,
+                # and messages quote values as written ('1e3', not '1000'). The file is read
+                # again with this column as text (at most once per column).
+                raise _AsText(self.col)
+            self.numbers = None
             self.codes = _Growing(np.int32, self.rows)
-            for i in range(0, len(old), _FLUSH_CELLS):
-                self._encode([_fmt(v) for v in old[i:i + _FLUSH_CELLS]])
         self._encode(values)
 
     def _encode(self, values: Sequence[str]) -> None:
@@ -436,14 +440,34 @@ def _plain_numbers(values: Sequence[str]) -> np.ndarray | None:
     return out
 
 
+class _AsText(Exception):
+    """A column kept as numbers turned out to hold text: read the file again, it as text."""
+
+    def __init__(self, col: int) -> None:
+        self.col = col
+
+
 class _CsvReader:
     """Read a CSV a block at a time: lines go to the csv module; rows go to columns every few
-    hundred thousand cells, so memory holds the table's cells, not the file's text."""
+    thousand cells, so memory holds the table's cells, not the file's text."""
 
-    def __init__(self, fh, path: Path, shown: str, errors: _Errors) -> None:
+    def __init__(self, fh, path: Path, shown: str, errors: _Errors,
+                 text_names: frozenset[str] = frozenset()) -> None:
         self.fh, self.path, self.shown, self.errors = fh, path, shown, errors
-        self.bad = False
-        self.n_lines = 0                    # physical lines in the blocks decoded so far
+        self.text_names = text_names
+        self.text_columns: set[int] = set()     # 1-based fields read as text
+
+    def read(self) -> _Table | None:
+        errors = self.errors
+        kept, count = len(errors.items), errors.count
+        while True:
+            try:
+                return self._read()
+            except _AsText as e:
+                self.text_columns.add(e.col)
+                del errors.items[kept:]             # the next pass finds them again
+                errors.count = count
+                self.fh.seek(0)
 
     def _texts(self) -> Iterator[str]:
         """The file's text in pieces that end at a line break; stops (setting `bad`) at bytes
@@ -511,8 +535,10 @@ class _CsvReader:
         for text in self._texts():
             yield from io.StringIO(text, newline="")
 
-    def read(self) -> _Table | None:
+    def _read(self) -> _Table | None:
         shown, errors = self.shown, self.errors
+        self.bad = False
+        self.n_lines = 0                    # physical lines in the blocks decoded so far
         reader = csv.reader(self._lines())
         header: list[str] | None = None
         header_line = 1
@@ -590,9 +616,13 @@ class _CsvReader:
         low = [h.lower() for h in header]
         entity_table = self.path.stem.lower() == "entities" or (
             "entity" in low and "period" not in low and bool(set(low) & set(ENTITY_COLUMNS[1:])))
-        return [_ColumnBuilder(name, j + 1, entity_table or low[j] in _TEXT_COLUMNS, self.rows)
+        return [_ColumnBuilder(name, j + 1, entity_table or low[j] in _TEXT_COLUMNS
+                               or j + 1 in self.text_columns or name in self.text_names,
+                               self.rows)
                 for j, name in enumerate(header)]
 
+
+_RESERVED = frozenset({"entity", "period", "metric", "value"})
 
 # Columns read as text even when they hold numbers: codes such as 001 keep their zeros.
 _TEXT_COLUMNS = frozenset({"entity", "period", "metric"})
@@ -796,7 +826,8 @@ class _Loader:
             found: _Table | None = None
             for f in files:
                 t = _read_table(f, os.path.join(shown, f.name), self.errors,
-                                ENTITIES if f.stem.lower() == "entities" else DATA)
+                                ENTITIES if f.stem.lower() == "entities" else DATA,
+                                self._text_names())
                 if t is None:
                     continue
                 if _is_entity_table(t):
@@ -813,7 +844,7 @@ class _Loader:
             if found is not None:
                 entity_table, self.table_name = found, found.file
         elif exists or p.suffix.lower() in DATA_SUFFIXES:
-            t = _read_table(p, shown, self.errors)
+            t = _read_table(p, shown, self.errors, DATA, self._text_names())
             if t is not None:
                 tables.append(t)
         else:
@@ -827,6 +858,14 @@ class _Loader:
             cells.extend(self._read_data(t))
         panel = self._assemble(cells, [t.file for t in tables], shown)
         return panel
+
+    def _text_names(self) -> frozenset[str]:
+        """Metrics whose values are words, judged as written: the policy's rating and flag
+        inputs, else the catalogue's."""
+        types = {name: m.type for name, m in METRICS.items()}
+        if self.model is not None:
+            types.update({name: inp.type for name, inp in self.model.inputs.items()})
+        return frozenset(name for name, t in types.items() if t in ("rating", "flag"))
 
     def _folder_files(self, p: Path, shown: str) -> list[Path]:
         """The folder's data files, sorted; an unreadable folder is reported, not raised."""
@@ -869,8 +908,8 @@ class _Loader:
                 self.errors.add("empty entity id in column 'entity'", t.file, line, ent.col)
                 continue
             if eid in first_line:
-                self.errors.add(f"entity '{eid}' appears twice in the entities table (first at "
-                                f"line {first_line[eid]})", t.file, line, ent.col)
+                self.errors.add(f"entity '{_clip(eid)}' appears twice in the entities table "
+                                f"(first at line {first_line[eid]})", t.file, line, ent.col)
                 continue
             first_line[eid] = line
             values = {k: (_cell(c, r) if c is not None else "") for k, c in cols.items()}
@@ -885,8 +924,9 @@ class _Loader:
         parents = {}
         for eid, parent, line in parent_at:
             if parent not in self.index:
-                self.errors.add(f"parent '{parent}' in column 'parent' is not an entity of the "
-                                f"table{did_you_mean(parent, self.ids)}", t.file, line, pcol)
+                self.errors.add(f"parent '{_clip(parent)}' in column 'parent' is not an entity "
+                                f"of the table{did_you_mean(parent, self.ids)}", t.file, line,
+                                pcol)
             else:
                 parents[eid] = parent
         # Cycles: follow each chain of parents; a chain that meets itself is reported once,
@@ -993,7 +1033,7 @@ class _Loader:
             elif eid in self.index:
                 lookup[k] = self.index[eid]
             elif self.table_name is not None:
-                self.errors.add(f"unknown entity '{eid}' in column 'entity' (not in "
+                self.errors.add(f"unknown entity '{_clip(eid)}' in column 'entity' (not in "
                                 f"{self.table_name}){did_you_mean(eid, self.ids)}", t.file,
                                 line, col.col)
             else:
@@ -1036,7 +1076,7 @@ class _Loader:
                     first, ffile, fline = self.kind_first
                     why = (f"the data's periods are {_KIND_PLURAL[self.kind]} (the first, "
                            f"'{first}', is at {ffile}:{fline})")
-                self.errors.add(f"period '{text}' in column 'period' is "
+                self.errors.add(f"period '{_clip(text)}' in column 'period' is "
                                 f"{_KIND_SINGULAR[period.kind]}, but {why}", t.file, line,
                                 col.col)
                 continue
@@ -1112,6 +1152,7 @@ class _Loader:
             if mtype == "rating":
                 labels[metric] = tuple(label_list)
                 sites[metric] = metric_sites
+        self._same_but_for_case(by_metric)
         self._warn_near_names(by_metric)
         for d in self._missing_inputs(values, shown):
             self.errors.extend([d])
@@ -1119,6 +1160,42 @@ class _Loader:
         names, kinds, types, parents, regions = (tuple(col) for col in zip(*self.attrs))
         entities = Entities(tuple(self.ids), names, kinds, types, parents, regions)
         return Panel(self.kind, start, n_periods, entities, values, labels, tuple(files), sites)
+
+    def _where_named(self, c: _Cells) -> tuple[int, int]:
+        """(line, column) where a metric's name is written: a wide table's header, or a long
+        table's first row naming it."""
+        t = c.table
+        if c.deduplicated:
+            return t.header_line, c.values.col
+        mcol = t.find("metric")
+        return int(c.lines[0]), mcol.col if mcol is not None else 1
+
+    def _same_but_for_case(self, by_metric: dict[str, list[_Cells]]) -> None:
+        """Metrics named alike but for case (`x` and `X` in a long file) are refused, as two
+        such columns of a wide file are: they could not be written as one table, and are
+        almost always one metric spelt two ways (found by the fuzzer)."""
+        first: dict[str, tuple[str, _Cells]] = {}
+        for metric, group in by_metric.items():
+            c = group[0]
+            if metric.strip().lower() in _RESERVED:
+                # A metric called `entity` (or period, metric, value) cannot be a column of a
+                # wide table, nor written as one (found by the fuzzer).
+                line, col = self._where_named(c)
+                self.errors.add(f"'{_clip(metric)}' cannot name a metric: entity, period, "
+                                f"metric and value are the table's own columns",
+                                c.table.file, line, col)
+                continue
+            seen = first.setdefault(metric.lower(), (metric, c))
+            if seen[0] == metric:
+                continue
+            other, oc = seen
+            line, col = self._where_named(c)
+            oline, _ = self._where_named(oc)
+            where = f"line {oline}" if oc.table.file == c.table.file else \
+                f"{oc.table.file}:{oline}"
+            self.errors.add(f"metric '{_clip(metric)}' differs from metric '{_clip(other)}' "
+                            f"({where}) only by case: write each metric's name one way",
+                            c.table.file, line, col)
 
     def _warn_near_names(self, by_metric: dict[str, list[_Cells]]) -> None:
         """A metric the policy has no input for, named like one of its inputs but for case
@@ -1134,11 +1211,7 @@ class _Loader:
                 continue
             c = group[0]
             t = c.table
-            if c.deduplicated:                  # a wide table: the name is in the header
-                line, col = t.header_line, c.values.col
-            else:                               # a long table: the first row naming it
-                mcol = t.find("metric")
-                line, col = int(c.lines[0]), mcol.col if mcol is not None else 1
+            line, col = self._where_named(c)
             warn_data(Diagnostic(
                 f"metric '{metric}' is not an input of policy '{self.model.id}' and is "
                 f"ignored; did you mean '{near}'? (names are matched exactly, case included)",
@@ -1275,7 +1348,7 @@ class _Loader:
                 continue
             word = label_list[int(uniq_vals[k])]
             if word not in scale:
-                self.errors.add(f"'{raw}' in column '{colname}' is not a label of scale "
+                self.errors.add(f"'{_clip(raw)}' in column '{colname}' is not a label of scale "
                                 f"'{inp.scale}' ({', '.join(scale)})"
                                 f"{did_you_mean(word, scale)}", c.table.file,
                                 int(c.lines[first_rows[k]]), col.col)
@@ -1283,11 +1356,12 @@ class _Loader:
     def _bad_value(self, raw: str, colname: str, mtype: str, file: str, line: int,
                    col: int) -> None:
         if mtype == "flag":
-            msg = f"'{raw}' in column '{colname}' is not a flag (write true/false, yes/no or 1/0)"
+            msg = (f"'{_clip(raw)}' in column '{colname}' is not a flag (write true/false, "
+                   f"yes/no or 1/0)")
         elif mtype == "rating":
-            msg = f"'{raw}' in column '{colname}' is not a rating label"
+            msg = f"'{_clip(raw)}' in column '{colname}' is not a rating label"
         else:
-            msg = f"'{raw}' in column '{colname}' is not a number"
+            msg = f"'{_clip(raw)}' in column '{colname}' is not a number"
         self.errors.add(msg, file, line, col)
 
     def _percent_range(self, metric: str, vals: np.ndarray, raw: Callable[[int], str],
@@ -1298,7 +1372,7 @@ class _Loader:
         with np.errstate(invalid="ignore"):
             out = np.flatnonzero((vals < 0) | (vals > top))
         for i in out:
-            self.errors.add(f"'{raw(i)}' in column '{colname}' is not between 0 and {top} "
+            self.errors.add(f"'{_clip(raw(i))}' in column '{colname}' is not between 0 and {top} "
                             f"(input '{metric}' is {what})", c.table.file, int(c.lines[i]),
                             c.values.col)
 
@@ -1366,9 +1440,17 @@ def _is_entity_table(t: _Table) -> bool:
     return "entity" in low and "period" not in low and bool(low & set(ENTITY_COLUMNS[1:]))
 
 
+def _clip(text: str, width: int = 60) -> str:
+    """A value from a file as quoted in a message: a 5,000-digit cell is not printed whole."""
+    return text if len(text) <= width else f"{text[:width - 20]}…{text[-10:]} " \
+        f"({len(text):,} characters)"
+
+
 def _number(text: str) -> float | None:
     s = text.strip()
-    if not s or "_" in s:
+    # Python's float() also reads "1_000" and other scripts' digits ("٣٣"): numbers in data
+    # are written in ASCII decimal, as the policy language reads them.
+    if not s or "_" in s or not s.isascii():
         return None
     try:
         v = float(s)

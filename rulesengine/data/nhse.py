@@ -43,7 +43,7 @@ import numpy as np
 from ..diagnostics import DataError, Diagnostic, did_you_mean
 from ..files import DATA, read_input
 from ..periods import PeriodError, check_plausible, parse_period
-from .loaders import _UTF16, _Errors, _fields, _looks_utf16, separator_hint
+from .loaders import _UTF16, _clip, _Errors, _fields, _looks_utf16, separator_hint
 from .panel import Entities, Panel
 
 AE_MONTHLY_COUNTS = (
@@ -149,8 +149,8 @@ def import_ae_attendances(src: str | os.PathLike, *,
             errors.add("empty org code in column 'org_code'", shown, line, table.col("org_code"))
             continue
         if dtype not in AE_DEPARTMENT_TYPES:
-            errors.add(f"'{dtype}' in column 'type' is not a department type (1, 2 or other)"
-                       f"{did_you_mean(dtype, AE_DEPARTMENT_TYPES)}", shown, line,
+            errors.add(f"'{_clip(dtype)}' in column 'type' is not a department type (1, 2 or "
+                       f"other){did_you_mean(dtype, AE_DEPARTMENT_TYPES)}", shown, line,
                        table.col("type"))
             continue
         att, br, adm = (_count(row[c], c, shown, line, table.col(c), errors)
@@ -376,11 +376,13 @@ def _month(text: str, shown: str, line: int, col: int, errors: _Errors) -> int |
 def _count(text: str, column: str, shown: str, line: int, col: int,
            errors: _Errors) -> float | None:
     try:
-        v = float(text) if text else float("nan")
+        # ASCII decimal only: float() would also read "1_000" and other scripts' digits.
+        v = float(text) if text and text.isascii() and "_" not in text else \
+            (float("nan") if not text else None)
     except ValueError:
         v = None
     if v is None or (v == v and (v < 0 or not v.is_integer())):
-        errors.add(f"'{text}' in column '{column}' is not a count", shown, line, col)
+        errors.add(f"'{_clip(text)}' in column '{column}' is not a count", shown, line, col)
         return None
     return v
 

@@ -18,12 +18,14 @@ from .params import check_overrides, resolve_params
 ENGINES = ("auto", "vectorised", "fused", "reference")
 ALIASES = {"numba": "fused"}
 
-# When `auto` compiles: the fused kernel repays its compile (seconds, once per policy
-# structure) only on large work, and loading it from the cache (importing numba, ~0.5 s)
-# only on medium work. Measured by benchmarks/bench_tiers.py (see benchmarks/README.md):
-# cells are entity-periods, times the variants one compiled kernel would serve.
+# When `auto` compiles. Cells are entity-periods times the variants one compiled kernel
+# would serve. Compiling and the vectorised engine's extra cost per cell both grow with the
+# policy's size, so the fused kernel repays its compile from about the same number of cells
+# for any policy; loading a cached kernel costs the same for every policy (importing numba,
+# about half a second), so it repays from fewer cells the bigger the policy: a threshold on
+# cells x expression nodes. Measured by benchmarks/bench_tiers.py (benchmarks/README.md).
 FUSED_MIN_CELLS = 4_000_000
-CACHED_FUSED_MIN_CELLS = 1_000_000
+CACHED_FUSED_MIN_WORK = 100_000_000
 # Compiling grows faster than linearly with the number of rules; past this many the
 # vectorised engine is quicker at any size.
 FUSED_MAX_RULES = 400
@@ -75,11 +77,15 @@ def choose_engine(checked: CheckedPolicy, layout: Layout, engine: str = "auto", 
         raise RegimeError(f"unknown engine '{engine}' (choose {', '.join(ENGINES)})")
     if engine != "auto":
         return engine
-    work = layout.n_periods * layout.n_entities * max(1, variants)
-    if work < CACHED_FUSED_MIN_CELLS or len(checked.policy.rules) > FUSED_MAX_RULES:
+    cells = layout.n_periods * layout.n_entities * max(1, variants)
+    if len(checked.policy.rules) > FUSED_MAX_RULES:
         return "vectorised"
-    if work >= FUSED_MIN_CELLS:
+    if cells >= FUSED_MIN_CELLS:
         return "fused"
+    from .layout import all_nodes
+
+    if cells * sum(1 for _ in all_nodes(checked)) < CACHED_FUSED_MIN_WORK:
+        return "vectorised"
     from ..compile.kernel import is_cached
     return "fused" if is_cached(checked, layout) else "vectorised"
 

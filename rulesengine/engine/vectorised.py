@@ -101,7 +101,8 @@ def shifted(base: np.ndarray, k: int) -> np.ndarray:
         return base
     out = np.empty_like(base)
     out[:k] = NAN
-    out[k:] = base[:base.shape[0] - k]
+    if k < base.shape[0]:           # a lag longer than the data is unknown throughout
+        out[k:] = base[:base.shape[0] - k]
     return out
 
 

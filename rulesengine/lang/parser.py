@@ -141,7 +141,8 @@ class _Builder:
 
     def build(self, tree: Tree):
         """The AST of a parse tree, children before parents and left to right, as the parser
-        reduced them (so node ids and the first error found are those of a single pass)."""
+        reduced them (so node ids are numbered as they always were). A syntax error anywhere
+        in the text is found before any problem the builder finds (a lag too far, say)."""
         done: list = []
         stack: list[tuple[object, bool]] = [(tree, False)]
         while stack:

@@ -62,8 +62,9 @@ def cached(path: Path, dirs: Sequence[Path], load: Callable[[Resolution | None],
 
 
 def entry_key(path: Path, dirs: Sequence[Path]) -> str:
-    """An entry's name: the policy file, the search path and the engine."""
-    parts = [str(FORMAT), engine_stamp(), str(Path(path).resolve())]
+    """An entry's name: the policy file and the search path. (The engine is checked from the
+    header, not named here, so a new version overwrites its entries instead of adding more.)"""
+    parts = [str(FORMAT), __version__, str(Path(path).resolve())]
     parts += [str(Path(d).resolve()) for d in dirs]
     return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:32]
 

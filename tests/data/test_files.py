@@ -213,3 +213,21 @@ def test_a_policy_over_the_limit_names_the_variable(tmp_path, monkeypatch):
     # Raised above the file, it loads: the document's own check follows the same limit.
     monkeypatch.setenv("REGIME_MAX_POLICY_BYTES", str(len(POLICY)))
     assert CliRunner().invoke(cli, ["check", paths["policy"]]).exit_code == 0
+
+
+def test_a_cached_policy_replaced_by_a_pipe_is_refused_not_waited_on(tmp_path, monkeypatch):
+    # The policy cache re-reads its sources to see whether they changed: through the guarded
+    # read, so a source swapped for a pipe is a miss (then refused by name), never a hang.
+    monkeypatch.setenv("REGIME_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("REGIME_NO_POLICY_CACHE", raising=False)
+    paths = setup(tmp_path)
+    args = ["eval", "--policy", paths["policy"], "--data", paths["data"], "--engine",
+            "reference"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    os.unlink(paths["policy"])
+    os.mkfifo(paths["policy"])
+    with deadline():
+        result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1, result.output
+    assert "tiny.yaml: error: cannot read the file: it is a pipe, not a regular file" \
+        in result.output

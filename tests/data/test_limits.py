@@ -80,3 +80,36 @@ def test_a_data_file_over_the_byte_limit_is_refused_before_reading(tmp_path, mon
     assert hints(lambda: load_panel(path)) == [
         (f"{path}: error: data file too large (29 bytes; the limit is 10)",
          "set the environment variable REGIME_MAX_DATA_BYTES to raise the limit")]
+
+
+@pytest.mark.parametrize("raw", ["\u0663\u0663", "1_000", "\uff17\uff15"])
+def test_numbers_are_ascii_decimal(raw, tmp_path):
+    # float() reads these; the policy language does not, and neither do the loaders.
+    path = write(tmp_path, "d.csv", f"entity,period,metric,value\nT1,2023-04,x,1\n"
+                                    f"T1,2023-05,x,{raw}\n")
+    from .helpers import make_policy
+
+    policy = make_policy(tmp_path, {"x": "{type: number, better: higher}"}, period="month")
+    assert headlines(lambda: load_panel(path, policy=policy)) == [
+        f"{path}:3:4: error: '{raw}' in column 'value' is not a number"]
+
+
+@pytest.mark.parametrize("raw", ["\u0663\u0663", "1_000"])
+def test_nhse_counts_are_ascii_decimal(raw, tmp_path):
+    from rulesengine.data.nhse import import_ae_attendances
+
+    src = write(tmp_path, "ae.csv", "period,org_code,type,attendances,breaches,admissions\n"
+                                    f"2017-03-01,RAA,1,{raw},10,20\n")
+    assert headlines(lambda: import_ae_attendances(src)) == [
+        f"{src}:2:4: error: '{raw}' in column 'attendances' is not a count"]
+
+
+def test_a_huge_value_is_not_quoted_whole(tmp_path):
+    digits = "1" * 5000
+    path = write(tmp_path, "d.csv", f"entity,period,metric,value\nT1,2023-04,x,{digits}x\n")
+    from .helpers import make_policy
+
+    policy = make_policy(tmp_path, {"x": "{type: number, better: higher}"}, period="month")
+    (line,) = headlines(lambda: load_panel(path, policy=policy))
+    assert len(line) < len(path) + 200
+    assert "(5,001 characters)" in line and line.endswith("is not a number")

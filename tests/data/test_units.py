@@ -197,3 +197,20 @@ def test_decisions_outside_the_data_or_for_other_kinds_warn(tmp_path, monkeypatc
             f"2023-04 to 2023-04") in result.stderr
     assert (f"{dec}:3:1: warning: a decision for R1 is ignored: it is a region, and policy "
             f"'units' decides on trust") in result.stderr
+
+
+def test_metrics_named_alike_but_for_case_are_refused(tmp_path):
+    # A long file could hold x and X; written wide they would be one column twice.
+    data = write(tmp_path, "long.csv", "entity,period,metric,value\nT1,2023-04,x,1\n"
+                                       "T1,2023-04,X,2\n")
+    assert headlines(lambda: load_panel(data)) == [
+        f"{data}:3:3: error: metric 'X' differs from metric 'x' (line 2) only by case: write "
+        f"each metric's name one way"]
+
+
+@pytest.mark.parametrize("name", ["entity", "Period", "value"])
+def test_a_metric_cannot_take_a_column_name(name, tmp_path):
+    data = write(tmp_path, "long.csv", f"entity,period,metric,value\nT1,2023-04,{name},1\n")
+    assert headlines(lambda: load_panel(data)) == [
+        f"{data}:2:3: error: '{name}' cannot name a metric: entity, period, metric and value "
+        f"are the table's own columns"]

@@ -53,8 +53,9 @@ def test_auto_picks_by_work_and_names_the_engine_that_ran(sample, monkeypatch):
     assert choose_engine(checked, layout, "auto") == "vectorised"
     assert choose_engine(checked, layout, "numba") == "fused"         # the old name
     assert run_backend(checked, layout, "auto").engine == "vectorised"
-    monkeypatch.setattr(run, "CACHED_FUSED_MIN_CELLS", 1)
-    monkeypatch.setattr(run, "FUSED_MIN_CELLS", 1)
+    monkeypatch.setattr(run, "CACHED_FUSED_MIN_WORK", 1)      # worth it if cached: it is not
+    assert choose_engine(checked, layout, "auto") == "vectorised"
+    monkeypatch.setattr(run, "FUSED_MIN_CELLS", 1)            # worth compiling
     assert choose_engine(checked, layout, "auto") == "fused"
     monkeypatch.setattr(run, "FUSED_MAX_RULES", 0)                    # too many rules
     assert choose_engine(checked, layout, "auto") == "vectorised"
@@ -83,3 +84,19 @@ def test_a_small_eval_imports_neither_numba_nor_pandas(tmp_path):
                           text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_lags_and_windows_longer_than_the_data():
+    """Shifting whole arrays: a lag or window reaching before the first period is unknown,
+    even when it is longer than the data (probe() holds all three engines equal)."""
+    from engine_probe import probe, trusts
+
+    nan = np.nan
+    r = probe({"lag": "x[-5]", "mean": "mean_over(x, 4)", "held": "sustained(x > 1, 6)",
+               "ever": "ever(x > 4, 5)"},
+              ents=trusts(["acute", "acute"]),
+              data={"x": [[1.0, 2.0], [3.0, 4.0], [5.0, nan]]},
+              inputs={"x": {"type": "number"}}, n_periods=3)
+    assert np.isnan(r["lag"]).all() and np.isnan(r["mean"]).all()
+    np.testing.assert_array_equal(r["held"], [[0, nan], [0, nan], [0, nan]])
+    np.testing.assert_array_equal(r["ever"], [[nan, nan], [nan, nan], [1, nan]])

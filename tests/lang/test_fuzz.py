@@ -247,6 +247,9 @@ def test_the_seeds_are_real_policies():
 @example(".²")        # '²'.isdigit() but not \d: once crashed the message for '.5'
 @example("²%")
 @example("a < 3 ²%")
+@example("a > \u0663\u0663")                   # read as 33 by \d and float() once
+@example("x[-" + "9" * 5000 + "] > 1")          # int() of 4,300+ digits raised ValueError
+@example("x < " + "9" * 400)                    # a 400-digit message, printed whole
 def test_random_text_as_an_expression(text):
     parse_expression(text)
     check_text(with_rule(text))
@@ -261,6 +264,10 @@ def test_token_soup_as_an_expression(text):
 
 @QUICK
 @given(st.text(max_size=300))
+@example("".join(f"m{i}: &m{i} {{<<: *m{i - 1}, k{i}: {i}}}\n" if i else "m0: &m0 {k: 0}\n"
+                 for i in range(1500)))        # merges nested through 1,500 anchors
+@example("a: &a {x: 1}\nb: {<<: *a, x: 2}\n")  # an overriding merge: a duplicate key once
+@example("cut: " + "9" * 5000 + "\n")          # a 5,000-digit YAML int: a string once
 def test_random_text_as_a_policy_file(text):
     check_text(text)
 
