@@ -77,8 +77,9 @@ def test_one_param_changed_every_move_is_that_param(tmp_path, engine):
     # decile moves only the few trusts near that share (3 on the sample in 2025-Q1)
     assert len(result.moves) >= 1
     assert {m.causes for m in result.moves} == {("param bottom_decile",)}
-    # a wider "bottom decile" only ever adds the sustained-bottom-decile consideration
-    assert all("sustained_bottom_decile" in m.fired_b and
+    # a wider "bottom decile" adds the sustained-bottom-decile consideration (and, through the
+    # segment 3 history it feeds, long-standing issues or a lost segment 1 flag elsewhere)
+    assert any("sustained_bottom_decile" in m.fired_b and
                "sustained_bottom_decile" not in m.fired_a for m in result.moves)
 
 
