@@ -100,4 +100,4 @@ def test_every_name_is_located_at_its_own_text(path):
             if node.pos.end_col is not None and isinstance(node, ast.Name):
                 assert lines[line - 1][col - 1:node.pos.end_col - 1] == word
             checked += 1
-    assert checked > 20
+    assert checked >= 20        # every policy names at least twenty things
