@@ -47,7 +47,10 @@ def test_level_dependence_goes_through_defines():
     assert any(rules.values()) and not all(rules.values())   # periods_in() in some rules only
 
 
-def test_auto_picks_by_work_and_names_the_engine_that_ran(sample, monkeypatch):
+def test_auto_picks_by_work_and_names_the_engine_that_ran(sample, monkeypatch, tmp_path):
+    # an empty kernel cache of its own: whether the kernel is cached must not depend on
+    # which tests ran before
+    monkeypatch.setenv("REGIME_CACHE_DIR", str(tmp_path / "cache"))
     checked, _ = load_ref("turnaround2005", policy_path=())
     _, layout, _ = prepare(checked, sample)
     assert choose_engine(checked, layout, "auto") == "vectorised"
