@@ -49,8 +49,10 @@ def test_level_dependence_goes_through_defines():
 
 def test_auto_picks_by_work_and_names_the_engine_that_ran(sample, monkeypatch, tmp_path):
     # an empty kernel cache of its own: whether the kernel is cached must not depend on
-    # which tests ran before
+    # which tests ran before (on disk, or loaded into this process by an earlier test)
+    from rulesengine.compile import cache
     monkeypatch.setenv("REGIME_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(cache, "_loaded", {})
     checked, _ = load_ref("turnaround2005", policy_path=())
     _, layout, _ = prepare(checked, sample)
     assert choose_engine(checked, layout, "auto") == "vectorised"
