@@ -195,6 +195,31 @@ def test_a_parent_created_earlier_in_the_search_is_used(tmp_path, loads):
     assert now == uncached(child, tmp_path / "B")
 
 
+def test_eval_sees_a_parent_created_earlier_in_the_search(tmp_path, monkeypatch):
+    """The issue's case as a user meets it: the second eval used to be served B's parent
+    from the cache (the key covered the files read, not the paths searched in vain)."""
+    from click.testing import CliRunner
+
+    from rulesengine.cli import cli
+
+    for folder in ("A", "B"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "A" / "child.yaml").write_text(CHILD, encoding="utf-8")
+    (tmp_path / "B" / "parent.yaml").write_text(parent("From B"), encoding="utf-8")
+    (tmp_path / "d.csv").write_text("entity,period,x\nT1,2023-Q1,95\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+
+    def files_read() -> list[str]:
+        done = CliRunner().invoke(cli, ["eval", "--policy", "A/child.yaml", "--policy-path",
+                                        "B", "--data", "d.csv", "--format", "json"])
+        assert done.exit_code == 0, done.output
+        return json.loads(done.stdout)["provenance"]["policy"]["files"]
+
+    assert files_read() == ["A/child.yaml", "B/parent.yaml"]
+    (tmp_path / "A" / "parent.yaml").write_text(parent("From A"), encoding="utf-8")
+    assert files_read() == ["A/child.yaml", "A/parent.yaml"]
+
+
 def test_a_parent_replaced_by_a_pipe_is_a_miss_not_a_wait(tmp_path, loads, deadline):
     """Checking that the files an entry was read from are unchanged reads them again: through
     the guarded read, so a pipe in a parent's place is a miss (then not found), not a hang."""
