@@ -269,9 +269,7 @@ def atomic_output(path: str | os.PathLike, mode: str = "w", *,
         if existing is not None and _kind(existing) is None:
             permissions = stat.S_IMODE(existing)
         else:
-            mask = os.umask(0)
-            os.umask(mask)
-            permissions = 0o666 & ~mask
+            permissions = 0o666 & ~_umask()
     folder = target.parent
     tmp = None
     try:
@@ -311,6 +309,15 @@ def write_output(path: str | os.PathLike, data: str | bytes, *,
                        error=error, permissions=permissions,
                        into_special=into_special) as fh:
         fh.write(data)
+
+
+def _umask() -> int:
+    """The process's umask. Reading it means setting it for a moment, which a file another
+    thread creates at that moment would feel: the moment's mask is the strict one, so that
+    file is private rather than writable by all."""
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
 
 
 def _sync_folder(folder: Path) -> None:
