@@ -115,6 +115,29 @@ def private_subfolder(base: Path, name: str) -> Path:
     return path
 
 
+def read_entry(path: Path) -> bytes | None:
+    """A cache entry's bytes, or None when there is no regular file to read (missing, a
+    folder, a pipe that would block the read, unreadable): a miss."""
+    from .diagnostics import RegimeError
+    from .files import read_input
+
+    try:
+        return read_input(path)
+    except (RegimeError, OSError):
+        return None
+
+
+def write_entry(path: Path, data: bytes) -> None:
+    """Replace a cache entry all at once (files.write_output), private (0600): whatever is in
+    its place (a folder, a pipe, a link) is damage and is replaced, not written into. Raises
+    OSError when it cannot be written."""
+    from .files import write_output
+
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    write_output(path, data, permissions=0o600, into_special=False)
+
+
 def unsafe(path: Path) -> str | None:
     """Why an existing folder may not hold a cache, or None when it may: it must be a folder,
     owned by the current user, not writable by others, and writable by the user."""

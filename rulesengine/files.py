@@ -17,7 +17,9 @@ Writing (`atomic_output`, `write_output`): the text goes to a temporary file in 
 folder, is flushed to disk (fsync) and then renamed over the target, so a full disk or a crash
 leaves either the old file or the new one, never a truncated mix. An output never replaces one
 of the command's input files, and `replace=False` refuses to replace an existing file (the
-commands offer --force for that).
+commands offer --force for that). Every write-and-rename in regime is this one: command
+outputs, `regime fmt`'s in-place rewrite (the file keeps its permissions) and the caches'
+entries (`cachedir.write_entry`: mode 0600).
 """
 
 from __future__ import annotations
@@ -50,8 +52,11 @@ class Limit:
             return int(raw)
         return self.default
 
-    def message(self, amount: int) -> str:
-        """The message for `amount` over the limit, naming the limit."""
+    def message(self, amount: int | None) -> str:
+        """The message for `amount` over the limit (None: reading stopped past it), naming
+        the limit."""
+        if amount is None:
+            return f"{self.what} too large (over the limit of {self.value():,} {self.unit})"
         return f"{self.what} too large ({amount:,} {self.unit}; the limit is {self.value():,})"
 
     @property
@@ -59,7 +64,7 @@ class Limit:
         """How to raise the limit."""
         return f"set the environment variable {self.env} to raise the limit"
 
-    def diagnostic(self, amount: int, file: str | None, pos=None) -> Diagnostic:
+    def diagnostic(self, amount: int | None, file: str | None, pos=None) -> Diagnostic:
         return Diagnostic(self.message(amount), file=file, pos=pos, code="too-large",
                           hint=self.hint)
 
@@ -136,16 +141,23 @@ def read_input(path: str | os.PathLike, *, limit: Limit | None = None, shown: st
     """The bytes of a regular file within `limit` (see `open_input`)."""
     name = _shown(path, shown)
     with open_input(path, limit=limit, shown=name, error=error) as fh:
-        try:
-            if limit is None:
-                return fh.read()
-            # A file may grow after its size was checked (or report size 0, as /proc does):
-            # read at most one byte past the limit, to tell.
-            data = fh.read(limit.value() + 1)
-        except OSError as e:
-            raise _problem(f"cannot read the file: {e.strerror or e}", name, error) from None
+        return read_stream(fh, limit=limit, shown=name, error=error)
+
+
+def read_stream(fh: IO[bytes], *, limit: Limit | None, shown: str,
+                error: type[RegimeError] = RegimeError) -> bytes:
+    """All the bytes of an open binary stream (standard input, a file), refusing more than
+    `limit` without reading past it."""
+    try:
+        if limit is None:
+            return fh.read()
+        # A file may grow after its size was checked (or report size 0, as /proc does), and
+        # a pipe has no size: read at most one byte past the limit, to tell.
+        data = fh.read(limit.value() + 1)
+    except OSError as e:
+        raise _problem(f"cannot read the file: {e.strerror or e}", shown, error) from None
     if len(data) > limit.value():
-        raise error(limit.diagnostic(len(data), name))
+        raise error(limit.diagnostic(None, shown))
     return data
 
 
@@ -222,41 +234,52 @@ def input_files(paths: Iterable[str | os.PathLike | None]) -> list[str]:
 @contextmanager
 def atomic_output(path: str | os.PathLike, mode: str = "w", *,
                   inputs: Iterable[str | os.PathLike] = (), replace: bool = True,
-                  option: str = "--out", error: type[RegimeError] = RegimeError
+                  option: str = "--out", error: type[RegimeError] = RegimeError,
+                  permissions: int | None = None, into_special: bool = True
                   ) -> Iterator[IO]:
     """Write `path` all at once: yield a temporary file beside it; when the block ends without
     an exception, flush it to disk and rename it over `path` (an exception leaves `path` as it
     was). `mode` is "w" (UTF-8 text, "\\n" newlines) or "wb".
 
+    The file gets `permissions` (say 0o600 for a private cache entry); by default a file it
+    replaces keeps its mode and a new file is an ordinary one (0666 less the umask).
+
     A target that exists and is not a regular file (/dev/stdout, a pipe) is written directly:
-    it cannot be replaced, only written to. A failed write raises OSError naming `path`."""
+    it cannot be replaced, only written to. With `into_special=False` (a cache's own entries,
+    where such a thing is only damage) it is replaced like any file. A failed write raises
+    OSError naming `path`."""
     if mode not in ("w", "wb"):
         raise ValueError(f"mode must be 'w' or 'wb', not {mode!r}")
     check_output(path, inputs=inputs, replace=replace, option=option, error=error)
     target = Path(path)
     shown = os.fspath(path)
     try:
-        special = _kind(os.stat(target).st_mode) is not None
+        existing = os.stat(target).st_mode
     except (OSError, ValueError):
-        special = False
+        existing = None
     kwargs = {"encoding": "utf-8", "newline": ""} if mode == "w" else {}
-    if special:
+    if existing is not None and _kind(existing) is not None and into_special:
         try:
             with open(target, mode, **kwargs) as fh:
                 yield fh
         except OSError as e:
             raise OSError(e.errno, e.strerror, shown) from None
         return
+    if permissions is None:
+        if existing is not None and _kind(existing) is None:
+            permissions = stat.S_IMODE(existing)
+        else:
+            mask = os.umask(0)
+            os.umask(mask)
+            permissions = 0o666 & ~mask
     folder = target.parent
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:100]}.", suffix=".tmp",
                                    dir=folder if str(folder) else ".")
         try:
-            mask = os.umask(0)
-            os.umask(mask)
-            # mkstemp makes the file 0600; an output is a normal file for its reader.
-            os.chmod(tmp, 0o666 & ~mask)
+            if permissions != 0o600:             # what mkstemp made it
+                os.chmod(tmp, permissions)
             fh = os.fdopen(fd, mode, **kwargs)
         except BaseException:
             os.close(fd)
@@ -280,11 +303,13 @@ def atomic_output(path: str | os.PathLike, mode: str = "w", *,
 
 def write_output(path: str | os.PathLike, data: str | bytes, *,
                  inputs: Iterable[str | os.PathLike] = (), replace: bool = True,
-                 option: str = "--out", error: type[RegimeError] = RegimeError) -> None:
+                 option: str = "--out", error: type[RegimeError] = RegimeError,
+                 permissions: int | None = None, into_special: bool = True) -> None:
     """Write text (UTF-8) or bytes to `path` atomically (see `atomic_output`)."""
     mode = "w" if isinstance(data, str) else "wb"
     with atomic_output(path, mode, inputs=inputs, replace=replace, option=option,
-                       error=error) as fh:
+                       error=error, permissions=permissions,
+                       into_special=into_special) as fh:
         fh.write(data)
 
 

@@ -9,7 +9,10 @@ folder and points REGIME_CACHE_DIR at it (monkeypatch or a subprocess's environm
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import time
 
 import pytest
 
@@ -31,3 +34,57 @@ def kernel_cache(tmp_path_factory):
         os.environ.pop("REGIME_CACHE_DIR", None)
     else:
         os.environ["REGIME_CACHE_DIR"] = saved
+
+
+@pytest.fixture
+def fuzz_campaign(request, capsys):
+    """Run a hypothesis search (a function decorated with @given) again and again, each time
+    from fresh random seeds, for REGIME_FUZZ_MINUTES minutes (default 1; 10 or more for a
+    real campaign), then print how many examples were tried, so a campaign's size is on
+    record. Slow fuzzing tests use it; they are marked `slow` and deselected by default."""
+    def run(search) -> int:
+        minutes = float(os.environ.get("REGIME_FUZZ_MINUTES", "1"))
+        inner = search.hypothesis.inner_test
+        examples = 0
+
+        def counted(*args, **kwargs):
+            nonlocal examples
+            examples += 1
+            return inner(*args, **kwargs)
+
+        search.hypothesis.inner_test = counted
+        start = time.monotonic()
+        searches = 0
+        while searches == 0 or time.monotonic() - start < 60 * minutes:
+            search()
+            searches += 1
+        with capsys.disabled():
+            print(f"\n[fuzz] {request.node.nodeid}: {examples:,} examples in {searches} "
+                  f"searches, {(time.monotonic() - start) / 60:.1f} minutes", flush=True)
+        return examples
+
+    return run
+
+
+class Blocked(BaseException):
+    """Raised by `deadline` in a test that blocked. A BaseException, so that no `except
+    Exception` in the code under test can take a hang for an ordinary error and carry on."""
+
+
+@pytest.fixture
+def deadline():
+    """`with deadline(seconds):` fails the test, rather than hang the suite, when the block
+    is still running after `seconds` (a read blocked on a pipe, say)."""
+    @contextlib.contextmanager
+    def within(seconds: int = 60):
+        def stop(*_):
+            raise Blocked(f"still running after {seconds} s: the code blocked")
+        old = signal.signal(signal.SIGALRM, stop)
+        signal.alarm(seconds)
+        try:
+            yield
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, old)
+
+    return within

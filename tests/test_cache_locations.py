@@ -7,6 +7,7 @@ used), and a few through the command line as a user meets them."""
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import subprocess
 import sys
@@ -170,3 +171,98 @@ def test_eval_with_no_writable_home_and_a_read_only_install(tmp_path):
     assert done.stderr == ("regime: warning: caching is off for this run: /dev/null is not a "
                            "folder (set REGIME_CACHE_DIR to a folder only you can write to)\n")
     assert "bad" in done.stdout or "ok" in done.stdout
+
+
+# --- the caches' contents, as the issue's attacker meets them -------------------------------
+# One cold run fills a cache; each test damages a copy of it and runs again. The fused engine
+# is the one that compiles, so both the checked-policy cache and the kernel cache (with
+# numba's pickled machine code) are filled.
+
+ENGINE = ["--engine", "fused"]
+
+
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory):
+    """A cache root filled by one run (created by regime: no folder there before), with that
+    run's output."""
+    base = tmp_path_factory.mktemp("filled")
+    policy = base / "tiny.yaml"
+    policy.write_text(POLICY, encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), REGIME_CACHE_DIR=str(base / "cache"))
+    done = run(["eval", "--policy", str(policy), *ENGINE], env)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    return base, policy, done.stdout
+
+
+def again(filled, tmp_path, engine=ENGINE):
+    """A copy of the filled cache, and a function running the same command on it again."""
+    base, policy, _ = filled
+    root = tmp_path / "cache"
+    shutil.copytree(base / "cache", root, symlinks=True)
+    return root, lambda: run(["eval", "--policy", str(policy), *engine],
+                             dict(os.environ, PYTHONPATH=str(ROOT),
+                                  REGIME_CACHE_DIR=str(root)))
+
+
+def cache_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def test_every_folder_and_entry_is_private(filled):
+    root = filled[0] / "cache"
+    folders = [root, *(p for p in root.rglob("*") if p.is_dir())]
+    assert len(cache_files(root)) >= 2          # a checked policy, a kernel and its code
+    assert {oct(p.stat().st_mode & 0o777) for p in folders} == {oct(0o700)}
+    assert {oct(p.stat().st_mode & 0o077) for p in cache_files(root)} == {oct(0)}
+
+
+class _Mark:
+    def __init__(self, path: Path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (os.mkdir, (self.path,))
+
+
+def test_pickles_written_over_every_entry_run_nothing(filled, tmp_path):
+    """The issue's exploit, on every file of both caches: nothing is unpickled, the run
+    succeeds with the same output, and says nothing (a damaged entry is a miss)."""
+    root, rerun = again(filled, tmp_path)
+    mark = tmp_path / "ran"
+    for p in cache_files(root):
+        p.write_bytes(pickle.dumps(_Mark(mark)))
+    done = rerun()
+    assert not mark.exists()
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert done.stdout == filled[2]
+
+
+@pytest.mark.parametrize("replacement", ["folder", "pipe"])
+def test_entries_replaced_by_folders_or_pipes_are_misses(filled, tmp_path, replacement):
+    """A folder once raised IsADirectoryError; a pipe would block the read for ever."""
+    root, rerun = again(filled, tmp_path)
+    for p in cache_files(root):
+        p.unlink()
+        if replacement == "folder":
+            (p / "inside").mkdir(parents=True)
+        else:
+            os.mkfifo(p)
+    done = rerun()
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert done.stdout == filled[2]
+    assert all(p.is_file() for p in root.glob("policies/*.json")) and cache_files(root)
+
+
+def test_a_cache_others_can_write_is_not_used(filled, tmp_path):
+    # The folder check is the same for every cache: the default engine (nothing to compile
+    # for so small a run) is enough, and spares a compile with the cache off.
+    root, rerun = again(filled, tmp_path, engine=[])
+    before = {p: p.read_bytes() for p in cache_files(root)}
+    root.chmod(0o777)
+    done = rerun()
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == (f"regime: warning: caching is off for this run: {root} can be "
+                           "written by other users (mode 777) (set REGIME_CACHE_DIR to a "
+                           "folder only you can write to)\n")
+    assert done.stdout.replace("(vectorised)", "(fused)") == filled[2]
+    assert {p: p.read_bytes() for p in cache_files(root)} == before

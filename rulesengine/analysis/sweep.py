@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 import numpy as np
 
-from ..diagnostics import RegimeError
+from ..diagnostics import Diagnostic, RegimeError
+from ..files import Limit
 
 if TYPE_CHECKING:
     from ..provenance import Provenance
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
 METHODS = ("grid", "lhs", "sobol", "morris")
 MAX_VARIANTS = 1_000_000
 MAX_DRAWS = 100_000
+# The levels of every variant, draw, period and organisation are held at once (int16): the
+# limit keeps them to 400 MB by default.
+RESULT_CELLS = Limit("sweep", 200_000_000, "REGIME_MAX_SWEEP_CELLS", unit="results")
 
 
 # --- what to sweep ------------------------------------------------------------------------------
@@ -83,9 +87,11 @@ def parse_grid(text: str) -> tuple[str, np.ndarray]:
             raise RegimeError(f"--grid {text}: the step must be positive")
         if stop < start:
             raise RegimeError(f"--grid {text}: STOP is below START")
-        n = int(math.floor((stop - start) / step + 1e-9)) + 1
-        if n > MAX_VARIANTS:
-            raise RegimeError(f"--grid {text}: {n} values; at most {MAX_VARIANTS:,}")
+        count = (stop - start) / step + 1e-9       # inf for a tiny step over a huge span
+        if not count < MAX_VARIANTS:
+            raise RegimeError(f"--grid {text}: more than {MAX_VARIANTS:,} values; at most "
+                              f"{MAX_VARIANTS:,}")
+        n = int(math.floor(count)) + 1
         # start + i * step, rounded to the step's decimals so 0.1 steps do not drift
         decimals = max(_decimals(parts[0]), _decimals(parts[2]))
         return name, np.round(start + step * np.arange(n), decimals)
@@ -140,6 +146,8 @@ def sampled_design(ranges: Sequence[tuple[str, float, float]], n: int, method: s
         raise RegimeError("--sample needs at least one --range NAME=LO:HI")
     if n < 1:
         raise RegimeError("--sample: give a number of variants of at least 1")
+    if n > MAX_VARIANTS:                   # before a design of that size is drawn
+        raise RegimeError(f"--sample {n:,}: at most {MAX_VARIANTS:,} variants")
     lo = np.array([r[1] for r in ranges])
     hi = np.array([r[2] for r in ranges])
     problem = {"num_vars": len(names), "names": list(names),
@@ -268,6 +276,13 @@ def sweep(checked, data=None, *, design: Design, noise: Sequence[Noise] = (), dr
     # after the last one looked at cannot change it: leave them out of every evaluation.
     layout = _up_to(layout, max(periods) + 1)
     n_variants = design.n_variants
+    results = n_variants * draws * len(periods) * layout.n_entities
+    if results > RESULT_CELLS.value():
+        raise RegimeError(Diagnostic(
+            f"{RESULT_CELLS.message(results)}: {n_variants:,} variant(s) x {draws:,} draw(s) x "
+            f"{len(periods):,} period(s) x {layout.n_entities:,} organisations",
+            code="too-large", hint="fewer variants, draws or periods (--period), or "
+                                   + RESULT_CELLS.hint))
     # One compiled kernel serves every variant and draw, so the whole sweep's size says
     # whether compiling it pays (engine/run.py's thresholds).
     from ..engine.run import choose_engine

@@ -715,27 +715,3 @@ def policy_files(paths) -> list:
         else:
             raise PolicyError(f"fmt: no file or folder '{p}'")
     return out
-
-
-def write_atomically(path, text: str) -> None:
-    """Replace a file's contents all at once: a crash never leaves half a policy."""
-    import os
-    import tempfile
-    from pathlib import Path
-
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        try:
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        except OSError:
-            pass
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

@@ -44,7 +44,7 @@ def watch(run: Callable[[], Attempt[T]], show: Callable[[T | None, T], None], *,
         attempt = run()
         last = _report(attempt, last, show, echo)
         while stop_event is None or not stop_event.is_set():
-            files = {f.resolve() for f in attempt.files}
+            files = {_resolved(f) for f in attempt.files}
             folders = sorted({str(f) if f.is_dir() else str(f.parent) for f in files
                               if f.is_dir() or f.parent.is_dir()})
             if not folders:
@@ -82,20 +82,29 @@ def _next_change(watchfiles, folders: list[str], files: set[Path], stamps, stop_
     dirs = [f for f in files if f.is_dir()]
 
     def relevant(change, path: str) -> bool:
-        p = Path(path).resolve()
+        p = _resolved(Path(path))
         return p in files or any(d in p.parents for d in dirs)
 
     first = True
     for changes in watchfiles.watch(*folders, watch_filter=relevant, debounce=DEBOUNCE_MS,
                                     stop_event=stop_event, raise_interrupt=True,
                                     rust_timeout=300, yield_on_timeout=True):
-        paths = {Path(p).resolve() for _, p in changes}
+        paths = {_resolved(Path(p)) for _, p in changes}
         if not paths and first:
             paths = {f for f, stamp in _stamps(files).items() if stamp != stamps.get(f)}
         first = False
         if paths:
             return paths
     return None
+
+
+def _resolved(path: Path) -> Path:
+    """The path with links followed; as written (made absolute) when that cannot be done: a
+    link to itself is a file to watch like any other (it may be fixed), not a traceback."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):         # RuntimeError: a symlink loop (Python < 3.13)
+        return Path(os.path.abspath(path))
 
 
 def _shown(path: Path) -> str:

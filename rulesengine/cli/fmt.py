@@ -21,11 +21,15 @@ def command(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
     and expressions in one canonical layout, comments kept. Folders are searched for .yaml
     files; with no PATH, standard input is formatted to standard output."""
     from ..diagnostics import PolicyError
-    from ..authoring.fmt import format_text, policy_files, unified_diff, write_atomically
+    from ..authoring.fmt import format_text, policy_files, unified_diff
+    from ..files import POLICY, read_stream
+    from ..report.output import write
     from ..policy.load import _read_file, display_name
 
     if not paths:
-        text = sys.stdin.read()
+        # as much as a policy file may hold, and no more: standard input may never end
+        text = read_stream(sys.stdin.buffer, limit=POLICY, shown="<stdin>",
+                           error=PolicyError).decode("utf-8", "surrogateescape")
         out = format_text(text, "<stdin>")
         if check or show_diff:
             diff = unified_diff(text, out, "<stdin>")
@@ -49,7 +53,7 @@ def command(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
         if check or show_diff:
             click.echo(unified_diff(text, out, name), nl=False)
         else:
-            write_atomically(path, out)
+            write(path, out, option="fmt")    # atomic; the file keeps its permissions
             click.echo(f"formatted {name}", err=True)
     if check and unformatted:
         click.echo(f"{len(unformatted)} file(s) not formatted: {', '.join(unformatted)} "

@@ -20,8 +20,8 @@ import fcntl
 import hashlib
 import os
 import shutil
+import stat
 import sys
-import tempfile
 import types
 from contextlib import contextmanager
 from functools import lru_cache
@@ -149,44 +149,36 @@ def _make_entry(folder: Path) -> None:
 
 @contextmanager
 def _locked(folder: Path):
+    """Hold the entry's lock file. Anything else in its place (a folder, a pipe, a link) is
+    damage: removed, and a private lock file made instead."""
     lock = folder / ".lock"
-    if lock.is_dir() and not lock.is_symlink():
+    try:
+        mode = os.lstat(lock).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and stat.S_ISDIR(mode):
         shutil.rmtree(lock, ignore_errors=True)
-    with open(lock, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    elif mode is not None and not stat.S_ISREG(mode):
+        lock.unlink(missing_ok=True)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 def _write_source(path: Path, text: str) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    _write_atomically(path, text.encode("utf-8"))
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".kernel-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    cachedir.write_entry(path, text.encode("utf-8"))
 
 
 def _holds(path: Path, source: str) -> bool:
     """Whether the file holds exactly this source (a garbled file, even one that is not
     UTF-8, is just not the source: it gets rewritten)."""
-    try:
-        return path.read_bytes() == source.encode("utf-8")
-    except OSError:
-        return False
+    return cachedir.read_entry(path) == source.encode("utf-8")
 
 
 def _reset(folder: Path) -> None:
@@ -217,10 +209,9 @@ def _unpack(stored: Path, staging: Path) -> dict[str, str]:
     for name in names:
         if not name.endswith((".nbi", ".nbc")):
             continue
-        try:
-            data = (stored / name).read_bytes()
-        except OSError:
-            continue            # a folder, unreadable, or gone: a miss
+        data = cachedir.read_entry(stored / name)
+        if data is None:
+            continue            # a folder, a pipe, unreadable, or gone: a miss
         head, _, payload = data.partition(b"\n")
         digest = hashlib.sha256(payload).hexdigest()
         if head != _VERIFIED + digest.encode():
@@ -242,7 +233,4 @@ def _pack(staging: Path, stored: Path, have: dict[str, str]) -> None:
         if stored.is_symlink() or (stored.exists() and not stored.is_dir()):
             stored.unlink()
         stored.mkdir(mode=0o700, exist_ok=True)
-        target = stored / name
-        if target.is_dir() and not target.is_symlink():
-            shutil.rmtree(target, ignore_errors=True)
-        _write_atomically(target, _VERIFIED + digest.encode() + b"\n" + payload)
+        cachedir.write_entry(stored / name, _VERIFIED + digest.encode() + b"\n" + payload)

@@ -56,7 +56,7 @@ def check_sample_folder(out: str | os.PathLike, *, fmt: str = "parquet",
         entries = sorted(e.name for e in folder.iterdir()) if folder.is_dir() else []
         readme = folder / "README.md"
         earlier = bool(entries) and set(entries) <= set(SAMPLE_FILES) and readme.is_file() \
-            and readme.read_text(encoding="utf-8", errors="replace").startswith(README_TITLE)
+            and _starts_with_title(readme)
     except OSError as e:
         refuse(f"cannot read the folder: {e.strerror or e}")
     if entries and not earlier and not force:
@@ -69,6 +69,19 @@ def check_sample_folder(out: str | os.PathLike, *, fmt: str = "parquet",
                     f"anyway, overwriting files of those names")
     other = folder / ("metrics.csv" if fmt == "parquet" else "metrics.parquet")
     return [other] if earlier and other.name in entries else []
+
+
+def _starts_with_title(readme: Path) -> bool:
+    """Whether the file begins with the sample README's title (reading only that much: the
+    folder is the user's, and its README.md may be anything)."""
+    from ..files import open_input
+
+    title = README_TITLE.encode("utf-8")
+    try:
+        with open_input(readme) as fh:
+            return fh.read(len(title)) == title
+    except RegimeError:
+        return False
 
 
 def write_sample(out: str | os.PathLike, seed: int, *, fmt: str = "parquet",

@@ -25,13 +25,12 @@ import dataclasses
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Sequence
 
 from .. import __version__, cachedir
+from ..diagnostics import RegimeError
 from .load import Resolution, display_name, is_file
 
 ENV_NO_CACHE = "REGIME_NO_POLICY_CACHE"
@@ -91,9 +90,8 @@ def engine_stamp() -> str:
 # --- reading and writing entries ------------------------------------------------------------
 
 def _read(entry: Path, key: str):
-    try:
-        data = entry.read_bytes()
-    except OSError:            # missing, a folder, unreadable: a miss
+    data = cachedir.read_entry(entry)
+    if data is None:            # missing, a folder, a pipe, unreadable: a miss
         return None
     try:
         head, _, body = data.partition(b"\n")
@@ -114,11 +112,14 @@ def _read(entry: Path, key: str):
 
 
 def _unchanged(read, absent) -> bool:
+    from ..files import POLICY, read_input
+
     for file, digest in read:
         try:
-            if hashlib.sha256(Path(file).read_bytes()).hexdigest() != digest:
+            # the guarded read: a policy file swapped for a pipe since is a miss, not a hang
+            if hashlib.sha256(read_input(file, limit=POLICY)).hexdigest() != digest:
                 return False
-        except OSError:
+        except (RegimeError, OSError):
             return False
     return not any(is_file(Path(p)) for p in absent)
 
@@ -136,30 +137,10 @@ def _write(entry: Path, key: str, seen: Resolution, checked) -> None:
               "classes": encoder.class_table()}
     data = json.dumps(header, separators=(",", ":")).encode("utf-8", "surrogatepass") \
         + b"\n" + body
-    for attempt in (1, 2):
-        try:
-            _replace(entry, data)
-            return
-        except OSError as e:
-            if attempt == 1 and entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry, ignore_errors=True)   # an entry replaced by a folder
-                continue
-            cachedir.disable(f"cannot write {entry.parent}: {e.strerror or e}")
-            return
-
-
-def _replace(entry: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=entry.parent, prefix=".entry-", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, entry)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+        cachedir.write_entry(entry, data)
+    except OSError as e:
+        cachedir.disable(f"cannot write {entry.parent}: {e.strerror or e}")
 
 
 # --- plain-data encoding of the checked policy ----------------------------------------------

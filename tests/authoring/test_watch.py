@@ -121,3 +121,26 @@ def test_test_changes_names_cases_that_changed_status():
     assert case_changes([R([C("a", "passed"), C("b", "passed")])],
                         [R([C("a", "failed"), C("b", "passed")])]) == [
         "1 case(s) changed status since the last run:", "  p: 'a' passed -> failed"]
+
+
+def test_a_link_to_itself_is_watched_not_a_traceback(tmp_path):
+    """Path.resolve() raises RuntimeError on a symlink loop: the watch once stopped with a
+    traceback when the policy named was one."""
+    from rulesengine.authoring.watch import Attempt, watch
+    from rulesengine.diagnostics import RegimeError
+
+    loop = tmp_path / "loop.yaml"
+    loop.symlink_to(loop)
+    stop = threading.Event()
+    lines: list[str] = []
+
+    def echo(text: str) -> None:
+        lines.append(text)
+        if text.startswith("watching"):
+            stop.set()              # one round is enough: the watcher sees the event and ends
+
+    failed = Attempt(None, RegimeError("no policy file at 'loop.yaml'"), (loop,))
+    watch(lambda: failed, lambda before, after: None, stop_event=stop, echo=echo)
+    assert lines[0] == "error: no policy file at 'loop.yaml'"
+    assert lines[-2:] == ["watching 1 file(s) or folder(s) for changes (Ctrl-C to stop)",
+                          "stopped watching"]

@@ -7,8 +7,6 @@ traceback."""
 from __future__ import annotations
 
 import os
-import signal
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,20 +33,6 @@ rules:
 DATA = "entity,period,x\nT1,2023-04,3\nT2,2023-04,7\n"
 ENTITIES = "entity,name\nT1,One\nT2,Two\n"
 DECISIONS = "entity,period,level,decided_by,reason\nT1,2023-04,fine,SoS,judgement\n"
-
-
-@contextmanager
-def deadline(seconds: int = 60):
-    """Fail, rather than hang the suite, if the block blocks on a pipe."""
-    def boom(*_):
-        raise TimeoutError(f"still running after {seconds} s: the command blocked")
-    old = signal.signal(signal.SIGALRM, boom)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def hostile(kind: str, folder: Path, name: str, monkeypatch) -> str:
@@ -112,12 +96,27 @@ COMMANDS = {
                                 "{out}"], "bad.csv"),
     "data import ae-attendances": (["data", "import", "ae-attendances", "{bad}", "--out",
                                     "{out}"], "bad.csv"),
+    # commands added since: the authoring tools, reports and sweeps read through it too
+    "fmt file": (["fmt", "{bad}"], "bad.yaml"),
+    "fmt folder": (["fmt", "{dir}"], "bad.yaml"),
+    "doc": (["doc", "{bad}"], "bad.yaml"),
+    "report --policy": (["report", "--policy", "{bad}", "--data", "{data}", "--out",
+                         "{out}.html"], "bad.yaml"),
+    "report --against": (["report", "--policy", "{policy}", "--against", "{bad}", "--data",
+                          "{data}", "--out", "{out}.html"], "bad.yaml"),
+    "sweep --policy": (["sweep", "--policy", "{bad}", "--data", "{data}", "--noise", "x=1"],
+                       "bad.yaml"),
+    "sweep --data": (["sweep", "--policy", "{policy}", "--data", "{bad}", "--noise", "x=1"],
+                     "bad.csv"),
+    "sweep --decisions": (["sweep", "--policy", "{policy}", "--data", "{data}", "--noise",
+                           "x=1", "--decisions", "{bad}"], "bad.csv"),
 }
 
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("command", list(COMMANDS))
-def test_every_reader_refuses_files_that_are_not_regular(command, kind, tmp_path, monkeypatch):
+def test_every_reader_refuses_files_that_are_not_regular(command, kind, tmp_path, monkeypatch,
+                                                        deadline):
     monkeypatch.setenv("REGIME_NO_POLICY_CACHE", "1")
     args, name = COMMANDS[command]
     paths = setup(tmp_path)
@@ -133,7 +132,7 @@ def test_every_reader_refuses_files_that_are_not_regular(command, kind, tmp_path
         repr(result.exception)
     assert "Traceback" not in output
     lenient = "{dir}" in args and kind != "unreadable" or command == "list" \
-        or (command == "check file" and kind == "folder")
+        or (command in ("check file", "fmt file") and kind == "folder")
     if lenient and (result.exit_code == 0 or "bad." not in output):
         # A folder's entries that are not regular files are left alone, as the data loader
         # leaves them (and a folder named bad.yaml is a folder of policies; `list` lists
@@ -146,6 +145,23 @@ def test_every_reader_refuses_files_that_are_not_regular(command, kind, tmp_path
         assert WHY[kind] in output, output
 
 
+def test_fmt_reads_no_more_of_standard_input_than_a_policy_may_hold():
+    """`regime fmt < /dev/zero` (or any endless pipe) stops at the policy size limit."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    with open("/dev/zero", "rb") as endless:
+        done = subprocess.run([sys.executable, "-c", "from rulesengine.cli import main; main()",
+                               "fmt"], stdin=endless, capture_output=True, text=True,
+                              timeout=120, env=dict(os.environ, PYTHONPATH=str(root),
+                                                    REGIME_MAX_POLICY_BYTES="1000"))
+    assert done.returncode == 1
+    assert done.stderr == ("<stdin>: error: policy file too large (over the limit of 1,000 "
+                           "bytes)\n    hint: set the environment variable "
+                           "REGIME_MAX_POLICY_BYTES to raise the limit\n")
+
+
 # --- the guarded read ---------------------------------------------------------------------------
 
 def test_read_input_reads_a_regular_file(tmp_path):
@@ -154,7 +170,7 @@ def test_read_input_reads_a_regular_file(tmp_path):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_read_input_refuses_each_kind(kind, tmp_path, monkeypatch):
+def test_read_input_refuses_each_kind(kind, tmp_path, monkeypatch, deadline):
     bad = hostile(kind, tmp_path, "bad.csv", monkeypatch)
     with deadline(), pytest.raises(DataError) as info:
         files.read_input(bad, error=DataError)
@@ -182,7 +198,7 @@ def test_a_file_that_says_it_is_empty_is_still_bounded(tmp_path, monkeypatch):
     with pytest.raises(RegimeError) as info:
         files.read_input("/proc/self/status", limit=files.POLICY)
     assert info.value.diagnostics[0].message == \
-        "policy file too large (11 bytes; the limit is 10)"
+        "policy file too large (over the limit of 10 bytes)"
 
 
 @pytest.mark.parametrize("value", ["", "0", "-5", "lots", "1e9", "٣"])
@@ -215,7 +231,8 @@ def test_a_policy_over_the_limit_names_the_variable(tmp_path, monkeypatch):
     assert CliRunner().invoke(cli, ["check", paths["policy"]]).exit_code == 0
 
 
-def test_a_cached_policy_replaced_by_a_pipe_is_refused_not_waited_on(tmp_path, monkeypatch):
+def test_a_cached_policy_replaced_by_a_pipe_is_refused_not_waited_on(tmp_path, monkeypatch,
+                                                                    deadline):
     # The policy cache re-reads its sources to see whether they changed: through the guarded
     # read, so a source swapped for a pipe is a miss (then refused by name), never a hang.
     monkeypatch.setenv("REGIME_CACHE_DIR", str(tmp_path / "cache"))
@@ -231,3 +248,26 @@ def test_a_cached_policy_replaced_by_a_pipe_is_refused_not_waited_on(tmp_path, m
     assert result.exit_code == 1, result.output
     assert "tiny.yaml: error: cannot read the file: it is a pipe, not a regular file" \
         in result.output
+
+
+def test_an_earlier_sample_is_recognised_by_its_first_bytes_only(tmp_path):
+    """`data synth --out FOLDER` looks at the folder's README.md to tell an earlier sample:
+    the user's folder may hold any README.md, so only its first bytes are read."""
+    import tracemalloc
+
+    from rulesengine.data.sample import README_TITLE, check_sample_folder
+
+    readme = tmp_path / "README.md"
+    with open(readme, "wb") as fh:
+        fh.write(README_TITLE.encode())
+        fh.truncate(64 << 20)                   # sparse: 64 MiB to read, no disk used
+    tracemalloc.start()
+    try:
+        assert check_sample_folder(tmp_path, fmt="csv", force=False) == []
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20
+    readme.write_text("# my own notes\n")
+    with pytest.raises(RegimeError, match="does not hold an earlier sample"):
+        check_sample_folder(tmp_path, fmt="csv", force=False)

@@ -9,11 +9,17 @@ stronger oracles catch wrong results, not only crashes:
   UTF-8 character somewhere), the result must be identical, panel or diagnostics;
 - a loaded panel written back (`write_panel`, CSV and Parquet) loads to the same panel.
 
-Each property runs briefly in the default suite and at length under `-m slow`:
-REGIME_FUZZ_EXAMPLES sets the slow runs' examples (default 3,000; 200,000 runs well over ten
-minutes each), e.g.
+A decisions file that loads is also applied: the policy is evaluated with it by the
+reference and the vectorised engines, which must agree, and every decided cell must end at
+its decided level.
 
-    REGIME_FUZZ_EXAMPLES=200000 pytest tests/data/test_fuzz.py -m slow -p no:cacheprovider
+Each property runs briefly in the default suite and at length under `-m slow`, for
+REGIME_FUZZ_MINUTES minutes each (default 1), as searches of REGIME_FUZZ_EXAMPLES examples
+(default 3,000) started again with fresh seeds until the time is up; the `fuzz_campaign`
+fixture prints how many examples ran. The data and decisions campaigns:
+
+    REGIME_FUZZ_MINUTES=4 pytest tests/data/test_fuzz.py -m slow -k "not decisions" -p no:cacheprovider
+    REGIME_FUZZ_MINUTES=5 pytest tests/data/test_fuzz.py -m slow -k decisions -p no:cacheprovider
 
 Inputs that found bugs are kept below as @example cases.
 """
@@ -21,8 +27,10 @@ Inputs that found bugs are kept below as @example cases.
 from __future__ import annotations
 
 import os
+import tempfile
 import warnings
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -34,8 +42,9 @@ from hypothesis import strategies as st
 from rulesengine.data import loaders
 from rulesengine.data.decisions import load_decisions
 from rulesengine.data.loaders import load_panel, write_panel
-from rulesengine.data.panel import Entities
+from rulesengine.data.panel import Entities, Panel
 from rulesengine.diagnostics import DataError, DataWarning
+from rulesengine.engine.run import evaluate
 
 from .helpers import make_policy
 
@@ -210,11 +219,22 @@ def test_long_csv(tmp_path_factory, text, choice):
     check_csv(tmp_path_factory.mktemp("long"), text, choice)
 
 
+def at_length(fuzz_campaign, check, *strategies) -> None:
+    """A slow campaign: `check(folder, *drawn)` for as long as `fuzz_campaign` runs, each
+    example in a temporary folder removed after it (a campaign runs many thousands of
+    examples: their files must not pile up)."""
+    @SLOW
+    @given(st.tuples(*strategies))
+    def search(drawn):
+        with tempfile.TemporaryDirectory(prefix="regime-fuzz-") as folder:
+            check(Path(folder), *drawn)
+
+    fuzz_campaign(search)
+
+
 @pytest.mark.slow
-@SLOW
-@given(long_csv, st.integers(0, len(POLICY_INPUTS) - 1))
-def test_long_csv_at_length(tmp_path_factory, text, choice):
-    check_csv(tmp_path_factory.mktemp("long"), text, choice)
+def test_long_csv_at_length(fuzz_campaign):
+    at_length(fuzz_campaign, check_csv, long_csv, st.integers(0, len(POLICY_INPUTS) - 1))
 
 
 @QUICK
@@ -226,10 +246,8 @@ def test_wide_csv(tmp_path_factory, text, choice):
 
 
 @pytest.mark.slow
-@SLOW
-@given(wide_csv(), st.integers(0, len(POLICY_INPUTS) - 1))
-def test_wide_csv_at_length(tmp_path_factory, text, choice):
-    check_csv(tmp_path_factory.mktemp("wide"), text, choice)
+def test_wide_csv_at_length(fuzz_campaign):
+    at_length(fuzz_campaign, check_csv, wide_csv(), st.integers(0, len(POLICY_INPUTS) - 1))
 
 
 # --- Parquet ------------------------------------------------------------------------------------
@@ -286,10 +304,9 @@ def test_parquet(tmp_path_factory, table, choice):
 
 
 @pytest.mark.slow
-@SLOW
-@given(parquet_tables(), st.integers(0, len(POLICY_INPUTS) - 1))
-def test_parquet_at_length(tmp_path_factory, table, choice):
-    check_parquet(tmp_path_factory.mktemp("pq"), table, choice)
+def test_parquet_at_length(fuzz_campaign):
+    at_length(fuzz_campaign, check_parquet, parquet_tables(),
+              st.integers(0, len(POLICY_INPUTS) - 1))
 
 
 # --- decisions ----------------------------------------------------------------------------------
@@ -323,6 +340,22 @@ def check_decisions(tmp_path, data: bytes) -> None:
     for (t, e), d in by_cell.items():
         assert d.level in levels and not np.isnan(decided[t, e])
         assert entities.kinds[e] == "trust"         # a region is not decided on: warned
+    apply_decisions(checked, entities, path, by_cell)
+
+
+def apply_decisions(checked, entities: Entities, path, by_cell) -> None:
+    """Evaluate with the decisions: both engines agree, and a decided cell has its level."""
+    x = np.array([[1.0, np.nan, 5.0], [np.nan, 3.0, 2.0]])
+    panel = Panel("quarter", 8093, 2, entities, {"x": x})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        runs = [evaluate(checked, panel, decisions=path, engine=engine)
+                for engine in ("reference", "vectorised")]
+    reference, vectorised = (r.raw for r in runs)
+    assert np.array_equal(reference.level, vectorised.level)
+    assert np.array_equal(reference.subject, vectorised.subject)
+    for (t, e), d in by_cell.items():
+        assert runs[0].level_ids[reference.level[t, e]] == d.level
 
 
 def with_header(text: str, header: str | None) -> bytes:
@@ -340,14 +373,12 @@ def test_decisions(tmp_path_factory, text, header):
 
 
 @pytest.mark.slow
-@SLOW
-@given(decisions_csv, st.one_of(st.none(), decision_headers))
-def test_decisions_at_length(tmp_path_factory, text, header):
-    check_decisions(tmp_path_factory.mktemp("dec"), with_header(text, header))
+def test_decisions_at_length(fuzz_campaign):
+    at_length(fuzz_campaign, check_decisions,
+              st.tuples(decisions_csv, st.one_of(st.none(), decision_headers)).map(
+                  lambda text_and_header: with_header(*text_and_header)))
 
 
 @pytest.mark.slow
-@SLOW
-@given(st.binary(max_size=300))
-def test_decisions_from_any_bytes(tmp_path_factory, blob):
-    check_decisions(tmp_path_factory.mktemp("decb"), blob)
+def test_decisions_from_any_bytes(fuzz_campaign):
+    at_length(fuzz_campaign, check_decisions, st.binary(max_size=300))

@@ -67,6 +67,30 @@ def test_a_new_file_is_readable_by_others_as_a_normal_file(tmp_path):
     assert out.stat().st_mode & 0o777 == 0o644
 
 
+def test_a_replaced_file_keeps_its_permissions(tmp_path):
+    # `regime fmt` rewrites policies in place: a private policy stays private.
+    out = tmp_path / "policy.yaml"
+    out.write_text("old")
+    out.chmod(0o640)
+    files.write_output(out, "new")
+    assert out.read_text() == "new" and out.stat().st_mode & 0o777 == 0o640
+
+
+def test_a_private_entry_replaces_whatever_is_in_its_place(tmp_path):
+    """What the caches write: mode 0600, and a pipe where the entry should be is replaced
+    (writing into it would block), never written to."""
+    entry = tmp_path / "entry.json"
+    os.mkfifo(entry)
+    old = os.umask(0)
+    try:
+        files.write_output(entry, b"{}", permissions=0o600, into_special=False)
+    finally:
+        os.umask(old)
+    assert entry.is_file() and entry.read_bytes() == b"{}"
+    assert entry.stat().st_mode & 0o777 == 0o600
+    assert leftovers(tmp_path) == []
+
+
 def test_a_device_is_written_to_not_replaced():
     # `--out /dev/stdout` (or /dev/null) is a way to read the output: never renamed over.
     files.write_output("/dev/null", "x")
@@ -213,3 +237,21 @@ def test_a_chart_that_fails_leaves_the_earlier_chart(inputs, tmp_path, monkeypat
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1
     assert chart.read_bytes() == first and leftovers(tmp_path) == []
+
+
+# --- fmt: the in-place rewrite that is its purpose ------------------------------------------------
+
+def test_fmt_rewrites_in_place_atomically_keeping_permissions(tmp_path, monkeypatch):
+    messy = POLICY.replace("policy: tiny", "policy:   tiny")
+    policy = Path(write(tmp_path, "tiny.yaml", messy))
+    policy.chmod(0o640)
+    full_disk(monkeypatch)
+    failed = CliRunner().invoke(cli, ["fmt", str(policy)])
+    assert failed.exit_code == 1 and isinstance(failed.exception, SystemExit), failed.output
+    assert f"fmt {policy}: cannot write: No space left on device" in failed.output
+    assert policy.read_text() == messy and leftovers(tmp_path) == []
+    monkeypatch.undo()
+    done = CliRunner().invoke(cli, ["fmt", str(policy)])
+    assert done.exit_code == 0, done.output
+    assert policy.read_text() != messy and policy.stat().st_mode & 0o777 == 0o640
+    assert leftovers(tmp_path) == []

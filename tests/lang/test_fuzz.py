@@ -9,7 +9,8 @@ small panel without error.
 The default runs keep CI cheap (a few hundred examples in all). The `slow` variants run many
 more: `pytest -m slow tests/lang/test_fuzz.py` (or set REGIME_SLOW=1). They run for
 REGIME_FUZZ_MINUTES minutes each (default 1; 10 or more for a real campaign), starting a fresh
-hypothesis search as often as the time allows. Inputs that once found a bug are kept below as
+hypothesis search as often as the time allows (the `fuzz_campaign` fixture, which prints
+the number of examples tried). Inputs that once found a bug are kept below as
 @example.
 """
 
@@ -18,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
 from pathlib import Path
 
 import numpy as np
@@ -56,8 +56,6 @@ def slow_enabled(request):
             not os.environ.get("REGIME_SLOW"):
         pytest.skip("long fuzzing run: select it with -m slow or REGIME_SLOW=1")
 
-
-FUZZ_SECONDS = 60 * float(os.environ.get("REGIME_FUZZ_MINUTES", "1"))
 
 _FIRST_PERIOD = {"month": "2024-01", "quarter": "2024-Q1", "year": "2024/25"}
 
@@ -295,58 +293,48 @@ def test_every_hostile_value_as_a_param(value):
 
 # --- long runs ------------------------------------------------------------------------------
 
-def for_a_while(search) -> None:
-    """Run a hypothesis search again and again (each time from fresh random seeds) until
-    FUZZ_SECONDS have passed."""
-    stop = time.monotonic() + FUZZ_SECONDS
-    runs = 0
-    while runs == 0 or time.monotonic() < stop:
-        search()
-        runs += 1
-
-
 SLOW_RUN = settings(SLOW, max_examples=500, database=None)
 
 
 @pytest.mark.slow
-def test_slow_random_expressions(slow_enabled):
+def test_slow_random_expressions(slow_enabled, fuzz_campaign):
     @SLOW_RUN
     @given(st.one_of(st.text(max_size=400), token_soup))
     def search(text):
         parse_expression(text)
         check_text(with_rule(text), evaluate=True)
 
-    for_a_while(search)
+    fuzz_campaign(search)
 
 
 @pytest.mark.slow
-def test_slow_random_policy_files(slow_enabled):
+def test_slow_random_policy_files(slow_enabled, fuzz_campaign):
     @SLOW_RUN
     @given(st.one_of(st.text(max_size=2000), st.binary(max_size=500).map(
         lambda b: b.decode("utf-8", "replace"))))
     def search(text):
         check_text(text)
 
-    for_a_while(search)
+    fuzz_campaign(search)
 
 
 @pytest.mark.slow
-def test_slow_mutated_policies(slow_enabled):
+def test_slow_mutated_policies(slow_enabled, fuzz_campaign):
     @SLOW_RUN
     @given(mutated())
     def search(seed_and_text):
         path, text = seed_and_text
         check_text(text, path, evaluate=True)
 
-    for_a_while(search)
+    fuzz_campaign(search)
 
 
 @pytest.mark.slow
-def test_slow_restructured_policies(slow_enabled):
+def test_slow_restructured_policies(slow_enabled, fuzz_campaign):
     @SLOW_RUN
     @given(restructured())
     def search(seed_and_text):
         path, text = seed_and_text
         check_text(text, path, evaluate=True)
 
-    for_a_while(search)
+    fuzz_campaign(search)

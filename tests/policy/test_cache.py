@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from rulesengine import cachedir
+from rulesengine.diagnostics import PolicyError
 from rulesengine.policy import cache, revisions
 from rulesengine.policy.load import bundled_policies_dir
 
@@ -147,14 +148,21 @@ def _a_folder(entry: Path) -> None:
     (entry / "inside").mkdir(parents=True)
 
 
+def _a_pipe(entry: Path) -> None:
+    entry.unlink()
+    os.mkfifo(entry)            # reading it would wait for a writer forever
+
+
 @pytest.mark.parametrize("damage", [_truncate, _flip_a_body_byte, _other_engine, _empty,
-                                    _a_folder], ids=lambda f: f.__name__.strip("_"))
-def test_a_damaged_entry_is_a_miss_and_is_rewritten(tmp_path, loads, damage, capsys):
+                                    _a_folder, _a_pipe], ids=lambda f: f.__name__.strip("_"))
+def test_a_damaged_entry_is_a_miss_and_is_rewritten(tmp_path, loads, damage, capsys,
+                                                   deadline):
     policy = bundled_policies_dir() / "oversight2021.yaml"
     first = load(policy)
     (entry,) = entries(tmp_path)
     damage(entry)
-    assert load(policy) == first
+    with deadline():
+        assert load(policy) == first
     assert loads[0] == 2
     assert entry.is_file()
     assert load(policy) == first and loads[0] == 2      # rewritten: a hit again
@@ -185,6 +193,46 @@ def test_a_parent_created_earlier_in_the_search_is_used(tmp_path, loads):
     now = load(child, tmp_path / "B")
     assert now.policy.title == "From A"
     assert now == uncached(child, tmp_path / "B")
+
+
+def test_eval_sees_a_parent_created_earlier_in_the_search(tmp_path, monkeypatch):
+    """The issue's case as a user meets it: the second eval used to be served B's parent
+    from the cache (the key covered the files read, not the paths searched in vain)."""
+    from click.testing import CliRunner
+
+    from rulesengine.cli import cli
+
+    for folder in ("A", "B"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "A" / "child.yaml").write_text(CHILD, encoding="utf-8")
+    (tmp_path / "B" / "parent.yaml").write_text(parent("From B"), encoding="utf-8")
+    (tmp_path / "d.csv").write_text("entity,period,x\nT1,2023-Q1,95\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+
+    def files_read() -> list[str]:
+        done = CliRunner().invoke(cli, ["eval", "--policy", "A/child.yaml", "--policy-path",
+                                        "B", "--data", "d.csv", "--format", "json"])
+        assert done.exit_code == 0, done.output
+        return json.loads(done.stdout)["provenance"]["policy"]["files"]
+
+    assert files_read() == ["A/child.yaml", "B/parent.yaml"]
+    (tmp_path / "A" / "parent.yaml").write_text(parent("From A"), encoding="utf-8")
+    assert files_read() == ["A/child.yaml", "A/parent.yaml"]
+
+
+def test_a_parent_replaced_by_a_pipe_is_a_miss_not_a_wait(tmp_path, loads, deadline):
+    """Checking that the files an entry was read from are unchanged reads them again: through
+    the guarded read, so a pipe in a parent's place is a miss (then not found), not a hang."""
+    child = tmp_path / "child.yaml"
+    child.write_text(CHILD, encoding="utf-8")
+    (tmp_path / "parent.yaml").write_text(parent("One"), encoding="utf-8")
+    assert load(child).policy.title == "One"
+    (tmp_path / "parent.yaml").unlink()
+    os.mkfifo(tmp_path / "parent.yaml")
+    with deadline():
+        with pytest.raises(PolicyError) as info:
+            load(child)
+    assert "no policy named 'parent'" in info.value.diagnostics[0].message
 
 
 def test_an_edited_parent_is_seen(tmp_path):
