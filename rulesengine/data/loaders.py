@@ -676,6 +676,9 @@ def _check_header(header: list[str], shown: str, errors: _Errors, line: int = 1)
     return ok
 
 
+_RELEASE_BYTES = 32 << 20
+
+
 def _read_parquet(fh, path: Path, shown: str, errors: _Errors) -> _Table | None:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -701,6 +704,11 @@ def _read_parquet(fh, path: Path, shown: str, errors: _Errors) -> _Table | None:
         flat = pf.metadata.num_columns == len(raw_names) and len(set(raw_names)) == len(raw_names)
         table = None if flat else pf.read()
         n = pf.metadata.num_rows
+        # Handing freed buffers back costs a millisecond a column: worth it only where the
+        # decoded columns are big enough for the memory to matter.
+        decoded = sum(pf.metadata.row_group(i).total_byte_size
+                      for i in range(pf.metadata.num_row_groups))
+        release = decoded > _RELEASE_BYTES
         columns = []
         for j, name in enumerate(header):
             if table is not None:
@@ -718,7 +726,7 @@ def _read_parquet(fh, path: Path, shown: str, errors: _Errors) -> _Table | None:
             if column is None:
                 return None
             columns.append(column)
-            if table is None:
+            if table is None and release:
                 # The column's Arrow buffers are free now: hand them back, or Arrow's
                 # allocator keeps each one resident beside the next.
                 pa.default_memory_pool().release_unused()
@@ -742,7 +750,9 @@ def _parquet_column(pa, arr, name: str, j: int, shown: str, errors: _Errors) -> 
     arrow = str(vt) if (pa.types.is_boolean(vt) or pa.types.is_temporal(vt)) else None
     if pa.types.is_boolean(t) or pa.types.is_integer(t) or pa.types.is_floating(t) \
             or pa.types.is_decimal(t):
-        nums = arrow_floats(arr.cast(pa.float64()))      # to_numpy would import pandas
+        # to_numpy would import pandas; cast imports pyarrow.compute (a tenth of a second),
+        # so a column that is float64 already is read as it is
+        nums = arrow_floats(arr if t == pa.float64() else arr.cast(pa.float64()))
         return _Column(name, j + 1, numbers=np.asarray(nums, dtype=np.float64), arrow=arrow)
     if not pa.types.is_dictionary(t):
         if pa.types.is_timestamp(t):
