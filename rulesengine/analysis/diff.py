@@ -289,14 +289,17 @@ def diff(a: CheckedPolicy, b: CheckedPolicy, panel=None, *, decisions=None,
         # read once: attribution evaluates many variants on the same data
         from ..data.sample import sample_panel
         panel = sample_panel()
-    memo: dict = {}     # each input converted once for A, B and every variant of B
-    step(0, 2, f"evaluating A ({a.policy.id})")
-    out_a, _ = _run(a, panel, decisions, engine, revision_a, memo)
-    step(1, 2, f"evaluating B ({b.policy.id})")
-    values_b: dict = {}     # B's expression values, which B's variants share (engine/reuse.py)
-    out_b, layout_b = _run(b, panel, decisions, engine, revision_b, memo, values=values_b)
     from ..engine.reuse import Evaluated
 
+    memo: dict = {}     # each input converted once for A, B and every variant of B
+    step(0, 2, f"evaluating A ({a.policy.id})")
+    values_a: dict = {}     # A's expression values, which B shares where it has A's
+    out_a, layout_a = _run(a, panel, decisions, engine, revision_a, memo, values=values_a)
+    step(1, 2, f"evaluating B ({b.policy.id})")
+    values_b: dict = {}     # B's, which B's variants share (engine/reuse.py)
+    out_b, layout_b = _run(b, panel, decisions, engine, revision_b, memo, values=values_b,
+                           reuse=Evaluated(a, layout_a, values_a))
+    del values_a
     reuse = Evaluated(b, layout_b, values_b)
     common = [p for p in out_b.period_labels if p in out_a.period_labels]
     if not common:
@@ -381,7 +384,11 @@ def _run(policy: CheckedPolicy, panel, decisions, engine, revision, memo, *, par
     if through_label in labels:
         bound, layout, by_cell = through(bound, layout, by_cell, labels.index(through_label))
     if reuse is not None and used == "vectorised":
-        values = reuse.shared(policy, layout)
+        shared = reuse.shared(policy, layout)
+        if values is not None:
+            values.update(shared)           # filled in place with the rest
+        elif shared:
+            values = shared
     raw = run_backend(policy, layout, used, values=values)
     return (assemble(policy, bound, raw, by_cell, engine, revision, decisions=decisions),
             layout)

@@ -26,8 +26,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, Sequence
 
@@ -103,6 +101,8 @@ class _Metrics(Mapping):
                 arr = _metric(self._entry, spec, self._shape)
             except _Damaged:
                 if self._loaded is None:
+                    import shutil
+
                     # removed, so that the next run writes a whole entry again
                     shutil.rmtree(self._entry, ignore_errors=True)
                     self._loaded = self._load().values
@@ -188,6 +188,9 @@ def _read(entry: Path, load: Callable[[], Panel]) -> Panel | None:
 def _write(folder: Path, entry: Path, panel: Panel) -> None:
     """Write the entry whole into a temporary folder, then rename it into place; a failure
     leaves no entry (the next run loads the files again)."""
+    import shutil
+    import tempfile
+
     if entry.exists():
         return
     tmp = None

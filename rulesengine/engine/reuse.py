@@ -1,21 +1,22 @@
 """Expression values one vectorised evaluation can take from another over the same data.
 
-A diff evaluates B and then B with each change reverted: every variant shares almost all of
-B's expressions (the same node objects: `analysis.diff.revert` copies only A's side of the
-change), and most of their values (peer ranks, windows, aggregates over members) are B's
-own. A variant takes those from B's evaluation instead of computing them again.
+A diff evaluates A, B, and B with each change reverted: B usually extends or copies A, and
+every variant is B but for one change, so most expressions recur (peer ranks, windows,
+aggregates over members), and their values with them. An evaluation takes those from an
+earlier one instead of computing them again.
 
 A node's value is taken only when everything it is computed from is provably the same in
 both evaluations, compared as a digest per node (`signatures`) of:
 
-- the node object itself (the same object: the same expression, the same node id), its
-  type and its ranking direction as the checker annotated them in each policy;
+- the node's own fields (its kind, operator, function, literal, window length, keyword
+  names; not its id or position), its type and its ranking direction as the checker
+  annotated them in each policy, and for a peer function the peer groups it ranks within;
 - what each name refers to: an input's bound array (the same array object: bind's memo
   hands every evaluation of one definition the same array), a param's values over the
   periods, a define's expression (its digest, recursively), a label's or level's position;
 - its children's digests;
-- and, for the whole evaluation, the entities, the periods, the parents, the peer groups
-  and the policy's peer-group settings (anything else: nothing is taken).
+- and, for the whole evaluation, the entities, the periods, the parents and the policy's
+  peer-group settings (anything else: nothing is taken).
 
 Never taken: values that depend on the level of an earlier period (evaluated period by
 period), and strings (held as codes into a table that each evaluation numbers afresh).
@@ -24,14 +25,19 @@ period), and strings (held as codes into a table that each evaluation numbers af
 from __future__ import annotations
 
 import hashlib
+from dataclasses import fields
 from typing import Mapping
 
 import numpy as np
 
+from ..diagnostics import Pos
 from ..lang import ast
 from ..lang import types as T
+from ..lang.builtins import PEER_FUNCTIONS
 from ..lang.checker import CheckedPolicy
-from .layout import Layout
+from .layout import Layout, grouping
+
+_NOT_OWN = ("nid", "pos", "span")
 
 
 def _root_array(arr: np.ndarray) -> np.ndarray:
@@ -48,9 +54,23 @@ def _frame(checked: CheckedPolicy, layout: Layout) -> bytes:
     h.update(repr((id(layout.entities), layout.n_entities, layout.n_periods, p.peer_group,
                    p.peer_groups)).encode())
     h.update(np.ascontiguousarray(layout.parent).tobytes())
-    for by in sorted(layout.groups):
-        h.update(by.encode() + b"\0" + np.ascontiguousarray(layout.groups[by]).tobytes())
     return h.digest()
+
+
+def _own(node: ast.Node) -> str:
+    """A node's own fields, without its id, its position and its children (digested apart)."""
+    parts = [type(node).__name__]
+    for f in fields(node):
+        if f.name in _NOT_OWN:
+            continue
+        v = getattr(node, f.name)
+        if isinstance(v, (ast.Node, Pos)):
+            continue
+        if isinstance(v, tuple):
+            v = tuple(("kw", x.name) if isinstance(x, ast.Keyword) else "node"
+                      for x in v if not isinstance(x, Pos))
+        parts.append(repr(v))
+    return "\0".join(parts)
 
 
 def _roots(checked: CheckedPolicy) -> list[ast.Node]:
@@ -91,9 +111,14 @@ def signatures(checked: CheckedPolicy, layout: Layout) -> dict[int, bytes]:
         if hit is not None:
             return hit
         h = hashlib.blake2b(digest_size=16)
-        h.update(repr((id(node), node.nid, checked.types.get(node.nid),
+        h.update(repr((checked.types.get(node.nid),
                        checked.directions.get(node.nid))).encode())
+        h.update(_own(node).encode())
         h.update(ref_part(node))
+        if isinstance(node, ast.Call) and node.func in PEER_FUNCTIONS:
+            groups = layout.groups.get(grouping(checked, node))
+            h.update(b"missing" if groups is None else
+                     np.ascontiguousarray(groups).tobytes())
         for child in node.children():
             h.update(digest(child))
         value = done[id(node)] = h.digest()
@@ -116,6 +141,7 @@ class Evaluated:
         self.values = values
         self._seen: dict[int, tuple[bytes, dict[int, bytes]]] = {}     # by periods
         self._stepped: set[int] | None = None
+        self._digests: dict[int, dict[bytes, np.ndarray]] = {}
 
     def _signed(self, n: int) -> tuple[bytes, dict[int, bytes]]:
         hit = self._seen.get(n)
@@ -143,13 +169,22 @@ class Evaluated:
             return {}
         if self._stepped is None:
             self._stepped = level_dependent(self.checked)
-        stepped = self._stepped | level_dependent(checked)
-        before = self.checked
+        mine = self._by_digest(n, old)
+        stepped = level_dependent(checked)
         out = {}
-        for nid, value in self.values.items():
-            if nid in stepped or new.get(nid) is None or new[nid] != old.get(nid):
+        for nid, sig in new.items():
+            found = mine.get(sig)
+            if found is None or nid in stepped or checked.types.get(nid) == T.STRING:
                 continue
-            if T.STRING in (before.types.get(nid), checked.types.get(nid)):
-                continue
-            out[nid] = value[:n]
+            out[nid] = found[:n]
         return out
+
+    def _by_digest(self, n: int, old: dict[int, bytes]) -> dict[bytes, np.ndarray]:
+        """This evaluation's values that may be shared, by digest."""
+        hit = self._digests.get(n)
+        if hit is None:
+            hit = self._digests[n] = {
+                old[nid]: value for nid, value in self.values.items()
+                if nid in old and nid not in self._stepped
+                and self.checked.types.get(nid) != T.STRING}
+        return hit

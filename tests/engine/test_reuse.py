@@ -93,7 +93,8 @@ def _nid(checked, define):
 def test_values_a_change_alters_are_not_shared():
     data = panel()
     b = policy()
-    _, layout_b, _ = prepare(b, data)
+    memo: dict = {}
+    _, layout_b, _ = prepare(b, data, memo=memo)
     values_b: dict = {}
     run_backend(b, layout_b, "vectorised", values=values_b)
     evaluated = R.Evaluated(b, layout_b, values_b)
@@ -108,17 +109,45 @@ def test_values_a_change_alters_are_not_shared():
                                       "low": np.full(P, 40.0)})
     shared = evaluated.shared(b, lower)
     assert _nid(b, "low_ae") not in shared and _nid(b, "slow") in shared
-    # another define: the define and what refers to it are recomputed
-    other = policy(defines={**DEFINES, "slow": "sustained(rtt < 40, 2)"})
-    _, layout_o, _ = prepare(other, data)
+    # another define (B with A's version, as a diff reverts it): the define and what refers
+    # to it are recomputed
+    a = policy(defines={**DEFINES, "slow": "sustained(rtt < 40, 2)"})
+    (change,) = D.structural_diff(a.policy, b.policy)
+    other = D.revert(b, a, change)
+    _, layout_o, _ = prepare(other, data, memo=memo)
     shared = evaluated.shared(other, layout_o)
     assert _nid(other, "slow") not in shared
-    assert b.policy.rules[0].when.nid not in shared      # low_ae or slow
+    assert other.policy.rules[0].when.nid not in shared  # low_ae or slow
+    assert _nid(other, "low_ae") in shared
+    # without the memo, inputs are other arrays: what reads them is not shared
+    _, layout_n, _ = prepare(b, data)
+    assert _nid(b, "low_ae") not in evaluated.shared(b, layout_n)
     # other data (other input arrays, other entities): nothing is shared
     moved = replace(data, values={**data.values, "ae": data.values["ae"] + 1})
     _, layout_m, _ = prepare(b, moved)
     assert not any(nid in evaluated.shared(b, layout_m) for nid in
                    (_nid(b, "low_ae"), b.policy.rules[0].when.nid))
+
+
+def test_another_policy_shares_what_it_has_alike():
+    """Values are matched by what they are computed from, not by node id: a policy parsed
+    again (as B's copy of the policy it extends is) takes all of them."""
+    data = panel()
+    a, b = policy(), policy()
+    assert _nid(a, "slow") != _nid(b, "slow") or \
+        a.policy.defines["slow"].expr is not b.policy.defines["slow"].expr
+    memo: dict = {}
+    _, layout_a, _ = prepare(a, data, memo=memo)
+    values_a: dict = {}
+    run_backend(a, layout_a, "vectorised", values=values_a)
+    _, layout_b, _ = prepare(b, data, memo=memo)
+    shared = R.Evaluated(a, layout_a, values_a).shared(b, layout_b)
+    for name in ("low_ae", "slow", "trend"):
+        assert _nid(b, name) in shared
+        assert np.shares_memory(shared[_nid(b, name)], values_a[_nid(a, name)])
+    assert _nid(b, "label") not in shared
+    assert run_backend(b, layout_b, "vectorised", values=dict(shared)).equal(
+        run_backend(b, layout_b, "vectorised"))
 
 
 def test_diff_with_and_without_sharing_agree(monkeypatch):
