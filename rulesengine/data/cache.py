@@ -36,6 +36,7 @@ from .panel import Entities, Panel
 
 FORMAT = 1
 MANIFEST = "manifest.json"
+_NAN_BITS = np.array(np.nan).view(np.uint64)
 
 
 def cached_panel(files: Sequence[Path], load: Callable[[], Panel]) -> Panel:
@@ -200,10 +201,9 @@ def _write(folder: Path, entry: Path, panel: Panel) -> None:
         for k, name in enumerate(sorted(panel.values)):
             arr = np.ascontiguousarray(panel.values[name], dtype=np.float64)
             present = ~np.isnan(arr)
-            rebuilt = np.full(arr.shape, np.nan)
-            rebuilt[present] = arr[present]
-            if rebuilt.tobytes() != arr.tobytes():
-                return      # NaNs of another bit pattern: not stored (the files are read)
+            # a missing value is rebuilt as np.nan: any other NaN bits would not come back
+            if (arr.view(np.uint64)[~present] != _NAN_BITS).any():
+                return      # (not stored: the files are read every time)
             spec = {}
             for part, data in (("mask", np.packbits(present.reshape(-1))),
                                ("values", arr[present])):

@@ -124,3 +124,21 @@ def test_no_cache_folder_reads_the_files(monkeypatch, tmp_path, from_files):
     monkeypatch.setattr(cachedir, "_off", {})
     monkeypatch.setattr(cachedir, "_warned", set())
     assert_same(sample_panel(), from_files)
+
+
+def test_nans_of_another_bit_pattern_are_not_stored(cache_root, tmp_path, from_files):
+    """Missing values come back as np.nan; a panel holding other NaN bits is not cached (its
+    digest and values would not come back bit for bit)."""
+    source = tmp_path / "data.csv"
+    source.write_text("x\n")
+    values = dict(from_files.values)
+    odd = values["cqc_enforcement_action"].copy()
+    odd[np.isnan(odd)] = -np.nan
+    values["cqc_enforcement_action"] = odd
+    panel = C.Panel(from_files.period_kind, from_files.start, from_files.n_periods,
+                    from_files.entities, values, from_files.labels, from_files.sources)
+    first = C.cached_panel([source], lambda: panel)
+    assert not (cache_root / "data").exists() or not _entries(cache_root)
+    again = C.cached_panel([source], lambda: panel)
+    assert again.values["cqc_enforcement_action"].tobytes() == odd.tobytes()
+    assert first is panel and again is panel
