@@ -68,14 +68,12 @@ class _Attributes(Mapping):
 
 def peer_groupings(checked: CheckedPolicy) -> set[str]:
     """Every grouping the policy's peer functions use: the policy's peer_group or a by=."""
-    return {grouping(checked, node) for node in all_nodes(checked)
-            if isinstance(node, ast.Call) and node.func in PEER_FUNCTIONS}
-
-
-def grouping(checked: CheckedPolicy, call: ast.Call) -> str:
-    """The grouping (a key of Layout.groups) a peer function's call ranks within."""
-    kw = call.kwarg("by")
-    return kw.value.name if kw is not None else (checked.policy.peer_group or "type")
+    out: set[str] = set()
+    for node in all_nodes(checked):
+        if isinstance(node, ast.Call) and node.func in PEER_FUNCTIONS:
+            kw = node.kwarg("by")
+            out.add(kw.value.name if kw is not None else (checked.policy.peer_group or "type"))
+    return out
 
 
 def all_nodes(checked: CheckedPolicy):

@@ -10,13 +10,14 @@ both evaluations, compared as a digest per node (`signatures`) of:
 
 - the node's own fields (its kind, operator, function, literal, window length, keyword
   names; not its id or position), its type and its ranking direction as the checker
-  annotated them in each policy, and for a peer function the peer groups it ranks within;
+  annotated them in each policy;
 - what each name refers to: an input's bound array (the same array object: bind's memo
   hands every evaluation of one definition the same array), a param's values over the
   periods, a define's expression (its digest, recursively), a label's or level's position;
 - its children's digests;
-- and, for the whole evaluation, the entities, the periods, the parents and the policy's
-  peer-group settings (anything else: nothing is taken).
+- and, for the whole evaluation, the entities (the same Entities object), the periods, the
+  parents and the policy's peer-group settings, which with a peer function's `by=` (a
+  child) fix the peer groups it ranks within (anything else: nothing is taken).
 
 Never taken: values that depend on the level of an earlier period (evaluated period by
 period), and strings (held as codes into a table that each evaluation numbers afresh).
@@ -33,9 +34,8 @@ import numpy as np
 from ..diagnostics import Pos
 from ..lang import ast
 from ..lang import types as T
-from ..lang.builtins import PEER_FUNCTIONS
 from ..lang.checker import CheckedPolicy
-from .layout import Layout, grouping
+from .layout import Layout
 
 _NOT_OWN = ("nid", "pos", "span")
 
@@ -115,10 +115,6 @@ def signatures(checked: CheckedPolicy, layout: Layout) -> dict[int, bytes]:
                        checked.directions.get(node.nid))).encode())
         h.update(_own(node).encode())
         h.update(ref_part(node))
-        if isinstance(node, ast.Call) and node.func in PEER_FUNCTIONS:
-            groups = layout.groups.get(grouping(checked, node))
-            h.update(b"missing" if groups is None else
-                     np.ascontiguousarray(groups).tobytes())
         for child in node.children():
             h.update(digest(child))
         value = done[id(node)] = h.digest()

@@ -55,6 +55,7 @@ VARIANTS = {
     "a string define": dict(defines={**DEFINES, "label": 'if ae > 70 then "fine" else "poor"'}),
     "a rule added": dict(rules=RULES + [("bad", "pv < 10")]),
     "a rule removed": dict(rules=RULES[1:]),
+    "a peer grouping": dict(defines={**DEFINES, "low_ae": "pct_rank(ae, by=all) < low"}),
     "an input's direction": dict(inputs={**INPUTS, "ae": {"type": "percent",
                                                           "better": "lower"}}),
 }
