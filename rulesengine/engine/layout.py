@@ -7,7 +7,7 @@ entity, the decisions array and the rules' levels.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from collections.abc import Mapping
 
 import numpy as np
@@ -37,6 +37,12 @@ class Layout:
     rule_judgement: np.ndarray              # bool [R]: the rule's level needs a decision
     default_level: int
     n_levels: int
+
+    def head(self, n: int) -> "Layout":
+        """The first `n` periods (views of the same arrays, still C-contiguous)."""
+        return replace(self, n_periods=n, inputs={k: v[:n] for k, v in self.inputs.items()},
+                       params={k: v[:n] for k, v in self.params.items()},
+                       decisions=self.decisions[:n])
 
 
 class _Attributes(Mapping):

@@ -34,11 +34,18 @@ SIZED = {"mean_over", "sum_over", "min_over", "max_over", "count_over", "sustain
          "change", "ntile"}
 
 
-def evaluate_vectorised(checked: CheckedPolicy, layout: Layout) -> RawOutcomes:
-    """The same outcomes as evaluate_reference, computed over all periods at once."""
+def evaluate_vectorised(checked: CheckedPolicy, layout: Layout,
+                        values: dict | None = None) -> RawOutcomes:
+    """The same outcomes as evaluate_reference, computed over all periods at once.
+
+    `values` (node id -> value over every period), when given, holds values the caller
+    knows (engine/reuse.py: a diff's variant takes B's), used as they are, and afterwards
+    every value computed."""
     if layout.n_periods == 0 or layout.n_entities == 0 or _sizes_vary(checked, layout):
         return evaluate_reference(checked, layout)
     vec = _Vectorised(checked, layout)
+    if values is not None:
+        vec.base = values           # read, and filled in place as values are computed
     p = checked.policy
     roots = [r.when for r in p.rules]
     if p.applies_to is not None and p.applies_to.expr is not None:
