@@ -20,11 +20,15 @@ from ..engine.layout import Layout
 from ..engine.outcomes import Outcomes, decide
 from ..engine.probe import Probe
 from ..lang import ast
-from ..lang.builtins import MEMBER_FUNCTIONS, PEER_FUNCTIONS, WINDOW_FUNCTIONS
+from ..lang.builtins import BUILTINS, builtin, peer_grouping
 from ..lang.checker import CheckedPolicy
 from ..lang.types import Type
 
-RANKS = ("pct_rank", "rank", "worst_rank", "ntile", "zscore", "metric_score")
+
+def _ranking(n: ast.Node) -> bool:
+    """A call ranking its first argument among peers (explain shows the peer context)."""
+    spec = builtin(n)
+    return spec is not None and spec.ranks and bool(n.args)
 
 
 @dataclass(frozen=True)
@@ -423,7 +427,7 @@ class _Explainer:
             items = ", ".join(self.shown(i) for i in node.items)
             detail = f"{self.shown(node.operand)} {'not in' if node.negated else 'in'} [{items}]"
             op, operands = ("not in" if node.negated else "in"), (node.operand, *node.items)
-        elif isinstance(node, ast.Call) and node.func in WINDOW_FUNCTIONS:
+        elif isinstance(node, ast.Call) and BUILTINS[node.func].lookback is not None:
             detail = self.window_detail(node)
         elif isinstance(node, ast.Unary) and node.op == "not":
             detail = f"not {self.truth(self.val(node.operand))}"
@@ -440,7 +444,7 @@ class _Explainer:
                        self.fmt.value(x, t))
 
     def window_detail(self, node: ast.Call) -> str:
-        size = node.args[1]
+        size = node.args[BUILTINS[node.func].size]
         n = int(size.value) if isinstance(size, ast.Number) else int(
             self.L.params[size.name][self.t])
         inner = node.args[0]
@@ -457,7 +461,7 @@ class _Explainer:
         """Peer context for rank calls on an input: value, position among peers, cut-off."""
         out = []
         for n in ast.walk(self.resolve(side)[0]):
-            if not (isinstance(n, ast.Call) and n.func in RANKS and n.args):
+            if not _ranking(n):
                 continue
             arg, _ = self.resolve(n.args[0])
             x = self.val(arg)
@@ -594,7 +598,7 @@ class _Explainer:
             if n.nid in seen:
                 continue
             seen.add(n.nid)
-            if isinstance(n, ast.Call) and n.func in MEMBER_FUNCTIONS:
+            if isinstance(n, ast.Call) and BUILTINS[n.func].over_members:
                 continue
             if isinstance(n, ast.Attribute):
                 continue
@@ -715,13 +719,11 @@ class _Explainer:
             if root is None:
                 continue
             for n in ast.walk(root):
-                if isinstance(n, ast.Call) and n.func in RANKS and n.args:
+                if _ranking(n):
                     arg, _ = self.resolve(n.args[0])
                     ref = self.c.refs.get(arg.nid)
                     if ref is not None and ref.kind == "input" and ref.name == name:
-                        kw = n.kwarg("by")
-                        return kw.value.name if kw is not None else (self.p.peer_group
-                                                                     or "type")
+                        return peer_grouping(n, self.p)
         return self.p.peer_group or "type"
 
     def spread(self, name: str) -> float:
@@ -777,9 +779,7 @@ class _Explainer:
             mask = np.zeros(self.L.n_entities, bool)
             for call in self.peer_calls():
                 if name in self.own_inputs(call.args[0]):
-                    kw = call.kwarg("by")
-                    by = kw.value.name if kw is not None else (self.p.peer_group or "type")
-                    groups = self.L.groups.get(by)
+                    groups = self.L.groups.get(peer_grouping(call, self.p))
                     mask |= (groups == groups[self.e]) if groups is not None else True
             col = self.L.inputs[name][self.t]
             self._peer_values[name] = np.unique(col[mask & ~np.isnan(col)])
@@ -788,7 +788,7 @@ class _Explainer:
     def peer_calls(self) -> list[ast.Call]:
         roots = [d.expr for d in self.p.defines.values()] + [r.when for r in self.p.rules]
         return [n for root in roots if root is not None for n in ast.walk(root)
-                if isinstance(n, ast.Call) and n.func in PEER_FUNCTIONS and n.args]
+                if isinstance(n, ast.Call) and BUILTINS[n.func].family == "peer" and n.args]
 
     def constants(self) -> list[float]:
         """The numbers a policy compares with this period: params and literals."""
@@ -828,8 +828,8 @@ class _Explainer:
             t = self.c.types.get(n.nid)
             if t is not None and t.kind == "bool":
                 out.append(n)
-            if isinstance(n, ast.Call) and (n.func in MEMBER_FUNCTIONS or
-                                            n.func == "periods_in"):
+            spec = builtin(n)
+            if spec is not None and (spec.over_members or spec.reads_levels):
                 continue    # conditions over members or over levels: not this entity's own
             inner, define = self.resolve(n)
             if define is not None:

@@ -619,7 +619,7 @@ class _Checker:
         if (spec.variadic and count < 1) or (not spec.variadic and count != n_params):
             want = "one or more arguments" if spec.variadic else (
                 f"{n_params} argument{'s' if n_params != 1 else ''}")
-            usage = self.usage(spec)
+            usage = spec.usage()
             self.error(f"{spec.name}() takes {want}, got {count}: {usage}", node.pos,
                        scope.origin, code="arguments")
             for a in node.args:
@@ -631,18 +631,10 @@ class _Checker:
         for kind, arg in zip(kinds, node.args):
             arg_types.append(self.argument(spec, kind, arg, scope))
         self.keyword_args(spec, node, arg_types, scope)
-        if spec.family == "peer" and spec.name not in ("percentile", "peer_count"):
+        if spec.ranks:
             self.direction_for(spec, node, scope)
         return self.result(spec, node, arg_types, scope)
 
-    def usage(self, spec: Builtin) -> str:
-        names = {"members": "members", "cond": "condition", "window": "n", "int": "k",
-                 "level": "level", "levelcond": "condition on level", "pct": "p",
-                 "digits": "digits", "ordinal": "x"}
-        args = [names.get(k, "x") for k in spec.params]
-        if spec.variadic:
-            args = [args[0], args[0], "..."]
-        return f"{spec.name}({', '.join(args)})"
 
     def argument(self, spec: Builtin, kind: str, arg: ast.Node, scope: _Scope) -> Type:
         origin = scope.origin
@@ -652,7 +644,7 @@ class _Checker:
                 self.types[arg.nid] = T.ERROR
                 return T.ERROR
             self.error(f"{spec.name}() works over an entity's members: write "
-                       f"{self.usage(spec)}" + (f"; for the {spec.name} of several values use "
+                       f"{spec.usage()}" + (f"; for the {spec.name} of several values use "
                                                 f"{spec.name}_of(...)" if spec.name in
                                                 ("min", "max", "sum") else ""),
                        arg.pos, origin, code="arguments")
@@ -705,7 +697,7 @@ class _Checker:
 
     def whole_number(self, spec: Builtin, arg: ast.Node, scope: _Scope) -> Type:
         t = self.expr(arg, scope)
-        time = spec.family == "time"
+        time = spec.lookback is not None
         what = "number of periods" if time else "number"
         most = MAX_LOOKBACK if time else math.inf
         if isinstance(arg, ast.Number):
@@ -770,9 +762,9 @@ class _Checker:
                 if T.ERROR not in (t, x) and not T.comparable(x, t):
                     self.error(f"{kw.name}= must be comparable with the scored value: "
                                f"{T.describe(t)} vs {T.describe(x)}", v.pos, scope.origin)
-        if spec.name == "metric_score" and node.kwarg("standard") and node.kwarg("floor"):
-            self.error("metric_score() takes standard= or floor=, not both", node.pos,
-                       scope.origin, code="arguments")
+        if spec.exclusive and sum(node.kwarg(k) is not None for k in spec.exclusive) > 1:
+            self.error(f"{spec.name}() takes {' or '.join(k + '=' for k in spec.exclusive)}, "
+                       "not both", node.pos, scope.origin, code="arguments")
 
     def direction_for(self, spec: Builtin, node: ast.Call, scope: _Scope) -> None:
         kw = node.kwarg("better")
@@ -830,20 +822,15 @@ class _Checker:
             spec = BUILTINS.get(node.func)
             if spec is None:
                 return None
-            if node.func in ("pct_rank", "zscore"):
-                return "higher"
-            if node.func in ("rank", "ntile", "metric_score"):
-                return "lower"
-            if node.func == "worst_rank":
-                return "higher"
-            if spec.family in ("time",) and spec.result != "bool" and spec.name != "count_over":
-                return self.direction(node.args[0]) if node.args else None
-            if spec.family == "members" and spec.name in ("sum", "mean", "min", "max"):
-                return self.direction(node.args[1]) if len(node.args) > 1 else None
-            if spec.family in ("multi", "missing", "math") and spec.result in ("same",
-                                                                                 "same_num"):
-                dirs = {self.direction(a) for a in node.args[:1 if spec.name == "round" else None]}
-                return dirs.pop() if len(dirs) == 1 else None
+            if spec.better is not None:      # a rank or score: its own direction
+                return spec.better
+            if spec.better_from is None:
+                return None
+            # a value built from its arguments keeps their direction when they agree
+            args = (node.args if spec.better_from == "all" else
+                    [node.args[i] for i in spec.better_from if i < len(node.args)])
+            dirs = {self.direction(a) for a in args}
+            return dirs.pop() if len(dirs) == 1 else None
         return None
 
     def result(self, spec: Builtin, node: ast.Call, arg_types: list[Type],
