@@ -142,6 +142,70 @@ _Loader.add_constructor("tag:yaml.org,2002:int", _construct_number)
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_number)
 _Loader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
 
+# libyaml's parser, when PyYAML was built with it: the same nodes, marks and core-schema
+# resolution as _Loader, about ten times faster (most of a language server's time per
+# keystroke went on PyYAML's pure-Python scanner). It cannot bound nesting while scanning and
+# its composer recurses in C, so it is used only on text whose nesting is bounded by a cheap
+# count (_FAST_DEPTH_BOUND) and holds no tab, and any error (or a document deeper than MAX_YAML_DEPTH) is
+# parsed again by _Loader, whose diagnostics are the ones documented and tested.
+try:
+    from yaml._yaml import CParser as _CParser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    _CParser = None
+_FAST_DEPTH_BOUND = 1000
+
+if _CParser is not None:
+    class _FastLoader(_CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+        def __init__(self, stream):
+            _CParser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+    _FastLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+    _FastLoader.yaml_constructors = _Loader.yaml_constructors
+else:  # pragma: no cover - PyYAML built without libyaml
+    _FastLoader = None
+
+
+def _nesting_bound(text: str) -> int:
+    """An upper bound on the YAML nesting depth of `text`: each block level indents at least
+    one column past its parent's (a block list may share its key's column: hence twice), and
+    each flow level needs its own bracket."""
+    widest = max((len(line) - len(line.lstrip(" ")) for line in text.splitlines()), default=0)
+    return 2 * (widest + 1) + text.count("[") + text.count("{")
+
+
+def _depth_within(root: Node, limit: int) -> bool:
+    """Whether the composed tree nests no more than `limit` levels (an alias that contains
+    itself counts as too deep: _Loader's path reports it)."""
+    stack: list[tuple[Node, int]] = [(root, 1)]
+    seen: set[tuple[int, int]] = set()
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return False
+        if isinstance(node, ScalarNode) or (id(node), depth) in seen:
+            continue
+        seen.add((id(node), depth))
+        stack.extend((child, depth + 1) for child in _children(node))
+    return True
+
+
+def _compose_fast(text: str):
+    """(root node, loader) parsed by libyaml, or None where _Loader must parse the text."""
+    if _FastLoader is None or "\t" in text or _nesting_bound(text) > _FAST_DEPTH_BOUND:
+        return None     # (libyaml accepts tabs where PyYAML, and so the dialect, does not)
+    loader = _FastLoader(text)
+    try:
+        root = loader.get_single_node()
+    except (yaml.YAMLError, RecursionError):
+        return None
+    finally:
+        loader.dispose()
+    if root is not None and not _depth_within(root, MAX_YAML_DEPTH):
+        return None
+    return root, loader
+
 
 @dataclass
 class Document:
@@ -184,6 +248,22 @@ def load_document(text: str, file: str) -> Document:
     if size > limit:
         raise PolicyError(_POLICY_LIMIT.diagnostic(size, file))
     doc = Document(source)
+    fast = _compose_fast(text)
+    if fast is not None:
+        root, loader = fast
+    else:
+        root, loader = _compose(text, source)
+    if root is None:
+        raise PolicyError(Diagnostic("the policy file is empty", file=file, code="empty"))
+    _refuse_alias_explosion(root, source)
+    walker = _Walker(doc, loader)
+    doc.data = walker.build(root, ())
+    return doc
+
+
+def _compose(text: str, source: Source):
+    """(root node, loader) parsed by PyYAML's Python parser, or PolicyError located."""
+    file = source.file
     loader = None
     try:
         loader = _Loader(text)
@@ -201,12 +281,7 @@ def load_document(text: str, file: str) -> Document:
     finally:
         if loader is not None:
             loader.dispose()
-    if root is None:
-        raise PolicyError(Diagnostic("the policy file is empty", file=file, code="empty"))
-    _refuse_alias_explosion(root, source)
-    walker = _Walker(doc, loader)
-    doc.data = walker.build(root, ())
-    return doc
+    return root, loader
 
 
 def _children(node: Node) -> list[Node]:

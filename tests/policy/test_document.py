@@ -5,6 +5,7 @@ readable PolicyError."""
 from __future__ import annotations
 
 import string
+from pathlib import Path
 
 import pytest
 import yaml
@@ -327,3 +328,68 @@ def test_written_yaml_reads_back_the_same_in_this_dialect_and_in_yaml_1_1():
     text = dump_yaml(data)
     assert load_document(text, "p.yaml").data == data
     assert yaml.safe_load(text) == data
+
+
+# --- libyaml's fast path: the same document, or _Loader's diagnostic ----------------------
+
+def _both_ways(text: str, monkeypatch):
+    """load_document's result (data and every position, or the error) through libyaml and
+    through PyYAML's Python parser."""
+    from rulesengine.policy import document
+
+    def load():
+        try:
+            doc = load_document(text, "p.yaml")
+        except PolicyError as e:
+            return str(e)
+        return doc.data, doc.value_pos, doc.key_pos, {
+            path: (n.start_mark.index, n.end_mark.index) for path, n in doc._scalars.items()}
+
+    fast = load()
+    with monkeypatch.context() as m:
+        m.setattr(document, "_FastLoader", None)
+        slow = load()
+    return fast, slow
+
+
+BUNDLED = sorted((Path(__file__).resolve().parents[2] / "policies").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
+def test_libyaml_reads_every_bundled_policy_as_pyyaml_does(path, monkeypatch):
+    from rulesengine.policy import document
+
+    text = path.read_text()
+    assert document._compose_fast(text) is not None        # the fast path is really taken
+    fast, slow = _both_ways(text, monkeypatch)
+    assert fast == slow
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.data())
+def test_libyaml_and_pyyaml_agree_on_damaged_policies(data):
+    # edits of a real policy: many are malformed YAML, whose diagnostics must be _Loader's
+    text = BUNDLED[data.draw(st.integers(0, len(BUNDLED) - 1))].read_text()
+    for _ in range(data.draw(st.integers(1, 3))):
+        at = data.draw(st.integers(0, len(text)))
+        edit = data.draw(st.sampled_from([" ", "\n", ":", "- ", "[", "]", "{", "'", '"', "#",
+                                          "&a ", "*a", "!!int ", "\t", "|", ">", ""]))
+        cut = data.draw(st.integers(0, 3))
+        text = text[:at] + edit + text[at + cut:]
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fast, slow = _both_ways(text, monkeypatch)
+    assert fast == slow
+
+
+@pytest.mark.parametrize("text", [
+    "a:\n\tb: 1\n",                                     # tabs: PyYAML's rule, not libyaml's
+    "a: " + "[" * (MAX_YAML_DEPTH + 1) + "]" * (MAX_YAML_DEPTH + 1) + "\n",   # too deep
+    "a: " + "[" * 5000 + "\n",                          # past the cheap bound: never parsed in C
+])
+def test_texts_libyaml_may_not_judge_go_to_pyyaml(text, monkeypatch):
+    from rulesengine.policy import document
+
+    if "\t" in text or text.count("[") > 1000:
+        assert document._compose_fast(text) is None
+    fast, slow = _both_ways(text, monkeypatch)
+    assert fast == slow and isinstance(fast, str)
