@@ -1,13 +1,15 @@
 """Over time, per entity: a value or condition over the last n periods, this one included.
 
-Periods before the data count as unknown. mean/sum/min/max_over and count_over are unknown if
-any value in the window is; sustained is a Kleene `and`, ever a Kleene `or` over the window;
+Periods before the data count as unknown. mean/sum/min/max/median_over and count_over are
+unknown if any value in the window is; the median of an even number of values is the mean of
+the middle two; sustained is a Kleene `and`, ever a Kleene `or` over the window;
 change(x, n) is x now minus x n periods ago.
 
 Compiled: a window over a value with a history (an input's own array, or a ring buffer the
 kernel keeps of a computed value) is one call of `lib.window` in the mode below; over a param
 (whose values are the kernel's params array) a loop written out; sustained and ever keep two
-"last seen" periods per entity (`lib.latch`): O(1) per period, whatever the window's length.
+"last seen" periods per entity (`lib.latch`): O(1) per period, whatever the window's length;
+a median sorts a copy of the window, written out in the kernel.
 """
 
 from __future__ import annotations
@@ -46,6 +48,15 @@ def _strict(reduce):
         out[np.isnan(w).any(axis=0)] = NAN
         return out
     return evaluate
+
+
+def _median(ev, node, t):
+    w = window(ev, node, t)
+    s = np.sort(w, axis=0)
+    mid = w.shape[0] // 2
+    out = s[mid] if w.shape[0] % 2 else (s[mid - 1] + s[mid]) / 2.0
+    out[np.isnan(w).any(axis=0)] = NAN
+    return out
 
 
 def _change(ev, node, t):
@@ -113,6 +124,24 @@ def _emit_strict(g, node, out, emit):
         emit(f"{out} = nan if u{w} else {out}")
 
 
+def _emit_median(g, node, out, emit):
+    # the window copied into a scratch array and sorted; the same middle values and the same
+    # (a + b) / 2 as the reference
+    w = g.fresh()
+    emit(f"n{w} = {g.window_size(node.args[1])}")
+    emit(f"b{w} = np.empty(n{w})")
+    emit(f"u{w} = False")
+    emit(f"for k{w} in range(n{w}):")
+    emit(f"tt{w} = t - k{w}", 1)
+    emit(f"w{w} = {g.past(node.args[0], f'tt{w}')} if tt{w} >= 0 else nan", 1)
+    emit(f"u{w} = u{w} | (w{w} != w{w})", 1)
+    emit(f"b{w}[k{w}] = w{w}", 1)
+    emit(f"b{w}.sort()")
+    emit(f"md{w} = n{w} // 2")
+    emit(f"{out} = nan if u{w} else (b{w}[md{w}] if n{w} % 2 == 1 else "
+         f"(b{w}[md{w} - 1] + b{w}[md{w}]) / 2.0)")
+
+
 # --- words ----------------------------------------------------------------------------------
 
 def _over(what):
@@ -144,6 +173,10 @@ BUILTINS = family("time", [
             "largest x over the last n periods; unknown if any is missing",
             **_WINDOWED, better_from=(0,), reference=_strict(np.max),
             compiled=_emit_strict, words=_over("highest")),
+    Builtin("median_over", "time", ("num", "window"), "same_num",
+            "median of x over the last n periods, this one included; unknown if any is missing",
+            **_WINDOWED, better_from=(0,), reference=_median, compiled=_emit_median,
+            words=_over("median")),
     Builtin("sustained", "time", ("cond", "window"), "bool",
             "cond held in each of the last n periods (Kleene 'and' over the window)",
             values=(0,), size=1, lookback="window",
