@@ -143,11 +143,12 @@ _Loader.add_constructor("tag:yaml.org,2002:float", _construct_number)
 _Loader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
 
 # libyaml's parser, when PyYAML was built with it: the same nodes, marks and core-schema
-# resolution as _Loader, about ten times faster (most of a language server's time per
-# keystroke went on PyYAML's pure-Python scanner). It cannot bound nesting while scanning and
-# its composer recurses in C, so it is used only on text whose nesting is bounded by a cheap
-# count (_FAST_DEPTH_BOUND) and holds no tab, and any error (or a document deeper than MAX_YAML_DEPTH) is
-# parsed again by _Loader, whose diagnostics are the ones documented and tested.
+# resolution as _Loader, five times faster (most of a language server's time per keystroke
+# went on PyYAML's pure-Python scanner). The two scanners differ at a few edges (tabs, a
+# byte-order mark's column, '?' in flow values), and libyaml cannot bound nesting while
+# scanning and composes recursively in C. So it reads only text with a cheap nesting bound
+# (_FAST_DEPTH_BOUND) and no tab or byte-order mark; a tree it reads differently, deeper than
+# MAX_YAML_DEPTH, or any error goes to _Loader, whose diagnostics are the documented ones.
 try:
     from yaml._yaml import CParser as _CParser
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
@@ -175,26 +176,35 @@ def _nesting_bound(text: str) -> int:
     return 2 * (widest + 1) + text.count("[") + text.count("{")
 
 
-def _depth_within(root: Node, limit: int) -> bool:
-    """Whether the composed tree nests no more than `limit` levels (an alias that contains
-    itself counts as too deep: _Loader's path reports it)."""
-    stack: list[tuple[Node, int]] = [(root, 1)]
+def _judged_alike(root: Node, limit: int) -> bool:
+    """Whether PyYAML would have composed the same tree: no deeper than `limit` levels (an
+    alias that contains itself counts as too deep: _Loader's path reports it), and no plain
+    value inside a flow collection holding '?', which libyaml reads as text and PyYAML's
+    scanner as a key indicator."""
+    stack: list[tuple[Node, int, bool]] = [(root, 1, False)]
     seen: set[tuple[int, int]] = set()
     while stack:
-        node, depth = stack.pop()
+        node, depth, in_flow = stack.pop()
         if depth > limit:
             return False
-        if isinstance(node, ScalarNode) or (id(node), depth) in seen:
+        if isinstance(node, ScalarNode):
+            if in_flow and node.style is None and "?" in node.value:
+                return False
+            continue
+        if (id(node), depth) in seen:
             continue
         seen.add((id(node), depth))
-        stack.extend((child, depth + 1) for child in _children(node))
+        flow = in_flow or bool(node.flow_style)
+        stack.extend((child, depth + 1, flow) for child in _children(node))
     return True
 
 
 def _compose_fast(text: str):
     """(root node, loader) parsed by libyaml, or None where _Loader must parse the text."""
-    if _FastLoader is None or "\t" in text or _nesting_bound(text) > _FAST_DEPTH_BOUND:
-        return None     # (libyaml accepts tabs where PyYAML, and so the dialect, does not)
+    if (_FastLoader is None or "\t" in text or "\ufeff" in text
+            or _nesting_bound(text) > _FAST_DEPTH_BOUND):
+        return None     # libyaml accepts tabs where PyYAML (so the dialect) does not, and
+    #                     counts a byte-order mark's column differently
     loader = _FastLoader(text)
     try:
         root = loader.get_single_node()
@@ -202,7 +212,7 @@ def _compose_fast(text: str):
         return None
     finally:
         loader.dispose()
-    if root is not None and not _depth_within(root, MAX_YAML_DEPTH):
+    if root is not None and not _judged_alike(root, MAX_YAML_DEPTH):
         return None
     return root, loader
 

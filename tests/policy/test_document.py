@@ -373,7 +373,8 @@ def test_libyaml_and_pyyaml_agree_on_damaged_policies(data):
     for _ in range(data.draw(st.integers(1, 3))):
         at = data.draw(st.integers(0, len(text)))
         edit = data.draw(st.sampled_from([" ", "\n", ":", "- ", "[", "]", "{", "'", '"', "#",
-                                          "&a ", "*a", "!!int ", "\t", "|", ">", ""]))
+                                          "&a ", "*a", "!!int ", "\t", "|", ">", "?", "\ufeff",
+                                          "\u00e9", "\u2028", "\r", ""]))
         cut = data.draw(st.integers(0, 3))
         text = text[:at] + edit + text[at + cut:]
     with pytest.MonkeyPatch.context() as monkeypatch:
