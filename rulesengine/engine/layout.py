@@ -14,7 +14,7 @@ import numpy as np
 
 from ..data.panel import Entities
 from ..lang import ast
-from ..lang.builtins import PEER_FUNCTIONS
+from ..lang.builtins import PEER_FUNCTIONS, peer_grouping
 from ..lang.checker import CheckedPolicy
 
 ALL = "all"
@@ -71,8 +71,7 @@ def peer_groupings(checked: CheckedPolicy) -> set[str]:
     out: set[str] = set()
     for node in all_nodes(checked):
         if isinstance(node, ast.Call) and node.func in PEER_FUNCTIONS:
-            kw = node.kwarg("by")
-            out.add(kw.value.name if kw is not None else (checked.policy.peer_group or "type"))
+            out.add(peer_grouping(node, checked.policy))
     return out
 
 
