@@ -12,7 +12,12 @@ a busy shared machine the wall time includes waiting for a CPU, the CPU time doe
 Python's bytecode is written to a temporary PYTHONPYCACHEPREFIX, warmed by one run first, as
 an installed package has its .pyc files.
 
-    python benchmarks/bench_startup.py [--runs 5]
+    python benchmarks/bench_startup.py [--runs 5] [--cases eval,diff,warm,rules]
+    python benchmarks/bench_startup.py --baseline /tmp/before    # before/after, taking turns
+
+With `--baseline`, another checkout's processes take turns with this one's under the same
+load, and this / baseline is reported per case (on a shared machine the load changes from
+minute to minute, so figures measured at different times do not compare).
 """
 
 from __future__ import annotations
@@ -22,17 +27,15 @@ import statistics
 import subprocess
 import tempfile
 import time
+from pathlib import Path
 
 import _common as C
 import manyrules
 
-CLI = str(C.ROOT / "cli.py")
-
-
-def run(args: list[str], env: dict) -> tuple[float, float]:
-    """(wall s, CPU s) of one process."""
+def run(args: list[str], env: dict, root: Path = C.ROOT) -> tuple[float, float]:
+    """(wall s, CPU s) of one process of the checkout at `root`."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen([C.PYTHON, CLI, *args], env=env, cwd=C.ROOT,
+    proc = subprocess.Popen([C.PYTHON, str(root / "cli.py"), *args], env=env, cwd=root,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
@@ -44,47 +47,82 @@ def run(args: list[str], env: dict) -> tuple[float, float]:
     return wall, usage.ru_utime + usage.ru_stime
 
 
+class Checkout:
+    """One checkout's processes: its own bytecode folder and caches."""
+
+    def __init__(self, name: str, root: Path, tmp: str) -> None:
+        self.name, self.root, self.tmp = name, root, tmp
+        self.base = dict(os.environ, PYTHONPATH=str(root),
+                         PYTHONPYCACHEPREFIX=f"{tmp}/{name}-pyc")
+        self.base.pop("PYTHONDONTWRITEBYTECODE", None)
+        self.counter = 0
+
+    def fresh(self) -> dict:
+        """An environment with empty kernel, policy, data and numba caches."""
+        self.counter += 1
+        return dict(self.base, REGIME_CACHE_DIR=f"{self.tmp}/{self.name}-rc{self.counter}",
+                    NUMBA_CACHE_DIR=f"{self.tmp}/{self.name}-nc{self.counter}")
+
+    def run(self, args: list[str], env: dict | None) -> tuple[float, float]:
+        return run(args, env if env is not None else self.fresh(), self.root)
+
+
 def main(argv=None) -> list[C.Row]:
     parser = C.standard_args(__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--baseline", type=Path, help="Another checkout of regime (e.g. `git "
+                        "worktree add /tmp/before <commit>`): each case runs there too, taking "
+                        "turns with this one, and the ratios this / baseline are reported.")
+    parser.add_argument("--cases", default="eval,diff,warm,rules",
+                        help="Which cases (eval, diff, warm, rules), comma-separated.")
     args = parser.parse_args(argv)
     if args.quick:
         args.runs = 1
     tmp = tempfile.TemporaryDirectory(prefix="regime-bench-startup-")
-    base = dict(os.environ, PYTHONPATH=str(C.ROOT), PYTHONPYCACHEPREFIX=f"{tmp.name}/pyc")
-    base.pop("PYTHONDONTWRITEBYTECODE", None)
     rules = f"{tmp.name}/rules2000.yaml"
     with open(rules, "w", encoding="utf-8") as f:
         f.write(manyrules.policy_text(2000))
-    counter = [0]
-
-    def fresh() -> dict:
-        counter[0] += 1
-        return dict(base, REGIME_CACHE_DIR=f"{tmp.name}/rc{counter[0]}",
-                    NUMBA_CACHE_DIR=f"{tmp.name}/nc{counter[0]}")
+    checkouts = [Checkout("this", C.ROOT, tmp.name)]
+    if args.baseline is not None:
+        checkouts.insert(0, Checkout("baseline", args.baseline.resolve(), tmp.name))
 
     eval_args = ["eval", "--policy", "oversight2021"]
-    run(eval_args, fresh())                                     # writes the .pyc files
+    for c in checkouts:
+        c.run(eval_args, None)                                  # writes the .pyc files
     cases = {
-        "first eval oversight2021, empty caches": (eval_args, None, 2.0),
-        "first diff oversight2021 oversight2022, empty caches":
-            (["diff", "oversight2021", "oversight2022"], None, 5.0),
-        "warm eval oversight2021": (eval_args, fresh(), 0.6),
-        "2,000-rule policy, empty caches": (["eval", "--policy", rules], None, 10.0),
+        "eval": ("first eval oversight2021, empty caches", eval_args, False, 2.0),
+        "diff": ("first diff oversight2021 oversight2022, empty caches",
+                 ["diff", "oversight2021", "oversight2022"], False, 5.0),
+        "warm": ("warm eval oversight2021", eval_args, True, 0.6),
+        "rules": ("2,000-rule policy, empty caches", ["eval", "--policy", rules], False, 10.0),
     }
     rows: list[C.Row] = []
-    for name, (cmd, env, target) in cases.items():
-        if env is not None:
-            run(cmd, env)                                       # fills the caches once
-        times = [run(cmd, env if env is not None else fresh()) for _ in range(args.runs)]
-        wall = statistics.median(t[0] for t in times)
-        cpu = statistics.median(t[1] for t in times)
-        print(f"{name}: median wall {wall:.2f} s, CPU {cpu:.2f} s "
-              f"(walls: {', '.join(f'{t[0]:.2f}' for t in times)})", flush=True)
+    for key in args.cases.split(","):
+        name, cmd, warm, target = cases[key]
+        envs = {c.name: (c.fresh() if warm else None) for c in checkouts}
+        if warm:
+            for c in checkouts:
+                c.run(cmd, envs[c.name])                        # fills the caches once
+        times: dict[str, list[tuple[float, float]]] = {c.name: [] for c in checkouts}
+        for _ in range(args.runs):                              # taking turns
+            for c in checkouts:
+                times[c.name].append(c.run(cmd, envs[c.name]))
+        medians = {k: (statistics.median(t[0] for t in v), statistics.median(t[1] for t in v))
+                   for k, v in times.items()}
+        for c in checkouts:
+            wall, cpu = medians[c.name]
+            print(f"{name} [{c.name}]: median wall {wall:.2f} s, CPU {cpu:.2f} s "
+                  f"(walls: {', '.join(f'{t[0]:.2f}' for t in times[c.name])})", flush=True)
+        wall, cpu = medians["this"]
         rows.append(C.Row("8 startup", f"{name}, wall", wall, "s", f"< {target:g} s",
                           C.judge(wall, "<", target), note=f"CPU {cpu:.2f} s"))
         rows.append(C.Row("8 startup", f"{name}, CPU", cpu, "s", f"< {target:g} s",
                           C.judge(cpu, "<", target)))
+        if args.baseline is not None:
+            bwall, bcpu = medians["baseline"]
+            rows.append(C.Row("8 startup", f"{name}: baseline wall {bwall:.2f} s, CPU "
+                              f"{bcpu:.2f} s; this / baseline, CPU", cpu / bcpu, "x",
+                              note=f"wall {wall / bwall:.2f}x"))
     tmp.cleanup()
     C.finish(rows, args, "Benchmark 8: whole processes, as a user waits")
     return rows

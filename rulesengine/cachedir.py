@@ -7,6 +7,7 @@ folder per cache:
     policies/   checked policies as plain JSON (policy/cache.py)
     numba/      numba's cache of the library kernels, when the installed package's own
                 `__pycache__` cannot hold it (compile/numba_cache.py)
+    data/       the bundled sample's panel as verified NumPy arrays (data/cache.py)
 
 A cache entry is only as trustworthy as the folder it sits in: numba's machine code is code,
 and a forged policy entry could change results. So, as ssh does with `~/.ssh`, a folder is used
@@ -30,7 +31,7 @@ import threading
 from pathlib import Path
 
 ENV_CACHE_DIR = "REGIME_CACHE_DIR"
-KINDS = ("kernels", "policies", "numba")
+KINDS = ("kernels", "policies", "numba", "data")
 
 _lock = threading.Lock()
 _off: dict[str, str] = {}        # root -> why caching is off there (warned once)

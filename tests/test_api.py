@@ -97,7 +97,7 @@ def test_explain_diff_and_test():
     assert x.to_json()["rules"][1]["fired"] is True
     assert list(x.to_frame().rule)[:2] == ["access_bottom_quartile", "deficit_over_limit"]
     assert "because rule" in x._repr_html_() and x.markdown().startswith("## T1")
-    d = regime.diff("oversight2021", "oversight2022", engine="reference")
+    d = regime.diff("oversight2021", "oversight2022", engine="vectorised")
     moved = d.to_frame()
     assert len(moved) == len(d.moves) and {"entity", "A", "B", "because of"} <= set(moved)
     m = d.transitions()

@@ -205,7 +205,7 @@ def test_explain_and_diff_take_one_period():
 
 @pytest.mark.parametrize("period", ["2024/25 Q3", "2024-q4", "2024-12", " 2024-Q4 "])
 def test_diff_reads_a_period_as_eval_does(period):
-    result = run("diff", "oversight2021", "oversight2022", "--engine", "reference",
+    result = run("diff", "oversight2021", "oversight2022", "--engine", "vectorised",
                  "--period", period)
     assert result.exit_code == 0, result.output
     assert "Period compared: 2024-Q4" in result.output
@@ -213,7 +213,7 @@ def test_diff_reads_a_period_as_eval_does(period):
 
 def test_diff_names_a_bad_period():
     fails_with("error: --period: 'garbage' is not a period", "diff", "oversight2021",
-               "oversight2022", "--engine", "reference", "--period", "garbage")
+               "oversight2022", "--engine", "vectorised", "--period", "garbage")
 
 
 def test_period_keywords_ignore_case_and_spaces():

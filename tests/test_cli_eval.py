@@ -30,7 +30,7 @@ def test_eval_table_on_the_sample_summarises_every_level():
 
 
 def test_eval_json_rows_carry_level_rules_flags_and_provenance():
-    result = run("eval", "--policy", "oversight2021", "--engine", "reference", "--format",
+    result = run("eval", "--policy", "oversight2021", "--engine", "vectorised", "--format",
                  "json")
     doc = json.loads(result.stdout)
     assert doc["provenance"]["policy"]["id"] == "oversight2021"
@@ -53,7 +53,7 @@ def test_eval_json_rows_carry_level_rules_flags_and_provenance():
 
 def test_eval_csv_all_periods_and_out_file(tmp_path):
     out = tmp_path / "sof.csv"
-    result = run("eval", "--policy", "oversight2021", "--engine", "reference", "--period",
+    result = run("eval", "--policy", "oversight2021", "--engine", "vectorised", "--period",
                  "all", "--format", "csv", "--out", str(out))
     assert result.exit_code == 0, result.output
     text = out.read_text()
@@ -80,12 +80,12 @@ def test_eval_engines_give_the_same_table():
 def test_eval_param_override_changes_outcomes():
     from rulesengine.policy.effective import default_period
 
-    base = rulesengine.evaluate("turnaround2005", engine="reference").outcomes
+    base = rulesengine.evaluate("turnaround2005", engine="vectorised").outcomes
     more = rulesengine.engine.run.evaluate(rulesengine.load_policy("turnaround2005"),
-                                           engine="reference", params={"cohort_percentile": 40})
+                                           engine="vectorised", params={"cohort_percentile": 40})
     t = default_period(base)            # the CLI's default: 2006/07, the last year in force
     assert more.counts(t)["not_in_turnaround"] < base.counts(t)["not_in_turnaround"]
-    result = run("eval", "--policy", "turnaround2005", "--engine", "reference", "--param",
+    result = run("eval", "--policy", "turnaround2005", "--engine", "vectorised", "--param",
                  "cohort_percentile=40", "--format", "json")
     doc = json.loads(result.stdout)
     assert doc["summary"][base.period_labels[t]] == more.counts(t)
@@ -95,7 +95,7 @@ def test_eval_decisions_override_and_show_who_decided(tmp_path):
     decisions = tmp_path / "decisions.csv"
     decisions.write_text("entity,period,level,decided_by,reason\n"
                          "T005,2022-Q2,segment_4,NHS England region,RSP entry agreed\n")
-    result = run("eval", "--policy", "oversight2021", "--engine", "reference", "--decisions",
+    result = run("eval", "--policy", "oversight2021", "--engine", "vectorised", "--decisions",
                  str(decisions), "--format", "json")
     assert result.exit_code == 0, result.output
     row = next(r for r in json.loads(result.stdout)["rows"] if r["entity"] == "T005")
@@ -116,7 +116,7 @@ def test_eval_decisions_override_and_show_who_decided(tmp_path):
 def test_bad_decisions_give_located_errors(tmp_path, monkeypatch, content, message):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "decisions.csv").write_text(content)
-    result = run("eval", "--policy", "oversight2021", "--engine", "reference", "--decisions",
+    result = run("eval", "--policy", "oversight2021", "--engine", "vectorised", "--decisions",
                  "decisions.csv")
     assert result.exit_code == 1
     assert message in result.output
@@ -133,7 +133,7 @@ def test_bad_decisions_give_located_errors(tmp_path, monkeypatch, content, messa
 ])
 def test_eval_bad_arguments_are_clean_errors(tmp_path, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
-    result = run("eval", "--engine", "reference", *args)
+    result = run("eval", "--engine", "vectorised", *args)
     assert result.exit_code != 0
     assert message in result.output
     assert "Traceback" not in result.output
@@ -141,7 +141,7 @@ def test_eval_bad_arguments_are_clean_errors(tmp_path, monkeypatch, args, messag
 
 def test_eval_chart_is_written(tmp_path):
     chart = tmp_path / "counts.svg"
-    result = run("eval", "--policy", "oversight2025", "--engine", "reference", "--chart",
+    result = run("eval", "--policy", "oversight2025", "--engine", "vectorised", "--chart",
                  str(chart))
     assert result.exit_code == 0, result.output
     svg = chart.read_text()
@@ -150,7 +150,7 @@ def test_eval_chart_is_written(tmp_path):
 
 
 def test_python_api_rows_and_frame():
-    result = rulesengine.evaluate("oversight2025", engine="reference")
+    result = rulesengine.evaluate("oversight2025", engine="vectorised")
     rows = result.rows()
     assert rows and {"entity", "level", "fired"} <= set(rows[0])
     try:
@@ -165,12 +165,12 @@ def test_python_api_rows_and_frame():
 def test_eval_outside_the_effective_dates_warns_and_strict_dates_refuses():
     """Issue 13, done when: `regime eval --policy oversight2021 --period 2025-Q1` warns that
     the period is outside 2021-07-01 to 2022-06-30; `--strict-dates` refuses it."""
-    result = run("eval", "--policy", "oversight2021", "--engine", "reference", "--period",
+    result = run("eval", "--policy", "oversight2021", "--engine", "vectorised", "--period",
                  "2025-Q1", "--format", "csv")
     assert result.exit_code == 0, result.output
     assert "outside the dates policy 'oversight2021' was in force (2021-07-01 to 2022-06-30)" \
         in result.output
-    strict = run("eval", "--policy", "oversight2021", "--engine", "reference", "--period",
+    strict = run("eval", "--policy", "oversight2021", "--engine", "vectorised", "--period",
                  "2025-Q1", "--strict-dates")
     assert strict.exit_code == 1
     assert "--strict-dates" in strict.output and "2021-07-01 to 2022-06-30" in strict.output
@@ -181,7 +181,7 @@ def test_eval_format_follows_the_out_suffix(tmp_path):
     import pyarrow.parquet as pq
 
     for suffix in ("csv", "parquet", "xlsx", "json", "md"):
-        result = run("eval", "--policy", "oversight2025", "--engine", "reference", "--out",
+        result = run("eval", "--policy", "oversight2025", "--engine", "vectorised", "--out",
                      str(tmp_path / f"o.{suffix}"))
         assert result.exit_code == 0, result.output
     csv_frame = pd.read_csv(tmp_path / "o.csv")
@@ -203,7 +203,7 @@ def test_eval_format_follows_the_out_suffix(tmp_path):
 ])
 def test_eval_format_and_out_must_agree(tmp_path, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
-    result = run("eval", "--policy", "oversight2025", "--engine", "reference", *args)
+    result = run("eval", "--policy", "oversight2025", "--engine", "vectorised", *args)
     assert result.exit_code == 1 and message in result.output
     assert not list(tmp_path.iterdir())     # refused before anything was written
 
@@ -241,7 +241,7 @@ def test_eval_show_gives_the_values_the_rules_saw(engine):
 def test_eval_show_columns_in_csv_and_a_clear_error_for_a_typo():
     import pandas as pd
 
-    result = run("eval", "--policy", "oversight2025", "--engine", "reference", "--show",
+    result = run("eval", "--policy", "oversight2025", "--engine", "vectorised", "--show",
                  "inputs", "--format", "csv")
     frame = pd.read_csv(io.StringIO(result.stdout))
     assert frame["ae_4hr_pct"].dtype == float and "raw_score" not in frame

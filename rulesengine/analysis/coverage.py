@@ -8,14 +8,14 @@ every expression node, at the cells (entity, period) a test case asserts on:
   firing;
 - **condition coverage**: for every condition reachable from a rule's `when` (through
   defines) or from `applies_to` — each operand of `and`/`or`, the operand of `not`, every
-  comparison (`==`, `<`, `in`, `between`, ...), the condition of an `if`, and the condition
-  argument of `sustained`, `ever`, `count_over`, `count_of`, `count`, `share`, `any`, `all` —
+  comparison (`==`, `<`, `in`, `between`, ...), the condition of an `if`, and every condition
+  argument of a built-in function (an argument of kind `cond` in its registry entry) —
   whether it was seen true and seen false.
 
 A node is looked at where the evaluator computed it for the asserted cells: inside a window
-(`sustained(c, 3)`) in the periods of the window, inside a lag in the earlier period, inside a
-member aggregate (`count(members, c)`) for the members, inside `periods_in(level ...)` on the
-levels of the earlier periods. Each condition is reported at its own position in the policy
+(a built-in with a `lookback`) in the periods it looks at, inside a lag in the earlier period,
+inside a member aggregate (`count(members, c)`) for the members, inside a condition on levels
+on the levels of the earlier periods. Each condition is reported at its own position in the policy
 file it was written in (a policy that extends another reports the parent's conditions at the
 parent file's lines).
 """
@@ -29,12 +29,10 @@ from ..diagnostics import Pos, Source
 from ..engine.outcomes import RawOutcomes
 from ..engine.reference import _Reference
 from ..lang import ast
-from ..lang.builtins import MEMBER_FUNCTIONS, WINDOW_FUNCTIONS
+from ..lang.builtins import BUILTINS
 from ..lang.checker import CheckedPolicy
 
 COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
-_COND_ARG0 = ("sustained", "ever", "count_over")
-_COND_ARG1 = ("count", "share", "any", "all")
 
 Cell = tuple[int, int]          # (period index, entity index)
 
@@ -108,12 +106,7 @@ def _conditions_at(node: ast.Node) -> list[ast.Node]:
     elif isinstance(node, ast.If):
         out.append(node.cond)
     elif isinstance(node, ast.Call):
-        if node.func in _COND_ARG0 and node.args:
-            out.append(node.args[0])
-        elif node.func in _COND_ARG1 and len(node.args) > 1:
-            out.append(node.args[1])
-        elif node.func == "count_of":
-            out += list(node.args)
+        out += BUILTINS[node.func].conditions(list(node.args))
     return out
 
 
@@ -184,25 +177,26 @@ class Coverage:
                 stack += [(c, True, where) for c in node.children()]
                 continue
             ref_ = checked.refs.get(node.nid)
+            spec = BUILTINS[node.func] if isinstance(node, ast.Call) else None
             if isinstance(node, ast.Name) and ref_ is not None and ref_.kind == "define":
                 d = p.defines[ref_.name]
                 if d.expr is not None:
                     stack.append((d.expr, False, where))
             elif isinstance(node, ast.Lag):
                 stack.append((node.operand, False, _shift(where, node.n)))
-            elif isinstance(node, ast.Call) and node.func in WINDOW_FUNCTIONS:
+            elif spec is not None and spec.lookback is not None:
                 earlier: set[Cell] = set()
                 for t, e in where:
-                    n = ref.window_size(node.args[1], t)
-                    back = (0, n) if node.func == "change" else range(n)
+                    n = ref.window_size(node.args[spec.size], t)
+                    back = (0, n) if spec.lookback == "ends" else range(n)
                     earlier |= {(t - k, e) for k in back if t - k >= 0}
-                stack.append((node.args[0], False, frozenset(earlier)))
-            elif isinstance(node, ast.Call) and node.func == "periods_in":
+                stack += [(a, False, frozenset(earlier)) for a in spec.value_args(node.args)]
+            elif spec is not None and spec.level_counter:
                 before = frozenset((k, e) for t, e in where for k in range(t))
                 stack.append((node.args[0], True, before))
-            elif isinstance(node, ast.Call) and node.func in MEMBER_FUNCTIONS:
+            elif spec is not None and spec.over_members:
                 members = frozenset((t, c) for t, e in where for c in children.get(e, ()))
-                stack.append((node.args[1], False, members))
+                stack += [(a, False, members) for a in spec.value_args(node.args)]
             else:
                 stack += [(c, False, where) for c in node.children()]
 

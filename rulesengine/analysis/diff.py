@@ -16,7 +16,7 @@ import numpy as np
 
 from ..diagnostics import PolicyError, RegimeError
 from ..engine.outcomes import Outcomes
-from ..engine.run import assemble, prepare, run_backend
+from ..engine.run import assemble, choose_engine, prepare, run_backend, through
 from ..lang import ast
 from ..lang.checker import CheckedPolicy, check
 from ..lang.parser import NodeIds
@@ -289,10 +289,18 @@ def diff(a: CheckedPolicy, b: CheckedPolicy, panel=None, *, decisions=None,
         # read once: attribution evaluates many variants on the same data
         from ..data.sample import sample_panel
         panel = sample_panel()
+    from ..engine.reuse import Evaluated
+
+    memo: dict = {}     # each input converted once for A, B and every variant of B
     step(0, 2, f"evaluating A ({a.policy.id})")
-    out_a, _ = _run(a, panel, decisions, engine, revision_a)
+    values_a: dict = {}     # A's expression values, which B shares where it has A's
+    out_a, layout_a = _run(a, panel, decisions, engine, revision_a, memo, values=values_a)
     step(1, 2, f"evaluating B ({b.policy.id})")
-    out_b, bound_b = _run(b, panel, decisions, engine, revision_b)
+    values_b: dict = {}     # B's, which B's variants share (engine/reuse.py)
+    out_b, layout_b = _run(b, panel, decisions, engine, revision_b, memo, values=values_b,
+                           reuse=Evaluated(a, layout_a, values_a))
+    del values_a
+    reuse = Evaluated(b, layout_b, values_b)
     common = [p for p in out_b.period_labels if p in out_a.period_labels]
     if not common:
         raise RegimeError(f"the two policies share no period: {a.policy.id} uses "
@@ -313,7 +321,8 @@ def diff(a: CheckedPolicy, b: CheckedPolicy, panel=None, *, decisions=None,
         attributed = [c for c in changes if not c.supporting]
         for k, change in enumerate(attributed):
             step(2 + k, 2 + len(attributed), f"attributing moves: without {change.key}")
-            variant = _variant_outcomes(a, b, change, panel, decisions, engine, revision_b)
+            variant = _variant_outcomes(a, b, change, panel, decisions, engine, revision_b,
+                                        memo, label, reuse)
             if variant is None:
                 not_revertible.append(change.key)
                 continue
@@ -362,10 +371,27 @@ def diff(a: CheckedPolicy, b: CheckedPolicy, panel=None, *, decisions=None,
         level_ids_a=tuple(out_a.level_ids), level_ids_b=tuple(out_b.level_ids))
 
 
-def _run(policy: CheckedPolicy, panel, decisions, engine, revision):
-    bound, layout, by_cell = prepare(policy, panel, decisions=decisions)
-    raw = run_backend(policy, layout, engine)
-    return assemble(policy, bound, raw, by_cell, engine, revision, decisions=decisions), bound
+def _run(policy: CheckedPolicy, panel, decisions, engine, revision, memo, *, params=None,
+         through_label: str | None = None, values: dict | None = None, reuse=None):
+    """(outcomes, layout); with `through_label`, only the periods up to that one are
+    evaluated (engine.run.through), as a variant is compared in that period only. `values`
+    is filled with the expressions' values (vectorised engine); `reuse`: an earlier
+    evaluation (engine.reuse.Evaluated) whose values this one may share."""
+    bound, layout, by_cell = prepare(policy, panel, decisions=decisions, params=params,
+                                     memo=memo)
+    used = choose_engine(policy, layout, engine)
+    labels = bound.period_labels
+    if through_label in labels:
+        bound, layout, by_cell = through(bound, layout, by_cell, labels.index(through_label))
+    if reuse is not None and used == "vectorised":
+        shared = reuse.shared(policy, layout)
+        if values is not None:
+            values.update(shared)           # filled in place with the rest
+        elif shared:
+            values = shared
+    raw = run_backend(policy, layout, used, values=values)
+    return (assemble(policy, bound, raw, by_cell, engine, revision, decisions=decisions),
+            layout)
 
 
 def _period_label(text: str, kind: str) -> str:
@@ -378,21 +404,24 @@ def _period_label(text: str, kind: str) -> str:
         raise RegimeError(f"--period: {e}") from None
 
 
-def _variant_outcomes(a, b, change, panel, decisions, engine, revision) -> Outcomes | None:
+def _variant_outcomes(a, b, change, panel, decisions, engine, revision, memo, label, reuse
+                      ) -> Outcomes | None:
+    """B without `change`, evaluated up to the period compared (`label`), sharing the values
+    of B's evaluation (`reuse`) that the change does not alter."""
     if change.kind == "param" and change.action == "changed":
         spec = policy_data(a.policy)["params"][change.name]
         if "value" in spec:
             # a changed threshold: the same kernel with A's value, no recompiling
             value = a.policy.params[change.name].value
-            bound, layout, by_cell = prepare(b, panel, decisions=decisions,
-                                             params={change.name: value})
-            raw = run_backend(b, layout, engine)
-            return assemble(b, bound, raw, by_cell, engine, revision)
+            out, _ = _run(b, panel, decisions, engine, revision, memo,
+                          params={change.name: value}, through_label=label, reuse=reuse)
+            return out
     try:
         variant = revert(b, a, change)
     except PolicyError:
         return None
-    out, _ = _run(variant, panel, decisions, engine, revision)
+    out, _ = _run(variant, panel, decisions, engine, revision, memo, through_label=label,
+                  reuse=reuse)
     return out
 
 

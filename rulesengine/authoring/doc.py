@@ -6,8 +6,13 @@ the way out, so nothing a policy says can turn into markup.
 
 Rule conditions are put into words by `Words`, which walks the checked expression tree and
 knows what each name stands for (an input's label, a param's value, a level's label, a
-scale's label), e.g. `sustained(pct_rank(ae_4hr_pct) <= bottom_quartile, 3)` reads
-"A&E 4-hour performance in the bottom quartile of its peers for 3 quarters in a row".
+scale's label); each built-in function is put into words by its registry entry (`words`),
+e.g. a condition that the A&E 4-hour performance's percentile rank is at most 25 for three
+quarters reads "A&E 4-hour performance in the bottom quartile of its peers for 3 quarters in
+a row".
+
+The built-ins' own reference (`regime doc --builtins`, and the README's table) is rendered
+from the registry too: `builtin_reference` and `builtin_table`.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from dataclasses import dataclass
 from typing import Union
 
 from ..lang import ast
+from ..diagnostics import RegimeError, did_you_mean
+from ..lang.builtins import BUILTINS, FAMILIES, KINDS, RESULTS, builtin
 from ..lang.checker import CheckedPolicy
 from ..lang.printer import number_text
 
@@ -188,17 +195,15 @@ class Words:
         return f"{self.text(left)} {_COMPARE[op]} {self.text(right)}"
 
     def rank_phrase(self, left: ast.Node, op: str, right: ast.Node) -> str | None:
-        """`pct_rank(x) <= 25` as "x in the bottom quartile of its peers"."""
-        if not (isinstance(left, ast.Call) and left.func == "pct_rank" and left.args):
+        """A comparison of a built-in's value that its entry reads better as a whole (a rank
+        against a cut-off: "x in the bottom quartile of its peers"), or None."""
+        spec = builtin(left)
+        if spec is None or spec.compared_words is None or not left.args:
             return None
         value = self._number(right)
-        if value is None or op not in ("<", "<=", ">", ">="):
+        if value is None:
             return None
-        subject = self.text(left.args[0])
-        peers = self.peers(left)
-        if op in ("<", "<="):
-            return f"{subject} in the bottom {_share(value)} of {peers}"
-        return f"{subject} in the top {_share(100 - value)} of {peers}"
+        return spec.compared_words(self, left, op, value)
 
     def _number(self, node: ast.Node) -> float | None:
         if isinstance(node, ast.Number):
@@ -217,76 +222,27 @@ class Words:
             return f"its peers (organisations of the same {group.replace('_', ' ')})"
         return "its peers"
 
+    # what a built-in's `words` may use (lang/builtins/spec.py)
+    def arg(self, n: ast.Call, k: int) -> str:
+        """Argument k of a call in words, bracketed if it is compound."""
+        return self.text(n.args[k], True) if k < len(n.args) else "?"
+
+    def window(self, n: ast.Call, k: int) -> str:
+        """Argument k of a call as a number of periods ("3 quarters")."""
+        return _plural(self.count(n.args[k]), self.period) if k < len(n.args) else "?"
+
+    def listed(self, n: ast.Call) -> str:
+        return "; ".join(self.text(x, True) for x in n.args)
+
+    def share(self, value: float) -> str:
+        """A percentage as a share in words ("quartile", "decile", "15%")."""
+        return _share(value)
+
     def call(self, n: ast.Call) -> str:
-        f, args = n.func, n.args
-        per = self.period
-
-        def a(k: int) -> str:
-            return self.text(args[k], True) if k < len(args) else "?"
-
-        def window(k: int) -> str:
-            return _plural(self.count(args[k]), per) if k < len(args) else "?"
-        if f == "sustained":
-            return f"{a(0)} for {window(1)} in a row"
-        if f == "ever":
-            return f"{a(0)} at least once in the last {window(1)}"
-        if f == "count_over":
-            return f"the number of the last {window(1)} in which {a(0)}"
-        if f == "change":
-            return f"the change in {a(0)} over {window(1)}"
-        if f in ("mean_over", "sum_over", "min_over", "max_over"):
-            what = {"mean_over": "mean", "sum_over": "total", "min_over": "lowest",
-                    "max_over": "highest"}[f]
-            return f"the {what} of {a(0)} over the last {window(1)}"
-        if f == "previous":
-            return f"the previous {per}'s level"
-        if f == "periods_in":
-            return f"the number of {per}s in a row, up to the last one, in which {a(0)}"
-        if f == "pct_rank":
-            return f"the percentile rank of {a(0)} among {self.peers(n)} (0 = worst)"
-        if f == "rank":
-            return f"the rank of {a(0)} among {self.peers(n)} (1 = best)"
-        if f == "worst_rank":
-            return f"the rank of {a(0)} among {self.peers(n)} counted from the worst"
-        if f == "ntile":
-            return f"which of {self.count(args[1])} equal groups of {self.peers(n)} {a(0)} " \
-                   f"falls in (1 = best)"
-        if f == "zscore":
-            return f"the standard score of {a(0)} among {self.peers(n)}"
-        if f == "percentile":
-            return f"the {a(1)} percentile of {a(0)} among {self.peers(n)}"
-        if f == "peer_count":
-            return f"the number of {self.peers(n)} with a value of {a(0)}"
-        if f == "metric_score":
-            return f"the metric score of {a(0)} (1 best to 4 worst)"
-        if f in ("count", "share", "any", "all", "sum", "mean", "min", "max"):
-            body = a(1)
-            return {"count": f"the number of its members for which {body}",
-                    "share": f"the share of its members for which {body}",
-                    "any": f"any of its members: {body}",
-                    "all": f"all of its members: {body}",
-                    "sum": f"the total of {body} over its members",
-                    "mean": f"the mean of {body} over its members",
-                    "min": f"the lowest {body} among its members",
-                    "max": f"the highest {body} among its members"}[f]
-        listed = "; ".join(self.text(x, True) for x in args)
-        if f in ("mean_of", "min_of", "max_of", "sum_of"):
-            what = {"mean_of": "mean", "min_of": "lowest", "max_of": "highest",
-                    "sum_of": "total"}[f]
-            return f"the {what} of the available values among: {listed}"
-        if f == "count_of":
-            return f"how many of these hold: {listed}"
-        if f == "missing":
-            return f"{a(0)} is missing"
-        if f == "coalesce":
-            return f"the first available of: {listed}"
-        if f == "abs":
-            return f"the size of {a(0)}"
-        if f == "round":
-            return f"{a(0)} rounded to {a(1)} decimal places"
-        if f == "position":
-            return f"the position of {a(0)} (1 = best)"
-        return f"{f}({listed})"
+        spec = builtin(n)
+        if spec is None:
+            return f"{n.func}({self.listed(n)})"
+        return spec.words(self, n)
 
 
 def _share(value: float) -> str:
@@ -531,3 +487,76 @@ def render(checked: CheckedPolicy, fmt: str = "markdown") -> str:
     """The policy document in `fmt`: "markdown" or "html"."""
     blocks = document(checked)
     return to_html(blocks) if fmt == "html" else to_markdown(blocks)
+
+
+# --- the built-in functions: `regime doc --builtin NAME`, `--builtins`, the README's table --------
+
+def _code_runs(text: str) -> tuple[Run, ...]:
+    """The registry's own text (never a policy's), its `code` spans as code runs."""
+    return tuple(("c" if i % 2 else "", piece) for i, piece in enumerate(text.split("`"))
+                 if piece)
+
+
+def _family_notes(module) -> list[Block]:
+    """A family's semantics: its module's docstring, without the note on how it is compiled."""
+    paragraphs = [" ".join(p.split()) for p in (module.__doc__ or "").split("\n\n")]
+    return [Para(_code_runs(p)) for p in paragraphs if p and not p.startswith("Compiled:")]
+
+
+def _builtin_blocks(spec, level: int) -> list[Block]:
+    facts: list[tuple[Run, ...]] = []
+    for name, kind in dict(zip(spec.arg_names(), spec.params)).items():
+        facts.append((("c", name), ("", ": ")) + _code_runs(KINDS[kind])
+                     + ((("", ", one or more"),) if spec.variadic else ()))
+    if spec.kwargs:
+        facts.append((("", "keyword arguments: "),
+                      ("c", ", ".join(f"{k}=" for k in spec.kwargs))))
+    facts.append((("", f"result: {RESULTS[spec.result]}"),))
+    if spec.ranks:
+        facts.append((("", "ranks its value oriented by the input's "), ("c", "better:"),
+                      ("", " (or "), ("c", "better="), ("", ")")))
+    if spec.better:
+        facts.append((("", f"for its result, {spec.better} is better"),))
+    elif spec.better_from is not None:
+        facts.append((("", "keeps the direction ("), ("c", "better:"),
+                      ("", ") of its values")))
+    doc = spec.doc if spec.doc.endswith(".") else spec.doc + "."
+    return [Heading(level, spec.signature()), Para((("", doc),)), Bullets(tuple(facts))]
+
+
+def builtin_document(name: str | None = None) -> list[Block]:
+    """The reference of one built-in function (with its family's semantics), or of all of
+    them (name None), as blocks."""
+    if name is not None:
+        spec = BUILTINS.get(name)
+        if spec is None:
+            raise RegimeError(f"unknown built-in function '{name}'"
+                              f"{did_you_mean(name, BUILTINS)}")
+        family, heading, module = next(f for f in FAMILIES if f[0] == spec.family)
+        blocks = _builtin_blocks(spec, 1)
+        blocks.append(Heading(2, f"The family: {heading}"))
+        return blocks + _family_notes(module)
+    blocks = [Heading(1, "Built-in functions")]
+    for family, heading, module in FAMILIES:
+        blocks.append(Heading(2, _sentence(heading)[:-1]))
+        blocks += _family_notes(module)
+        for spec in module.BUILTINS.values():
+            blocks += _builtin_blocks(spec, 3)
+    return blocks
+
+
+def render_builtins(name: str | None = None, fmt: str = "markdown") -> str:
+    """`regime doc --builtin NAME` (or `--builtins`, name None) in `fmt`."""
+    blocks = builtin_document(name)
+    return to_html(blocks) if fmt == "html" else to_markdown(blocks)
+
+
+def builtin_table() -> str:
+    """The README's table of built-in functions (tests/authoring/test_builtins_doc.py keeps
+    the README's copy equal to it)."""
+    out = ["| family | function | what it gives |", "|---|---|---|"]
+    for family, heading, module in FAMILIES:
+        for i, spec in enumerate(module.BUILTINS.values()):
+            out.append(f"| {heading if i == 0 else ''} | {_md_code(spec.signature())} | "
+                       f"{_md(spec.doc)} |")
+    return "\n".join(out) + "\n"

@@ -46,15 +46,8 @@ class Symbol:
 
 
 def signature(b: Builtin) -> str:
-    """A built-in's call as written, e.g. `pct_rank(x, by=..., better=...)`."""
-    names = {"value": "x", "num": "x", "cond": "cond", "window": "n", "int": "k", "pct": "p",
-             "members": "members", "level": "level", "levelcond": "level_condition",
-             "any": "x", "digits": "digits", "ordinal": "rating"}
-    args = [names.get(kind, kind) for kind in b.params]
-    if b.variadic:
-        args[-1] += ", ..."
-    args += [f"{k}=..." for k in b.kwargs]
-    return f"{b.name}({', '.join(args)})"
+    """A built-in's call as documented by its registry entry."""
+    return b.signature()
 
 
 def _md(text: Any) -> str:

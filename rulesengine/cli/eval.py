@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from ..report.shown import parse_show
-from .common import (check_targets, command_inputs, data_options, evaluate, fail_cleanly,
-                     load_panel, out_option, parse_params, policy_option, policy_path_option,
+from .common import (check_targets, command_inputs, data_options, fail_cleanly, load_panel,
+                     out_option, parse_params, policy_option, policy_path_option,
                      select_periods, with_options)
 from .outputs import excel_safe_option, format_option, period_labels_option
 
@@ -57,9 +57,11 @@ def command(policy_ref, data, entities, decisions, engine, param, period, period
     check_destination(fmt, out)
     # a cold run compiles the policy's kernel (seconds): a spinner says so on a terminal
     with progress(f"evaluating {policy.policy.id} ({engine})"):
-        outcomes, shown = _evaluate(policy, revision, data, entities, decisions, engine, param,
-                                    kinds)
-    periods = _periods(outcomes, period, policy.policy.id, strict_dates)
+        outcomes, shown, periods, warning = _evaluate(
+            policy, revision, data, entities, decisions, engine, param, kinds, period,
+            strict_dates)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
     outcomes = relabel(outcomes, period_labels)
     write_eval(outcomes, periods, fmt=fmt, out=out, policy_title=policy.policy.title,
                shown=shown, excel_safe=excel_safe, inputs=inputs)
@@ -71,36 +73,46 @@ def command(policy_ref, data, entities, decisions, engine, param, period, period
         click.echo(f"wrote {chart}", err=True)
 
 
-def _evaluate(policy, revision, data, entities, decisions, engine, param, kinds):
-    """(outcomes, the --show columns or None)."""
+def _evaluate(policy, revision, data, entities, decisions, engine, param, kinds, period,
+              strict):
+    """(outcomes, the --show columns or None, the periods to show, a warning about them or
+    None). Only the periods up to the last one shown are evaluated (engine.run.through):
+    the others cannot change what is shown."""
+    from ..engine.run import assemble, choose_engine, period_frame, prepare, run_backend, through
+
+    if kinds:
+        params = parse_params(policy, param)
+        panel = load_panel(policy, data, entities)
+    else:
+        panel = load_panel(policy, data, entities)
+        params = parse_params(policy, param)
+    bound, layout, by_cell = prepare(policy, panel, decisions=decisions, params=params)
+    frame = period_frame(policy, bound)
+    periods, warning = _periods(frame, period, policy.policy.id, strict)
+    used = choose_engine(policy, layout, engine)        # as if every period were evaluated
+    # the whole range the policy was in force stays, so a warning about it reads the same
+    inside = [t for t, ok in enumerate(frame.in_effect) if ok]
+    bound, layout, by_cell = through(bound, layout, by_cell, max(periods + inside[-1:]))
+    raw = run_backend(policy, layout, used)
+    outcomes = assemble(policy, bound, raw, by_cell, engine, revision, params=params,
+                        decisions=decisions)
     shown = None
     if kinds:
         # the values behind each row need the evaluation's layout, as explain does
-        from ..engine.run import assemble, prepare, run_backend
         from ..report.shown import Shown
 
-        params = parse_params(policy, param)
-        bound, layout, by_cell = prepare(policy, load_panel(policy, data, entities),
-                                         decisions=decisions, params=params)
-        raw = run_backend(policy, layout, engine)
-        outcomes = assemble(policy, bound, raw, by_cell, engine, revision, params=params,
-                            decisions=decisions)
         shown = Shown(policy, outcomes, layout, kinds)
-    else:
-        outcomes = evaluate(policy, data, entities, decisions, engine, param, revision=revision)
-    return outcomes, shown
+    return outcomes, shown, periods, warning
 
 
-def _periods(outcomes, period, policy_id, strict):
-    """The periods `--period` names; with none, the latest the data cover inside the policy's
-    effective dates. Periods outside them are warned about (refused with --strict-dates)."""
+def _periods(frame, period, policy_id, strict):
+    """The periods `--period` names (with none, the latest the data cover inside the
+    policy's effective dates) and a warning naming those outside them (refused with
+    --strict-dates), or None."""
     from ..policy.effective import check_periods, default_period
 
     if period is None:
-        periods = [default_period(outcomes)]
+        periods = [default_period(frame)]
     else:
-        periods = select_periods(outcomes, period)
-    warning = check_periods(outcomes, periods, policy_id, strict=strict)
-    if warning:
-        click.echo(f"warning: {warning}", err=True)
-    return periods
+        periods = select_periods(frame, period)
+    return periods, check_periods(frame, periods, policy_id, strict=strict)

@@ -6,6 +6,10 @@ values into levels and writes the outcome arrays. The source never contains text
 policy file: identifiers are the compiler's own (`v12`, `x3`, `m7`), numbers are formatted
 from parsed floats, strings become integer codes passed in as data, and policy names appear
 only in the argument spec, which is data, not code.
+
+A built-in function's lines come from its registry entry's emitter (lang/builtins/), which
+calls this generator's helpers (`var`, `past`, `column`, `grouping`, ...; spec.py lists
+them) and the library's numba functions by name.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from dataclasses import dataclass
 
 from ..lang import ast
 from ..lang import types as T
-from ..lang.builtins import BUILTINS
+from ..lang.builtins import BUILTINS, peer_grouping
 from ..lang.checker import CheckedPolicy
 from ..policy.model import ENTITY_ATTRIBUTES
 from .plan import Plan, Value
@@ -23,8 +27,6 @@ from .plan import Plan, Value
 COMPARE = {"==": "lib.eq", "!=": "lib.ne", "<": "lib.lt", "<=": "lib.le", ">": "lib.gt",
            ">=": "lib.ge"}
 INLINE_COMBINE_MAX = 64   # rules folded inline (one word of fired bits); more call lib.combine
-MEMBER_OPS = {"count": 0, "share": 1, "sum": 2, "mean": 3, "min": 4, "max": 5, "any": 6,
-              "all": 7}
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class _Gen:
         self.lines: list[str] = []
         self.loaded: set[int] = set()
         self.windows = 0
-        self.latches: list[int] = []           # sustained/ever nodes with last-seen state
+        self.latches: list[int] = []           # windows keeping last-seen periods per entity
         self.attrs: set[int] = set()           # entity attributes the kernel reads
         self.parent_attrs: set[int] = set()
 
@@ -76,8 +78,8 @@ class _Gen:
         return f"prm[{self.params.index(name)}, t]"
 
     def grouping(self, node: ast.Call) -> str:
-        kw = node.kwarg("by")
-        by = kw.value.name if kw is not None else (self.p.peer_group or "type")
+        """A peer function's groups, as the kernel's (pointer, index) argument names."""
+        by = peer_grouping(node, self.p)
         if by not in self.groupings:
             self.groupings.append(by)
         k = self.groupings.index(by)
@@ -201,123 +203,48 @@ class _Gen:
         raise AssertionError(ref.kind)
 
     def call(self, node: ast.Call, out: str, indent: int) -> None:
-        emit = lambda s, d=0: self.emit(s, indent + d)  # noqa: E731
-        f = node.func
-        spec = BUILTINS[f]
-        if f == "previous":
-            emit(f"{out} = float(out_level[t - 1, e]) if t >= 1 else nan")
-        elif f == "periods_in":
-            emit(f"{out} = st{self.plan.periods_in.index(node)}[e]")
-        elif f == "change":
-            n = self.window_size(node.args[1])
-            a = self.var(node.args[0])
-            w = self.fresh()
-            emit(f"n{w} = {n}")
-            emit(f"{out} = {a} - {self.past(node.args[0], f't - n{w}')} if t >= n{w} else nan")
-        elif spec.family == "time":
-            self.window(node, out, indent)
-        elif f in ("mean_of", "min_of", "max_of", "sum_of"):
-            w = self.fresh()
-            emit(f"k{w} = 0")
-            emit(f"{out} = {'0.0' if f in ('mean_of', 'sum_of') else 'nan'}")
-            for a in node.args:
-                va = self.var(a)
-                emit(f"if {va} == {va}:")
-                if f in ("mean_of", "sum_of"):
-                    emit(f"{out} = {out} + {va}", 1)
-                else:
-                    fn = "min" if f == "min_of" else "max"
-                    emit(f"{out} = {va} if k{w} == 0 else {fn}({out}, {va})", 1)
-                emit(f"k{w} += 1", 1)
-            if f == "mean_of":
-                emit(f"{out} = {out} / k{w} if k{w} > 0 else nan")
-            elif f == "sum_of":
-                emit(f"{out} = {out} if k{w} > 0 else nan")
-        elif f == "count_of":
-            emit(f"{out} = 0.0")
-            for a in node.args:
-                va = self.var(a)
-                emit(f"if {va} == 1.0:")
-                emit(f"{out} = {out} + 1.0", 1)
-            cond = " or ".join(f"{self.var(a)} != {self.var(a)}" for a in node.args)
-            emit(f"if {cond}:")
-            emit(f"{out} = nan", 1)
-        elif f == "missing":
-            emit(f"{out} = lib.is_missing({self.var(node.args[0])})")
-        elif f == "coalesce":
-            emit(f"{out} = nan")
-            for a in node.args:
-                va = self.var(a)
-                emit(f"if {out} != {out}:")
-                emit(f"{out} = {va}", 1)
-        elif f == "abs":
-            emit(f"{out} = abs({self.var(node.args[0])})")
-        elif f == "round":
-            scale = 10.0 ** int(node.args[1].value)
-            emit(f"{out} = lib.round_to({self.var(node.args[0])}, {number(scale)})")
-        elif f == "position":
-            emit(f"{out} = {self.var(node.args[0])} + 1.0")
-        else:  # cross-section values are computed between loops and loaded
-            emit(f"{out} = m{node.nid}[e]")
+        spec = BUILTINS[node.func]
+        if spec.cross:      # computed between the loops (cross()); here it is loaded
+            self.emit(f"{out} = m{node.nid}[e]", indent)
+            return
+        spec.compiled(self, node, out, lambda s, d=0: self.emit(s, indent + d))
+
+    # --- helpers for the built-ins' emitters (lang/builtins/spec.py) ------------------------
 
     def fresh(self) -> int:
+        """A number for the local variables of one emitted built-in."""
         self.windows += 1
         return self.windows
 
-    def window(self, node: ast.Call, out: str, indent: int) -> None:
-        emit = lambda s, d=0: self.emit(s, indent + d)  # noqa: E731
-        f = node.func
-        w = self.fresh()
-        emit(f"n{w} = {self.window_size(node.args[1])}")
-        if f in ("sustained", "ever"):
-            # Kleene and/or over the window from the last period the operand was false (true)
-            # and the last it was unknown: O(1) state per entity, kept by the library
-            self.latches.append(node.nid)
-            decisive = "0.0" if f == "sustained" else "1.0"
-            emit(f"{out} = lib.latch({self.var(node.args[0])}, ld{node.nid}, lu{node.nid}, e, t, "
-                 f"n{w}, {decisive})")
-            return
-        operand = self.resolve(node.args[0])
-        ref = self.c.refs.get(operand.nid)
-        is_param = isinstance(operand, ast.Name) and ref is not None and ref.kind == "param"
-        if not is_param:
-            op = {"mean_over": 0, "sum_over": 1, "min_over": 2, "max_over": 3,
-                  "count_over": 4}[f]
-            if isinstance(operand, ast.Name) and ref is not None and ref.kind == "input":
-                history, mask = self.x(ref.name), "-1"
-            else:
-                j = self.ring_index[operand.nid]
-                history, mask = f"h{operand.nid}", f"q{j}"
-            emit(f"{out} = lib.window({history}, {mask}, e, t, n{w}, {op})")
-            return
-        start = {"sustained": "1.0", "ever": "0.0", "min_over": "np.inf",
-                 "max_over": "-np.inf"}.get(f, "0.0")
-        emit(f"{out} = {start}")
-        emit(f"u{w} = False")
-        emit(f"for k{w} in range(n{w}):")
-        emit(f"tt{w} = t - k{w}", 1)
-        emit(f"w{w} = {self.past(node.args[0], f'tt{w}')} if tt{w} >= 0 else nan", 1)
-        if f == "sustained":
-            emit(f"{out} = lib.k_and({out}, w{w})", 1)
-        elif f == "ever":
-            emit(f"{out} = lib.k_or({out}, w{w})", 1)
-        else:
-            emit(f"if w{w} != w{w}:", 1)
-            emit(f"u{w} = True", 2)
-            emit("continue", 2)
-            if f in ("mean_over", "sum_over"):
-                emit(f"{out} = {out} + w{w}", 1)
-            elif f == "count_over":
-                emit(f"if w{w} == 1.0:", 1)
-                emit(f"{out} = {out} + 1.0", 2)
-            elif f == "min_over":
-                emit(f"{out} = min({out}, w{w})", 1)
-            elif f == "max_over":
-                emit(f"{out} = max({out}, w{w})", 1)
-            if f == "mean_over":
-                emit(f"{out} = nan if u{w} else {out} / n{w}")
-            else:
-                emit(f"{out} = nan if u{w} else {out}")
+    number = staticmethod(number)
+
+    def lower(self, node: ast.Call) -> bool:
+        """Whether lower is better for the value a peer function ranks."""
+        return self.c.directions.get(node.nid) == "lower"
+
+    def is_param(self, node: ast.Node) -> bool:
+        node = self.resolve(node)
+        ref = self.c.refs.get(node.nid)
+        return isinstance(node, ast.Name) and ref is not None and ref.kind == "param"
+
+    def window_source(self, node: ast.Node) -> tuple[str, str]:
+        """A value's past as (array, mask) for lib.window: an input's own array (mask -1) or
+        the ring buffer the kernel keeps of a computed value."""
+        node = self.resolve(node)
+        ref = self.c.refs.get(node.nid)
+        if isinstance(node, ast.Name) and ref is not None and ref.kind == "input":
+            return self.x(ref.name), "-1"
+        return f"h{node.nid}", f"q{self.ring_index[node.nid]}"
+
+    def latch(self, node: ast.Call) -> tuple[str, str]:
+        """Per-entity state of a window kept as the last period its operand was decisive and
+        the last it was unknown (declared once the kernel's body is known)."""
+        self.latches.append(node.nid)
+        return f"ld{node.nid}", f"lu{node.nid}"
+
+    def level_counter(self, node: ast.Call) -> int:
+        """The index of a count the kernel keeps up as it decides each period's level."""
+        return self.plan.level_counters.index(node)
 
     # --- cross-section values ---------------------------------------------------------------
 
@@ -340,52 +267,16 @@ class _Gen:
             fill = "0.0" if self.c.types.get(node.nid) == T.STRING else "nan"
             emit(f"lib.take_parent({self.column(dep)}, par, {fill}, {out})")
             return
-        f = node.func
-        if f in ("count", "share", "sum", "mean", "min", "max", "any", "all"):
-            emit(f"lib.members({self.column(node.args[1])}, cp, ci, {MEMBER_OPS[f]}, {out})")
-            return
-        groups = self.grouping(node)
-        x = self.column(node.args[0])
-        lower = self.c.directions.get(node.nid) == "lower"
-        y = f"-{x}" if lower else x
-        sign = "-1.0" if lower else "1.0"     # ranks orient in place: no negated copy
-        if f in ("pct_rank", "rank", "worst_rank"):
-            emit(f"lib.{f}({x}, {sign}, {groups}, {out})")
-        elif f == "zscore":
-            emit(f"lib.zscore({y}, {groups}, {out})")
-        elif f == "ntile":
-            emit(f"lib.ntile({x}, {sign}, float({self.window_size(node.args[1])}), {groups}, "
-                 f"{out})")
-        elif f == "percentile":
-            emit(f"lib.percentile({x}, {self.column(node.args[1])}, {groups}, {out})")
-        elif f == "peer_count":
-            emit(f"lib.peer_count({x}, {groups}, {out})")
-        elif f == "metric_score":
-            kw = node.kwarg("standard") or node.kwarg("floor")
-            if kw is None:
-                emit(f"lib.metric_score({y}, {y}, 0, {groups}, {out})")
-            else:
-                thr = self.column(kw.value)
-                thr = f"-{thr}" if lower else thr
-                mode = 1 if kw.name == "standard" else 2
-                emit(f"lib.metric_score({y}, {thr}, {mode}, {groups}, {out})")
-        else:  # pragma: no cover
-            raise AssertionError(f)
-
-    RANK_MODES = {"pct_rank": 0, "rank": 1, "worst_rank": 2, "ntile": 3}
+        BUILTINS[node.func].compiled(self, node, out, lambda s, d=0: self.emit(s, indent + d))
 
     def rank_task(self, v: Value) -> tuple[str, str] | None:
-        """For a rank-family value: its groups' pointer array and the call that ranks peer
-        group `g`. None for any other cross-section value."""
+        """For a value a parallel kernel splits by peer group: its groups' pointer array and
+        the call that computes peer group `g`. None for any other cross-section value."""
         node = v.node
-        if not isinstance(node, ast.Call) or node.func not in self.RANK_MODES:
+        spec = BUILTINS.get(node.func) if isinstance(node, ast.Call) else None
+        if spec is None or spec.task is None:
             return None
-        k = f"float({self.window_size(node.args[1])})" if node.func == "ntile" else "0.0"
-        sign = "-1.0" if self.c.directions.get(node.nid) == "lower" else "1.0"
-        groups = self.grouping(node)
-        call = (f"lib.rank_group({self.column(node.args[0])}, {sign}, {groups}, g, "
-                f"{self.RANK_MODES[node.func]}, {k}, m{node.nid})")
-        return groups.split(",")[0], call
+        return spec.task(self, node)
 
     def rank_tasks(self, values: list[Value], indent: int) -> None:
         """A stage's ranks as one parallel loop over (rank, peer group) tasks, as a hand-written
@@ -424,7 +315,7 @@ class _Gen:
             # ring sizes are powers of two: a period's slot is t & (size - 1), not t % size
             self.emit(f"q{j} = rings[{j}] - 1", I1)
             self.emit(f"h{nid} = np.full((rings[{j}], E), nan)", I1)
-        for j in range(len(plan.periods_in)):
+        for j in range(len(plan.level_counters)):
             self.emit(f"st{j} = np.zeros(E)", I1)
         if self.inline_combine:
             self.combine_constants(I1)
@@ -522,7 +413,7 @@ class _Gen:
             emit(f"out_subject[t, e] = kind_subject[e] and v{a} == 1.0")
         else:
             emit("out_subject[t, e] = kind_subject[e]")
-        for j, node in enumerate(self.plan.periods_in):
+        for j, node in enumerate(self.plan.level_counters):
             emit("lv = float(final)")
             var = self.level_condition(node.args[0], indent, j)
             emit(f"st{j}[e] = st{j}[e] + 1.0 if {var} == 1.0 else 0.0")
@@ -571,7 +462,7 @@ class _Gen:
             self.emit(f"jl{i} = rule_levels[{i}] if rule_judged[{i}] else -1", indent)
 
     def level_condition(self, node: ast.Node, indent: int, j: int) -> str:
-        """Emit a periods_in() condition over `lv` (the level just decided); return its var."""
+        """Emit a level counter's condition over `lv` (the level just decided); return its var."""
         counter = [0]
 
         def go(n: ast.Node) -> str:

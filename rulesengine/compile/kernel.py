@@ -12,6 +12,7 @@ import numpy as np
 from ..engine.layout import Layout
 from ..engine.outcomes import RawOutcomes, n_words
 from ..lang import ast
+from ..lang.builtins import BUILTINS
 from ..lang.checker import CheckedPolicy
 from .cache import get_kernel
 from .codegen import Generated, generate
@@ -114,8 +115,8 @@ def _ring_sizes(checked: CheckedPolicy, compiled: Compiled, layout: Layout) -> n
         for reader in compiled.plan.history_of[nid]:
             if isinstance(reader, ast.Lag):
                 need = max(need, reader.n)
-            else:
-                size = reader.args[1]
+            else:           # a window: its size argument
+                size = reader.args[BUILTINS[reader.func].size]
                 if isinstance(size, ast.Number):
                     need = max(need, int(size.value))
                 else:

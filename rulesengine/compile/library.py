@@ -1,8 +1,10 @@
 """Library kernels the generated code calls: three-valued scalar logic, and the cross-section
 operators (ranks within peer groups, percentiles, NOF metric scores, member aggregates).
 
-Every function mirrors a method of engine/reference.py and must agree with it bit for bit:
-same operations, same order of summation (index order), same rounding.
+The built-ins' emitters (lang/builtins/) call these by name, choosing a mode where one kernel
+serves several functions. Every function mirrors a reference implementation (there or in
+engine/reference.py) and must agree with it bit for bit: same operations, same order of
+summation (index order), same rounding.
 Peer groups and member lists arrive as CSR pairs (ptr, idx) with entity indexes ascending.
 """
 
@@ -96,7 +98,7 @@ def round_to(x, scale):
 # --- across peers -----------------------------------------------------------------------------
 
 @njit(cache=True)
-def _ranks(x, sign, ptr, idx, mode, k, out):
+def ranks(x, sign, ptr, idx, mode, k, out):
     """Rank-based values within each peer group: `rank_group` for every group in turn."""
     for g in range(ptr.size - 1):
         rank_group(x, sign, ptr, idx, g, mode, k, out)
@@ -111,9 +113,10 @@ def rank_group(x, sign, ptr, idx, g, mode, k, out):
 
     y = sign * x (sign -1 when lower is better). For an entity with a value, with `smaller`
     and `greater` the numbers of its peers with smaller and greater y and n the peers with a
-    value: mode 0 pct_rank = 100 * smaller / (n - 1) (unknown when n < 2); 1 rank =
-    greater + 1; 2 worst_rank = smaller + 1; 3 ntile = 1 + floor(k * greater / n) (unknown when
-    n < 2). A tie run shares its counts, so ties share the position nearest their end."""
+    value: mode 0, the percentile rank 100 * smaller / (n - 1) (unknown when n < 2); 1, the
+    rank greater + 1; 2, the rank from the worst smaller + 1; 3, the group of k by rank
+    1 + floor(k * greater / n) (unknown when n < 2). A tie run shares its counts, so ties
+    share the position nearest their end."""
     if g >= ptr.size - 1:
         return
     members = idx[ptr[g]:ptr[g + 1]]
@@ -148,26 +151,6 @@ def rank_group(x, sign, ptr, idx, g, mode, k, out):
             else:
                 out[e] = NAN if n < 2 else 1 + np.floor(k * greater / n)
         i = j
-
-
-@njit(cache=True)
-def pct_rank(x, sign, ptr, idx, out):
-    _ranks(x, sign, ptr, idx, 0, 0.0, out)
-
-
-@njit(cache=True)
-def rank(x, sign, ptr, idx, out):
-    _ranks(x, sign, ptr, idx, 1, 0.0, out)
-
-
-@njit(cache=True)
-def worst_rank(x, sign, ptr, idx, out):
-    _ranks(x, sign, ptr, idx, 2, 0.0, out)
-
-
-@njit(cache=True)
-def ntile(x, sign, k, ptr, idx, out):
-    _ranks(x, sign, ptr, idx, 3, k, out)
 
 
 @njit(cache=True)
@@ -247,8 +230,9 @@ def _spread(vals, k, e_of, best, worst, single, out):
 
 
 @njit(cache=True)
-def metric_score(y, threshold, mode, ptr, idx, out):
-    """mode 0: by rank; 1: standard (meeting it scores 1); 2: floor (below it scores 4).
+def scores(y, threshold, mode, ptr, idx, out):
+    """NOF 2025/26 metric scores. mode 0: by rank; 1: standard (meeting it scores 1); 2: floor
+    (below it scores 4).
     y and threshold are oriented so that higher is better."""
     for g in range(ptr.size - 1):
         members = idx[ptr[g]:ptr[g + 1]]
@@ -383,8 +367,8 @@ def combine(rv, e, levels, judged, default, first, fired, unknown, t):
 
 @njit(cache=True)
 def latch(a, last_decisive, last_unknown, e, t, n, decisive):
-    """sustained (decisive 0.0) or ever (decisive 1.0) over the last n periods, from the last
-    period the operand was decisive (false for sustained, true for ever) and the last it was
+    """Kleene and (decisive 0.0) or or (decisive 1.0) over the last n periods, from the last
+    period the operand was decisive (false for and, true for or) and the last it was
     unknown; a window reaching before the data is unknown. Updates the entity's state."""
     if a == decisive:
         last_decisive[e] = t

@@ -12,13 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..lang import ast
-from ..lang.builtins import BUILTINS, MEMBER_FUNCTIONS, PEER_FUNCTIONS, WINDOW_FUNCTIONS
+from ..lang.builtins import BUILTINS, KWARG_ROLES
 from ..lang.checker import CheckedPolicy
-
-CROSS_SECTION = PEER_FUNCTIONS | MEMBER_FUNCTIONS
-# Windows answered from two "last seen" periods per entity rather than from a ring buffer of
-# the operand's history: O(1) per period, whatever the window's length.
-LATCHED = {"sustained", "ever"}
 
 
 @dataclass
@@ -41,7 +36,7 @@ class Plan:
     applies_root: int | None
     n_stages: int
     history_of: dict[int, list[ast.Node]]  # value nid -> nodes reading its history (lags/windows)
-    periods_in: list[ast.Call]
+    level_counters: list[ast.Call]     # calls whose count the kernel keeps up per level
     alias: dict[int, int] = field(default_factory=dict)  # nid -> nid of an identical value
 
     def canonical(self, nid: int) -> int:
@@ -66,7 +61,7 @@ class _Planner:
         self.c = checked
         self.values: dict[int, Value] = {}
         self.history_of: dict[int, list[ast.Node]] = {}
-        self.periods_in: list[ast.Call] = []
+        self.level_counters: list[ast.Call] = []
         self.alias: dict[int, int] = {}
         self.by_key: dict[tuple, int] = {}
 
@@ -105,7 +100,7 @@ class _Planner:
         for nid in self.history_of:
             self.values[nid].history = True
         return Plan(self.values, rule_roots, applies_root, final + 1, self.history_of,
-                    self.periods_in, self.alias)
+                    self.level_counters, self.alias)
 
     def schedule_late(self, final: int, roots: list[int]) -> None:
         """Move each elementwise value to the last loop that can hold it: the fewer values
@@ -169,8 +164,10 @@ class _Planner:
         if isinstance(node, ast.Lag):
             return ("Lag", node.n, deps)
         if isinstance(node, ast.Call):
-            if node.func == "periods_in" or node.func == "previous":
-                return ("node", node.nid) if node.func == "periods_in" else ("previous",)
+            spec = BUILTINS[node.func]
+            if spec.reads_levels:
+                # a count kept per call site; the previous level is one value however written
+                return ("node", node.nid) if spec.level_counter else ("levels", node.func)
             extra = []
             for a in node.args:
                 a = self.resolve(a)
@@ -197,34 +194,27 @@ class _Planner:
                 return [self.c.policy.defines[ref.name].expr]
             return []
         if isinstance(node, ast.Call):
-            spec = BUILTINS[node.func]
-            if spec.family == "level":
-                return []            # previous(level), periods_in(cond on level): own state
-            args = list(node.args)
-            if spec.family == "members":
-                args = args[1:]      # `members` is a word, not a value
-            if spec.name in ("ntile",) or spec.family == "time" or spec.name == "round":
-                args = args[:1]      # window sizes, k and digits are literals or params
-            for kw in node.kwargs:
-                if kw.name in ("standard", "floor"):
-                    args.append(kw.value)
-            return args
+            # not `members` or `level` (words), sizes and digits (literals or params), nor
+            # what reads levels (the kernel keeps that state itself)
+            args = BUILTINS[node.func].value_args(list(node.args))
+            return args + [kw.value for kw in node.kwargs if KWARG_ROLES[kw.name] == "value"]
         return [c for c in node.children()]
 
     def make(self, node: ast.Node, children: list[ast.Node]) -> Value:
         deps = [self.alias.get(c.nid, c.nid) for c in children]
         stages = [self.values[d].stage for d in deps]
-        if isinstance(node, ast.Call) and node.func == "periods_in":
-            self.periods_in.append(node)
+        spec = BUILTINS[node.func] if isinstance(node, ast.Call) else None
+        if spec is not None and spec.level_counter:
+            self.level_counters.append(node)
         if isinstance(node, ast.Lag):
             # reads only earlier periods of its operand: available from the first stage
             self.history_of.setdefault(deps[0], []).append(node)
             return Value(node, stage=0, deps=[])
-        if isinstance(node, ast.Call) and node.func in WINDOW_FUNCTIONS:
-            if node.func not in LATCHED:
+        if spec is not None and spec.lookback is not None:
+            if spec.history:
                 self.history_of.setdefault(deps[0], []).append(node)
             return Value(node, stage=max(stages, default=0), deps=deps)
-        cross = (isinstance(node, ast.Call) and node.func in CROSS_SECTION) or (
+        cross = (spec is not None and spec.cross) or (
             isinstance(node, ast.Attribute) and bool(deps))
         if cross:
             return Value(node, stage=max(stages, default=0) + 1, cross=True, deps=deps)

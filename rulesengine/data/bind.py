@@ -33,14 +33,15 @@ Conversion rules:
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Collection, Sequence
 
 import numpy as np
 
-from ..diagnostics import DataError, Diagnostic, did_you_mean
+from ..diagnostics import DataError, Diagnostic, did_you_mean, warn_data
 from ..periods import Period, convert, format_period
 from .catalogue import METRICS
+from .loaders import unit_warning
 from .panel import Entities, Panel, normalise_label
 
 if TYPE_CHECKING:
@@ -72,9 +73,18 @@ class Bound:
         return [format_period(self.period_kind, o)
                 for o in range(self.start, self.start + self.n_periods)]
 
+    def head(self, n: int) -> "Bound":
+        """The first `n` periods (views of the same arrays, still C-contiguous)."""
+        return replace(self, n_periods=n, inputs={k: v[:n] for k, v in self.inputs.items()})
 
-def bind(checked: "CheckedPolicy", panel: Panel) -> Bound:
-    """The inputs a checked policy reads, converted to its scales and periods; DataError if not."""
+
+def bind(checked: "CheckedPolicy", panel: Panel, *, memo: dict | None = None) -> Bound:
+    """The inputs a checked policy reads, converted to its scales and periods; DataError if not.
+
+    `memo`, a dict kept by the caller across calls on the same panel, holds each converted
+    input with the definition it was converted by (the input and its rating scale), so the
+    variants of a policy that a diff evaluates convert each input once. The arrays are then
+    shared between the Bounds: nothing writes into an input array."""
     policy = checked.policy
     kind = policy.period or panel.period_kind
     data_name = describe_sources(panel.sources)
@@ -85,23 +95,34 @@ def bind(checked: "CheckedPolicy", panel: Panel) -> Bound:
             f"shorter ones", file=policy.origin.file, code="period-kind"))
     diags = missing_inputs(policy, checked.used_inputs, panel.values, data_name)
     inputs: dict[str, np.ndarray] = {}
+    warnings = []
     start, n = coarse_range(panel.period_kind, panel.start, panel.n_periods, kind)
     for name in checked.used_inputs:
         if name not in panel.values:
             continue
         inp = policy.inputs[name]
-        arr = _convert(policy, inp, panel, diags)
-        if arr is None:
-            continue
-        if kind != panel.period_kind:
-            _, _, arr = aggregate(arr, panel.period_kind, panel.start, kind,
-                                  aggregate_method(inp))
-        inputs[name] = np.ascontiguousarray(arr, dtype=np.float64)
+        definition = (inp, policy.scales.get(inp.scale) if inp.type == "rating" else None,
+                      data_name)
+        seen = memo.setdefault((name, kind), []) if memo is not None else []
+        hit = next((found for d, *found in seen if d == definition), None)
+        if hit is not None:
+            inputs[name], warning = hit
+        else:
+            arr = _convert(policy, inp, panel, diags)
+            if arr is None:
+                continue
+            if kind != panel.period_kind:
+                _, _, arr = aggregate(arr, panel.period_kind, panel.start, kind,
+                                      aggregate_method(inp))
+            inputs[name] = np.ascontiguousarray(arr, dtype=np.float64)
+            warning = unit_warning(inp, name, inputs[name], data_name)  # values 100x off?
+            seen.append((definition, inputs[name], warning))
+        if warning is not None:
+            warnings.append(warning)
     if diags:
         raise DataError(diags)
-    from .loaders import warn_units
-
-    warn_units(policy, inputs, data_name)        # values that look 100x off
+    for warning in warnings:
+        warn_data(warning)          # every evaluation says so (the command line prints it)
     return Bound(kind, start, n, panel.entities, inputs, panel.digest(), tuple(panel.sources))
 
 

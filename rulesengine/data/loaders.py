@@ -180,46 +180,62 @@ def unit_warnings(policy, inputs, data_name: str) -> list[Diagnostic]:
     and the fix, at the input's line in the policy."""
     out = []
     for name, arr in inputs.items():
-        inp = policy.inputs.get(name)
-        if inp is None or inp.type in ("flag", "rating"):
-            continue
-        vals = arr[~np.isnan(arr)]
-        if not vals.size:
-            continue
-        median = float(np.median(vals))
-        fraction = inp.type == "percent" and inp.scale == "fraction"
-        message = hint = None
-        if inp.expect is not None:
-            lo, hi = inp.expect
-            if not lo <= median <= hi:
-                rng = f"{lo:g}..{hi:g}"
-                message = (f"input '{name}': the median of its values in {data_name}, "
-                           f"{median:.4g}, is outside its expected range {rng}")
-                if lo <= median * 100 <= hi:
-                    message += ": the data look 100 times too small"
-                    hint = ("the file holds fractions (0.75 for 75%): declare 'scale: fraction' "
-                            "on the input" if inp.type == "percent" and not fraction else
-                            "check the unit the file writes this metric in")
-                elif lo <= median / 100 <= hi:
-                    message += ": the data look 100 times too large"
-                    hint = ("the file holds percentages (75 for 75%): remove 'scale: fraction' "
-                            "from the input" if fraction else
-                            "check the unit the file writes this metric in")
-                else:
-                    hint = "check the data, or the input's expect: range"
-        elif inp.type == "percent" and not fraction and vals.size >= FRACTION_MIN_VALUES \
-                and vals.min() >= 0 and vals.max() <= 1 and median > FRACTION_MEDIAN:
-            message = (f"input '{name}' is a percent, but every value of it in {data_name} lies "
-                       f"between 0 and 1 (median {median:.4g}): the data look 100 times too "
-                       f"small")
-            hint = ("if the file holds fractions (0.75 for 75%), declare 'scale: fraction' on "
-                    "the input; if the values really are below 1%, declare their range "
-                    "(e.g. 'expect: 0..1') to say so")
-        if message is not None:
-            out.append(Diagnostic(message, file=inp.origin.file, pos=inp.pos, severity="warning",
-                                  code="units", hint=hint,
-                                  source_line=inp.origin.line(inp.pos.line)))
+        d = unit_warning(policy.inputs.get(name), name, arr, data_name)
+        if d is not None:
+            out.append(d)
     return out
+
+
+def _median(vals: np.ndarray) -> float:
+    """np.median of known values, to the bit (the middle value, or the mean of the middle
+    two), without np.median's import of numpy.ma (a few hundredths of a second)."""
+    n = vals.size
+    if n % 2:
+        return float(np.partition(vals, n // 2)[n // 2])
+    part = np.partition(vals, [n // 2 - 1, n // 2])
+    return float((part[n // 2 - 1] + part[n // 2]) / 2.0)
+
+
+def unit_warning(inp, name: str, arr: np.ndarray, data_name: str) -> Diagnostic | None:
+    """`unit_warnings` for one input (`inp` its definition, None when the policy has none)."""
+    if inp is None or inp.type in ("flag", "rating"):
+        return None
+    vals = arr[~np.isnan(arr)]
+    if not vals.size:
+        return None
+    median = _median(vals)
+    fraction = inp.type == "percent" and inp.scale == "fraction"
+    message = hint = None
+    if inp.expect is not None:
+        lo, hi = inp.expect
+        if not lo <= median <= hi:
+            rng = f"{lo:g}..{hi:g}"
+            message = (f"input '{name}': the median of its values in {data_name}, "
+                       f"{median:.4g}, is outside its expected range {rng}")
+            if lo <= median * 100 <= hi:
+                message += ": the data look 100 times too small"
+                hint = ("the file holds fractions (0.75 for 75%): declare 'scale: fraction' "
+                        "on the input" if inp.type == "percent" and not fraction else
+                        "check the unit the file writes this metric in")
+            elif lo <= median / 100 <= hi:
+                message += ": the data look 100 times too large"
+                hint = ("the file holds percentages (75 for 75%): remove 'scale: fraction' "
+                        "from the input" if fraction else
+                        "check the unit the file writes this metric in")
+            else:
+                hint = "check the data, or the input's expect: range"
+    elif inp.type == "percent" and not fraction and vals.size >= FRACTION_MIN_VALUES \
+            and vals.min() >= 0 and vals.max() <= 1 and median > FRACTION_MEDIAN:
+        message = (f"input '{name}' is a percent, but every value of it in {data_name} lies "
+                   f"between 0 and 1 (median {median:.4g}): the data look 100 times too "
+                   f"small")
+        hint = ("if the file holds fractions (0.75 for 75%), declare 'scale: fraction' on "
+                "the input; if the values really are below 1%, declare their range "
+                "(e.g. 'expect: 0..1') to say so")
+    if message is None:
+        return None
+    return Diagnostic(message, file=inp.origin.file, pos=inp.pos, severity="warning",
+                      code="units", hint=hint, source_line=inp.origin.line(inp.pos.line))
 
 
 def warn_units(policy, inputs, data_name: str) -> None:
@@ -676,6 +692,9 @@ def _check_header(header: list[str], shown: str, errors: _Errors, line: int = 1)
     return ok
 
 
+_RELEASE_BYTES = 32 << 20
+
+
 def _read_parquet(fh, path: Path, shown: str, errors: _Errors) -> _Table | None:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -701,6 +720,11 @@ def _read_parquet(fh, path: Path, shown: str, errors: _Errors) -> _Table | None:
         flat = pf.metadata.num_columns == len(raw_names) and len(set(raw_names)) == len(raw_names)
         table = None if flat else pf.read()
         n = pf.metadata.num_rows
+        # Handing freed buffers back costs a millisecond a column: worth it only where the
+        # decoded columns are big enough for the memory to matter.
+        decoded = sum(pf.metadata.row_group(i).total_byte_size
+                      for i in range(pf.metadata.num_row_groups))
+        release = decoded > _RELEASE_BYTES
         columns = []
         for j, name in enumerate(header):
             if table is not None:
@@ -718,7 +742,7 @@ def _read_parquet(fh, path: Path, shown: str, errors: _Errors) -> _Table | None:
             if column is None:
                 return None
             columns.append(column)
-            if table is None:
+            if table is None and release:
                 # The column's Arrow buffers are free now: hand them back, or Arrow's
                 # allocator keeps each one resident beside the next.
                 pa.default_memory_pool().release_unused()
@@ -742,7 +766,9 @@ def _parquet_column(pa, arr, name: str, j: int, shown: str, errors: _Errors) -> 
     arrow = str(vt) if (pa.types.is_boolean(vt) or pa.types.is_temporal(vt)) else None
     if pa.types.is_boolean(t) or pa.types.is_integer(t) or pa.types.is_floating(t) \
             or pa.types.is_decimal(t):
-        nums = arrow_floats(arr.cast(pa.float64()))      # to_numpy would import pandas
+        # to_numpy would import pandas; cast imports pyarrow.compute (a tenth of a second),
+        # so a column that is float64 already is read as it is
+        nums = arrow_floats(arr if t == pa.float64() else arr.cast(pa.float64()))
         return _Column(name, j + 1, numbers=np.asarray(nums, dtype=np.float64), arrow=arrow)
     if not pa.types.is_dictionary(t):
         if pa.types.is_timestamp(t):

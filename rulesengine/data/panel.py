@@ -114,6 +114,12 @@ class Panel:
 
     def __post_init__(self) -> None:
         shape = (self.n_periods, len(self.entities))
+        lazy = getattr(self.values, "lazy_shape", None)
+        if lazy is not None:
+            # metrics read when first used (data/cache.py), each made in this shape
+            if tuple(lazy) != shape:
+                raise ValueError(f"the metrics have shape {lazy}, expected {shape}")
+            return
         for name, arr in self.values.items():
             if arr.shape != shape:
                 raise ValueError(f"metric '{name}' has shape {arr.shape}, expected {shape}")

@@ -7,14 +7,14 @@ entity, the decisions array and the rules' levels.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from collections.abc import Mapping
 
 import numpy as np
 
 from ..data.panel import Entities
 from ..lang import ast
-from ..lang.builtins import PEER_FUNCTIONS
+from ..lang.builtins import PEER_FUNCTIONS, peer_grouping
 from ..lang.checker import CheckedPolicy
 
 ALL = "all"
@@ -37,6 +37,12 @@ class Layout:
     rule_judgement: np.ndarray              # bool [R]: the rule's level needs a decision
     default_level: int
     n_levels: int
+
+    def head(self, n: int) -> "Layout":
+        """The first `n` periods (views of the same arrays, still C-contiguous)."""
+        return replace(self, n_periods=n, inputs={k: v[:n] for k, v in self.inputs.items()},
+                       params={k: v[:n] for k, v in self.params.items()},
+                       decisions=self.decisions[:n])
 
 
 class _Attributes(Mapping):
@@ -65,8 +71,7 @@ def peer_groupings(checked: CheckedPolicy) -> set[str]:
     out: set[str] = set()
     for node in all_nodes(checked):
         if isinstance(node, ast.Call) and node.func in PEER_FUNCTIONS:
-            kw = node.kwarg("by")
-            out.add(kw.value.name if kw is not None else (checked.policy.peer_group or "type"))
+            out.add(peer_grouping(node, checked.policy))
     return out
 
 

@@ -43,6 +43,22 @@ class RawOutcomes:
 
 
 @dataclass(frozen=True)
+class PeriodFrame:
+    """The periods an evaluation covers, known before any outcome is computed: all that
+    choosing periods (`select_periods`, `policy.effective.default_period`, `check_periods`)
+    reads of Outcomes, which have the same fields."""
+
+    period_kind: str
+    period_labels: tuple[str, ...]
+    in_effect: tuple[bool, ...] = ()    # per period: inside the policy's `effective:` range
+    effective_text: str = "always"
+
+    @property
+    def n_periods(self) -> int:
+        return len(self.period_labels)
+
+
+@dataclass(frozen=True)
 class Decision:
     entity: str
     period: str

@@ -51,6 +51,9 @@ def resolve_params(policy: Policy, period_kind: str, start: int, n_periods: int,
 def parse_overrides(checked: "CheckedPolicy", items: Sequence[str]) -> dict[str, float]:
     """`--param NAME=VALUE` texts as override values, checked as `check_overrides` does; a
     value may carry its unit (20%, £1.5m), which must then be the param's own."""
+    if not items:
+        return {}
+    # imported only when there is a value to read (the policy builder imports the parser)
     from ..lang.types import Type, describe
     from ..policy.build import parse_quantity
 

@@ -11,7 +11,7 @@ from ..diagnostics import RegimeError
 from ..lang.checker import CheckedPolicy
 from .layout import Layout, make_layout
 from ..provenance import build as build_provenance
-from .outcomes import Outcomes, RawOutcomes
+from .outcomes import Outcomes, PeriodFrame, RawOutcomes
 from .params import check_overrides, resolve_params
 
 # --engine: `auto` picks per evaluation; `numba` is the old name of `fused`.
@@ -32,9 +32,10 @@ FUSED_MAX_RULES = 400
 
 
 def prepare(checked: CheckedPolicy, data=None, *, decisions: str | os.PathLike | None = None,
-            params: Mapping[str, float] | None = None):
+            params: Mapping[str, float] | None = None, memo: dict | None = None):
     """(bound data, layout, decisions by cell) for a policy over `data` (a Panel, a path, or
-    None for the bundled sample)."""
+    None for the bundled sample). `memo`: see data.bind.bind (for many policies over one
+    panel)."""
     from ..data.bind import bind
     from ..data.decisions import load_decisions
     from ..data.panel import Panel
@@ -48,7 +49,7 @@ def prepare(checked: CheckedPolicy, data=None, *, decisions: str | os.PathLike |
         from ..data.loaders import load_panel
         panel = load_panel(data, policy=checked)
     check_overrides(checked, params or {})
-    bound = bind(checked, panel)
+    bound = bind(checked, panel, memo=memo)
     values = resolve_params(checked.policy, bound.period_kind, bound.start, bound.n_periods,
                             params)
     decided, by_cell = None, {}
@@ -65,6 +66,29 @@ def prepare(checked: CheckedPolicy, data=None, *, decisions: str | os.PathLike |
                           f"({', '.join(checked.policy.entity or ())}); the data's kinds are "
                           f"{', '.join(repr(k) for k in found[:8])}")
     return bound, layout, by_cell
+
+
+def period_frame(checked: CheckedPolicy, bound) -> PeriodFrame:
+    """The periods of `bound` data and which of them the policy was in force in."""
+    from ..policy.effective import policy_mask, policy_range_text
+
+    p = checked.policy
+    in_effect = policy_mask(p, bound.period_kind, bound.start, bound.n_periods)
+    return PeriodFrame(bound.period_kind, tuple(bound.period_labels),
+                       tuple(bool(x) for x in in_effect), policy_range_text(p))
+
+
+def through(bound, layout: Layout, by_cell, last: int):
+    """Prepared data (`prepare`'s result) without the periods after `last`. Every built-in
+    reads its own period and earlier ones, never later ones, so periods 0..last have the same
+    outcomes either way; a command that shows one period need not evaluate those after it.
+    Choose the engine before cutting (`choose_engine` on the whole layout), so that the cut
+    never changes which engine runs."""
+    n = last + 1
+    if n >= layout.n_periods:
+        return bound, layout, by_cell
+    return (bound.head(n), layout.head(n),
+            {cell: d for cell, d in by_cell.items() if cell[0] < n})
 
 
 def choose_engine(checked: CheckedPolicy, layout: Layout, engine: str = "auto", *,
@@ -91,15 +115,16 @@ def choose_engine(checked: CheckedPolicy, layout: Layout, engine: str = "auto", 
 
 
 def run_backend(checked: CheckedPolicy, layout: Layout, engine: str = "auto", *,
-                variants: int = 1) -> RawOutcomes:
-    """Evaluate with the chosen engine; the result's `engine` names the one that ran."""
+                variants: int = 1, values: dict | None = None) -> RawOutcomes:
+    """Evaluate with the chosen engine; the result's `engine` names the one that ran.
+    `values`: see evaluate_vectorised (only the vectorised engine reads and fills it)."""
     used = choose_engine(checked, layout, engine, variants=variants)
     if used == "reference":
         from .reference import evaluate_reference
         raw = evaluate_reference(checked, layout)
     elif used == "vectorised":
         from .vectorised import evaluate_vectorised
-        raw = evaluate_vectorised(checked, layout)
+        raw = evaluate_vectorised(checked, layout, values)
     else:
         from ..compile.kernel import evaluate_compiled
         raw = evaluate_compiled(checked, layout)
@@ -120,21 +145,19 @@ def assemble(checked: CheckedPolicy, bound, raw: RawOutcomes, by_cell, engine: s
              decisions=None) -> Outcomes:
     """Outcomes with their provenance; `params` (the --param overrides) and `decisions` (the
     decisions file) are recorded in it, and the engine is the one that ran (`raw.engine`)."""
-    from ..policy.effective import policy_mask, policy_range_text
-
     engine = raw.engine or ALIASES.get(engine, engine)
     p = checked.policy
-    in_effect = policy_mask(p, bound.period_kind, bound.start, bound.n_periods)
+    frame = period_frame(checked, bound)
     return Outcomes(
         raw=raw,
         level_ids=tuple(lv.id for lv in p.levels),
         level_labels=tuple(lv.label for lv in p.levels),
         rule_ids=tuple(r.id for r in p.rules),
-        period_kind=bound.period_kind,
-        period_labels=tuple(bound.period_labels),
+        period_kind=frame.period_kind,
+        period_labels=frame.period_labels,
         entities=bound.entities,
         decisions=dict(by_cell),
         provenance=build_provenance(checked, bound, engine, revision=revision, params=params,
                                     decisions=decisions),
-        in_effect=tuple(bool(x) for x in in_effect),
-        effective_text=policy_range_text(p))
+        in_effect=frame.in_effect,
+        effective_text=frame.effective_text)

@@ -2,9 +2,9 @@
 [periods, entities] arrays, with nothing compiled for the policy.
 
 Each expression node is evaluated once over every period at once, by the reference
-evaluator's own methods (the `f_*` built-ins, Kleene logic, peers, members: one definition
-each, in engine/reference.py); only the driver and the handful of methods that know about
-time differ:
+evaluator's own methods and the built-ins' reference implementations (one definition each:
+engine/reference.py and lang/builtins/, unless an entry brings a `vectorised` one); only the
+driver and the handful of methods that know about time differ:
 
 - A value is a float64 array [P, E]. `eval(node, t)` with t <= 0 is the node's value
   shifted t periods back (a lag or a window row): rows before the data are unknown, exactly
@@ -15,8 +15,9 @@ time differ:
 - Values that depend on the level (`previous(level)`, `periods_in(...)` and everything built
   on them) need the previous period's outcome, so they are evaluated period by period by the
   reference's own driver (`_Stepped`), reading every other value from the vectorised arrays.
-- A window, change or ntile whose size is a param that changes between periods is left to the
-  reference evaluator (window sizes are one number for the whole array here).
+- A built-in whose size argument (a window's length, a number of groups) is a param that
+  changes between periods is left to the reference evaluator (sizes are one number for the
+  whole array here).
 """
 
 from __future__ import annotations
@@ -24,21 +25,25 @@ from __future__ import annotations
 import numpy as np
 
 from ..lang import ast
+from ..lang.builtins import BUILTINS
 from ..lang.checker import CheckedPolicy
 from .layout import Layout
 from .outcomes import RawOutcomes, decide, n_words
 from .reference import NAN, _Reference, evaluate_reference
 
-LEVEL_FUNCTIONS = ("previous", "periods_in")
-SIZED = {"mean_over", "sum_over", "min_over", "max_over", "count_over", "sustained", "ever",
-         "change", "ntile"}
 
+def evaluate_vectorised(checked: CheckedPolicy, layout: Layout,
+                        values: dict | None = None) -> RawOutcomes:
+    """The same outcomes as evaluate_reference, computed over all periods at once.
 
-def evaluate_vectorised(checked: CheckedPolicy, layout: Layout) -> RawOutcomes:
-    """The same outcomes as evaluate_reference, computed over all periods at once."""
+    `values` (node id -> value over every period), when given, holds values the caller
+    knows (engine/reuse.py: a diff's variant takes B's), used as they are, and afterwards
+    every value computed."""
     if layout.n_periods == 0 or layout.n_entities == 0 or _sizes_vary(checked, layout):
         return evaluate_reference(checked, layout)
     vec = _Vectorised(checked, layout)
+    if values is not None:
+        vec.base = values           # read, and filled in place as values are computed
     p = checked.policy
     roots = [r.when for r in p.rules]
     if p.applies_to is not None and p.applies_to.expr is not None:
@@ -49,7 +54,8 @@ def evaluate_vectorised(checked: CheckedPolicy, layout: Layout) -> RawOutcomes:
 
 
 def _sizes_vary(checked: CheckedPolicy, layout: Layout) -> bool:
-    """Whether a window/ntile size is a param with more than one value over the periods."""
+    """Whether a built-in's size argument is a param with more than one value over the
+    periods."""
     p = checked.policy
     roots = [d.expr for d in p.defines.values() if d.expr is not None]
     roots += [r.when for r in p.rules if r.when is not None]
@@ -57,8 +63,9 @@ def _sizes_vary(checked: CheckedPolicy, layout: Layout) -> bool:
         roots.append(p.applies_to.expr)
     for root in roots:
         for node in ast.walk(root):
-            if isinstance(node, ast.Call) and node.func in SIZED and len(node.args) > 1:
-                size = node.args[1]
+            spec = BUILTINS.get(node.func) if isinstance(node, ast.Call) else None
+            if spec is not None and spec.size is not None and len(node.args) > spec.size:
+                size = node.args[spec.size]
                 if isinstance(size, ast.Name) and size.name in layout.params:
                     values = layout.params[size.name]
                     if values.size and (values != values[0]).any():
@@ -88,7 +95,7 @@ def _visit(checked, root, seen, define_dep) -> bool:
         if node.nid in seen:
             continue
         ref = checked.refs.get(node.nid)
-        dep = isinstance(node, ast.Call) and node.func in LEVEL_FUNCTIONS
+        dep = isinstance(node, ast.Call) and BUILTINS[node.func].reads_levels
         if ref is not None and ref.kind == "define":
             dep = dep or define_dep.get(ref.name, False)
         seen[node.nid] = dep or any(seen.get(c.nid, False) for c in node.children())
@@ -128,6 +135,10 @@ class _Vectorised(_Reference):
 
     def before_data(self, node: ast.Node) -> np.ndarray:
         return np.full(self.shape, NAN)
+
+    def call(self, node: ast.Call, t: int) -> np.ndarray:
+        spec = BUILTINS[node.func]
+        return (spec.vectorised or spec.reference)(self, node, t)
 
     def code(self, text: str) -> float:
         """A string's code: equal strings, equal codes."""

@@ -7,7 +7,6 @@ annotates an AST. All errors in a policy are collected before PolicyError is rai
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -16,8 +15,13 @@ from ..periods import PeriodError, parse_period
 from ..policy.model import ENTITY_ATTRIBUTES, PERCENT_SCALES, Policy
 from . import ast
 from . import types as T
-from .builtins import BUILTINS, MAX_LOOKBACK, Builtin
+from .builtins import BUILTINS
+from .calls import CallChecks
+from .lint import Lints, canonical
+from .scope import Ref, Scope as _Scope
 from .types import Type
+
+__all__ = ["MAX_NESTING", "CheckedPolicy", "Ref", "canonical", "check"]
 
 # How deep an expression may nest counting the defines it uses, as if each were written out
 # in place. Every evaluator (reference, explain, tests) follows a define where it is used, so
@@ -27,16 +31,6 @@ MAX_NESTING = 128
 
 RESERVED = {"level", "members", "parent", "all", "true", "false", "higher", "lower"}
 KEYWORDS = {"and", "or", "not", "in", "between", "if", "then", "else"}
-
-
-@dataclass(frozen=True)
-class Ref:
-    """What a name means: an input, param, define, entity attribute, a scale label or level id
-    (with its position, 0 = best), `level`, `members`, or a peer-group choice."""
-
-    kind: str       # input param define attr label level level_var members group direction
-    name: str
-    index: int = 0
 
 
 @dataclass(frozen=True)
@@ -68,14 +62,7 @@ def check(policy: Policy) -> CheckedPolicy:
 
 
 @dataclass
-class _Scope:
-    origin: Source
-    level_var: bool = False         # inside previous(...) or periods_in(...)
-    level_only: bool = False        # inside periods_in(...): only `level` and level ids
-
-
-@dataclass
-class _Checker:
+class _Checker(CallChecks, Lints):
     policy: Policy
     report: Reporter = field(default_factory=Reporter)
     types: dict[int, Type] = field(default_factory=dict)
@@ -127,7 +114,6 @@ class _Checker:
                            rule.origin, code="unknown-level")
             if rule.when is not None:
                 self.expect_bool(rule.when, _Scope(rule.origin), f"rule '{rule.id}'")
-        self.check_windows()
         self.check_nesting(order)
         if self.report.has_errors:
             raise PolicyError(sorted_diagnostics(self.report.diagnostics))
@@ -588,291 +574,6 @@ class _Checker:
             return T.ERROR
         return joined
 
-    # --- calls --------------------------------------------------------------------------------
-
-    def call(self, node: ast.Call, scope: _Scope) -> Type:
-        spec = BUILTINS.get(node.func)
-        if spec is None:
-            p = self.policy
-            kind = ("an input" if node.func in p.inputs else "a param" if node.func in p.params
-                    else "a define" if node.func in p.defines else None)
-            what = (f"'{node.func}' is {kind}, not a function" if kind else
-                    f"unknown function '{node.func}'{did_you_mean(node.func, BUILTINS)}")
-            self.error(what,
-                       Pos(node.func_pos.line, node.func_pos.col,
-                           node.func_pos.col + len(node.func)), scope.origin,
-                       code="unknown-function")
-            for a in node.args:
-                self.expr(a, scope)
-            return T.ERROR
-        if scope.level_only:
-            return self.not_level(node, scope)
-        for kw in node.kwargs:
-            if kw.name not in spec.kwargs:
-                allowed = f" (it takes {', '.join(k + '=' for k in spec.kwargs)})" if spec.kwargs \
-                    else ""
-                self.error(f"{spec.name}() has no argument '{kw.name}'{allowed}"
-                           f"{did_you_mean(kw.name, spec.kwargs)}", kw.pos, scope.origin,
-                           code="arguments")
-        n_params = len(spec.params)
-        count = len(node.args)
-        if (spec.variadic and count < 1) or (not spec.variadic and count != n_params):
-            want = "one or more arguments" if spec.variadic else (
-                f"{n_params} argument{'s' if n_params != 1 else ''}")
-            usage = self.usage(spec)
-            self.error(f"{spec.name}() takes {want}, got {count}: {usage}", node.pos,
-                       scope.origin, code="arguments")
-            for a in node.args:
-                if not (isinstance(a, ast.Name) and a.name in ("members", "level")):
-                    self.expr(a, scope)
-            return T.ERROR
-        kinds = spec.params if not spec.variadic else spec.params * count
-        arg_types: list[Type] = []
-        for kind, arg in zip(kinds, node.args):
-            arg_types.append(self.argument(spec, kind, arg, scope))
-        self.keyword_args(spec, node, arg_types, scope)
-        if spec.family == "peer" and spec.name not in ("percentile", "peer_count"):
-            self.direction_for(spec, node, scope)
-        return self.result(spec, node, arg_types, scope)
-
-    def usage(self, spec: Builtin) -> str:
-        names = {"members": "members", "cond": "condition", "window": "n", "int": "k",
-                 "level": "level", "levelcond": "condition on level", "pct": "p",
-                 "digits": "digits", "ordinal": "x"}
-        args = [names.get(k, "x") for k in spec.params]
-        if spec.variadic:
-            args = [args[0], args[0], "..."]
-        return f"{spec.name}({', '.join(args)})"
-
-    def argument(self, spec: Builtin, kind: str, arg: ast.Node, scope: _Scope) -> Type:
-        origin = scope.origin
-        if kind == "members":
-            if isinstance(arg, ast.Name) and arg.name == "members":
-                self.refs[arg.nid] = Ref("members", "members")
-                self.types[arg.nid] = T.ERROR
-                return T.ERROR
-            self.error(f"{spec.name}() works over an entity's members: write "
-                       f"{self.usage(spec)}" + (f"; for the {spec.name} of several values use "
-                                                f"{spec.name}_of(...)" if spec.name in
-                                                ("min", "max", "sum") else ""),
-                       arg.pos, origin, code="arguments")
-            return T.ERROR
-        if kind == "level":
-            if isinstance(arg, ast.Name) and arg.name == "level":
-                self.refs[arg.nid] = Ref("level_var", "level")
-                self.types[arg.nid] = T.LEVEL
-                return T.LEVEL
-            self.error(f"{spec.name}() takes the word 'level': write {spec.name}(level)",
-                       arg.pos, origin, code="arguments")
-            return T.ERROR
-        if kind == "levelcond":
-            return self.expect(spec, arg, _Scope(origin, level_var=True, level_only=True),
-                               "cond")
-        if kind in ("window", "int"):
-            return self.whole_number(spec, arg, scope)
-        if kind == "digits":
-            t = self.expr(arg, scope)
-            if not (isinstance(arg, ast.Number) and arg.unit == "number"
-                    and arg.value == int(arg.value) and 0 <= arg.value <= 12):
-                self.error(f"{spec.name}(): the number of decimal places must be a whole number "
-                           "from 0 to 12", arg.pos, origin, code="arguments")
-            return t
-        if kind == "pct":
-            t = self.expr(arg, scope)
-            if t != T.ERROR and t.kind not in ("number", "percent"):
-                self.error(f"{spec.name}(): p must be a number from 0 to 100, not "
-                           f"{T.describe(t)}", arg.pos, origin)
-            elif isinstance(arg, ast.Number) and not 0 <= arg.value <= 100:
-                self.error(f"{spec.name}(): p must be from 0 to 100", arg.pos, origin)
-            return t
-        return self.expect(spec, arg, scope, kind)
-
-    def expect(self, spec: Builtin, arg: ast.Node, scope: _Scope, kind: str) -> Type:
-        t = self.expr(arg, scope)
-        if t == T.ERROR or kind == "any":
-            return t
-        ok = {"cond": t == T.BOOL, "num": t.numeric,
-              "value": t.numeric or t.kind == "rating",
-              "ordinal": t.kind in ("rating", "level")}[kind]
-        if not ok:
-            want = {"cond": "a true/false condition", "num": "a number",
-                    "value": "a number or a rating", "ordinal": "a rating or a level"}[kind]
-            extra = " (a flag is true/false, not a number)" if t == T.BOOL else ""
-            self.error(f"{spec.name}() needs {want} here, but this is {T.describe(t)}{extra}",
-                       arg.pos, scope.origin)
-            return T.ERROR
-        return t
-
-    def whole_number(self, spec: Builtin, arg: ast.Node, scope: _Scope) -> Type:
-        t = self.expr(arg, scope)
-        time = spec.family == "time"
-        what = "number of periods" if time else "number"
-        most = MAX_LOOKBACK if time else math.inf
-        if isinstance(arg, ast.Number):
-            if arg.unit == "number" and arg.value == int(arg.value) and arg.value >= 1:
-                if arg.value <= most:
-                    return t
-                self.error(f"{spec.name}(): a window reaches back at most {most} periods",
-                           arg.pos, scope.origin, code="arguments")
-                return T.ERROR
-        elif isinstance(arg, ast.Name) and self.refs.get(arg.nid, Ref("", "")).kind == "param":
-            param = self.policy.params[arg.name]
-            if param.kind in ("percent", "money"):
-                self.error(f"{spec.name}(): param '{arg.name}' is {T.describe(Type(param.kind))}, "
-                           f"not a {what}", arg.pos, scope.origin, code="arguments")
-                return T.ERROR
-            values = [v.value for v in param.values]
-            whole = all(math.isfinite(v) and v == int(v) and v >= 1 for v in values)
-            if whole and max(values) <= most:
-                return t
-            if whole:
-                self.error(f"{spec.name}(): param '{arg.name}' is {int(max(values)):,}, but a "
-                           f"window reaches back at most {most} periods", arg.pos,
-                           scope.origin, code="arguments")
-            else:
-                self.error(f"{spec.name}(): param '{arg.name}' must be a whole {what} of at "
-                           f"least 1 to be used here", arg.pos, scope.origin, code="arguments")
-            return T.ERROR
-        elif t == T.ERROR:
-            return t
-        self.error(f"{spec.name}(): the {what} must be a whole number of at least 1, "
-                   "written as a number or a param", arg.pos, scope.origin, code="arguments")
-        return T.ERROR
-
-    def keyword_args(self, spec: Builtin, node: ast.Call, arg_types: list[Type],
-                     scope: _Scope) -> None:
-        for kw in node.kwargs:
-            if kw.name not in spec.kwargs:
-                continue
-            v = kw.value
-            if kw.name == "by":
-                if isinstance(v, ast.Name) and v.name == "all":
-                    self.refs[v.nid] = Ref("group", "all")
-                elif isinstance(v, ast.Name) and v.name in ENTITY_ATTRIBUTES:
-                    self.refs[v.nid] = Ref("group", v.name)
-                else:
-                    self.error("by= takes an entity attribute (" + ", ".join(ENTITY_ATTRIBUTES)
-                               + ") or 'all'"
-                               + (did_you_mean(v.name, ENTITY_ATTRIBUTES + ("all",))
-                                  if isinstance(v, ast.Name) else ""),
-                               v.pos, scope.origin, code="arguments")
-                self.types[v.nid] = T.STRING
-            elif kw.name == "better":
-                if isinstance(v, ast.Name) and v.name in ("higher", "lower"):
-                    self.refs[v.nid] = Ref("direction", v.name)
-                else:
-                    self.error("better= takes 'higher' or 'lower'", v.pos, scope.origin,
-                               code="arguments")
-                self.types[v.nid] = T.STRING
-            else:  # standard=, floor=: thresholds in the unit of the scored value
-                t = self.expr(v, scope)
-                x = arg_types[0] if arg_types else T.ERROR
-                if T.ERROR not in (t, x) and not T.comparable(x, t):
-                    self.error(f"{kw.name}= must be comparable with the scored value: "
-                               f"{T.describe(t)} vs {T.describe(x)}", v.pos, scope.origin)
-        if spec.name == "metric_score" and node.kwarg("standard") and node.kwarg("floor"):
-            self.error("metric_score() takes standard= or floor=, not both", node.pos,
-                       scope.origin, code="arguments")
-
-    def direction_for(self, spec: Builtin, node: ast.Call, scope: _Scope) -> None:
-        kw = node.kwarg("better")
-        if kw is not None and isinstance(kw.value, ast.Name) and kw.value.name in ("higher",
-                                                                                    "lower"):
-            self.directions[node.nid] = kw.value.name
-            return
-        if not node.args:
-            return
-        d = self.direction(node.args[0])
-        if d is None:
-            if self.types.get(node.args[0].nid) == T.ERROR:
-                return
-            self.error(f"{spec.name}() needs to know whether higher or lower is better for "
-                       "this expression; add better=higher or better=lower", node.args[0].pos,
-                       scope.origin, code="direction")
-            return
-        self.directions[node.nid] = d
-
-    def direction(self, node: ast.Node) -> str | None:
-        """Which way is better for a value, from the inputs it is built on."""
-        p = self.policy
-        ref = self.refs.get(node.nid)
-        if isinstance(node, (ast.Name, ast.Attribute)) and ref is not None:
-            if ref.kind == "input":
-                inp = p.inputs[ref.name]
-                return "lower" if inp.type == "rating" else inp.better
-            if ref.kind == "define":
-                return self.define_dirs.get(ref.name)
-            return None
-        if isinstance(node, ast.Lag):
-            return self.direction(node.operand)
-        if isinstance(node, ast.Unary) and node.op == "-":
-            d = self.direction(node.operand)
-            return {"higher": "lower", "lower": "higher"}.get(d) if d else None
-        if isinstance(node, ast.Binary) and node.op in ("+", "-", "*", "/"):
-            consts = (ast.Number,)
-            left_const = isinstance(node.left, consts) or (
-                self.refs.get(node.left.nid, Ref("", "")).kind == "param")
-            right_const = isinstance(node.right, consts) or (
-                self.refs.get(node.right.nid, Ref("", "")).kind == "param")
-            if node.op in ("+", "-") and right_const:
-                return self.direction(node.left)
-            if node.op == "+" and left_const:
-                return self.direction(node.right)
-            if node.op in ("*", "/") and isinstance(node.right, ast.Number) and node.right.value > 0:
-                return self.direction(node.left)
-            if node.op == "*" and isinstance(node.left, ast.Number) and node.left.value > 0:
-                return self.direction(node.right)
-            return None
-        if isinstance(node, ast.If):
-            a, b = self.direction(node.then), self.direction(node.else_)
-            return a if a == b else None
-        if isinstance(node, ast.Call):
-            spec = BUILTINS.get(node.func)
-            if spec is None:
-                return None
-            if node.func in ("pct_rank", "zscore"):
-                return "higher"
-            if node.func in ("rank", "ntile", "metric_score"):
-                return "lower"
-            if node.func == "worst_rank":
-                return "higher"
-            if spec.family in ("time",) and spec.result != "bool" and spec.name != "count_over":
-                return self.direction(node.args[0]) if node.args else None
-            if spec.family == "members" and spec.name in ("sum", "mean", "min", "max"):
-                return self.direction(node.args[1]) if len(node.args) > 1 else None
-            if spec.family in ("multi", "missing", "math") and spec.result in ("same",
-                                                                                 "same_num"):
-                dirs = {self.direction(a) for a in node.args[:1 if spec.name == "round" else None]}
-                return dirs.pop() if len(dirs) == 1 else None
-        return None
-
-    def result(self, spec: Builtin, node: ast.Call, arg_types: list[Type],
-               scope: _Scope) -> Type:
-        r = spec.result
-        if r in ("same", "same_num"):
-            # the first value argument (after `members`) gives the unit
-            values = [t for k, t in zip(spec.params * len(node.args), arg_types)
-                      if k not in ("members",)]
-            first = values[0] if values else T.ERROR
-            if spec.variadic:
-                for a, t in zip(node.args[1:], values[1:]):
-                    if T.join(first, t) is None and T.ERROR not in (first, t):
-                        self.error(f"{spec.name}() needs values of one kind: "
-                                   f"{T.describe(first)} and {T.describe(t)}", a.pos,
-                                   scope.origin)
-                        return T.ERROR
-                    first = T.join(first, t) or first
-            if r == "same_num" and first.kind == "count":
-                return T.NUMBER
-            return first
-        return {"bool": T.BOOL, "count": T.COUNT, "number": T.NUMBER, "percent": T.PERCENT,
-                "level": T.LEVEL}[r]
-
-    # --- window sizes -------------------------------------------------------------------------
-
-    def check_windows(self) -> None:
-        """Nothing beyond whole_number(); kept as a stage so window limits can grow here."""
-
     # --- nesting through defines ---------------------------------------------------------------
 
     def check_nesting(self, order: list[str]) -> None:
@@ -919,171 +620,6 @@ class _Checker:
                    f"{depth[root.nid]:,} levels deep (the limit is {MAX_NESTING})", pos, origin,
                    code="too-deep", hint="build it on fewer defines, each used by the next")
         return None
-
-    # --- lint ---------------------------------------------------------------------------------
-
-    def lint(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        p = self.policy
-        roots = [r.when for r in p.rules if r.when is not None]
-        if p.applies_to is not None and p.applies_to.expr is not None:
-            roots.append(p.applies_to.expr)
-        used: set[tuple[str, str]] = set()
-        seen_defines: set[str] = set()
-        stack = list(roots)
-        while stack:
-            root = stack.pop()
-            for n in ast.walk(root):
-                ref = self.refs.get(n.nid)
-                if ref is None or ref.kind not in ("input", "param", "define"):
-                    continue
-                used.add((ref.kind, ref.name))
-                if ref.kind == "define" and ref.name not in seen_defines:
-                    seen_defines.add(ref.name)
-                    d = p.defines[ref.name]
-                    if d.expr is not None:
-                        stack.append(d.expr)
-        for kind, table in (("input", p.inputs), ("param", p.params), ("define", p.defines)):
-            for name, item in table.items():
-                if (kind, name) not in used:
-                    self.warn(f"{kind} '{name}' is never used by a rule", item.pos, item.origin,
-                              code="unused")
-
-        reached = {r.level for r in p.rules}
-        for lv in p.levels:
-            if lv.id != p.default and lv.id not in reached and not lv.decided_by:
-                self.warn(f"no rule can reach level '{lv.id}'", lv.pos, lv.origin,
-                          code="unreachable-level")
-        self.lint_shadowing()
-        used_inputs = tuple(n for n in p.inputs if ("input", n) in used)
-        used_params = tuple(n for n in p.params if ("param", n) in used)
-        return used_inputs, used_params
-
-    def lint_shadowing(self) -> None:
-        p = self.policy
-        if p.decide == "collect":
-            return
-        rules = [r for r in p.rules if r.when is not None and r.level in self.level_ids]
-        conj = [self.conjuncts(r.when) for r in rules]
-        # Rule s implies rule r when one of s's disjuncts is a subset of r's conjuncts. Index
-        # the disjuncts by their smallest conjunct, so that a policy with thousands of rules
-        # is linted without comparing every pair.
-        buckets: dict[str, list[tuple[int, frozenset[str]]]] = {}
-        for j, s in enumerate(rules):
-            for d in self.disjuncts(s.when):
-                if d:
-                    buckets.setdefault(min(d), []).append((j, d))
-        for i, r in enumerate(rules):
-            if isinstance(r.when, ast.Bool) and not r.when.value:
-                self.warn(f"rule '{r.id}' can never fire: its condition is false", r.pos,
-                          r.origin, code="shadowed")
-                continue
-            implied_by = sorted({j for e in conj[i] for j, d in buckets.get(e, ())
-                                 if j != i and d <= conj[i]})
-            for j in implied_by:
-                s = rules[j]
-                if p.decide == "worst" and self.level_ids[s.level] > self.level_ids[r.level]:
-                    self.warn(f"rule '{r.id}' can never change the outcome: whenever it fires, "
-                              f"rule '{s.id}' fires too, with the worse level '{s.level}'",
-                              r.pos, r.origin, code="shadowed")
-                    break
-                if p.decide == "first" and j < i:
-                    self.warn(f"rule '{r.id}' can never change the outcome: whenever it fires, "
-                              f"the earlier rule '{s.id}' fires first", r.pos, r.origin,
-                              code="shadowed")
-                    break
-
-    def expand(self, node: ast.Node) -> ast.Node:
-        """The expression a name stands for, following defines that are mere aliases."""
-        seen = set()
-        while isinstance(node, ast.Name) and node.name in self.policy.defines \
-                and node.name not in seen and self.policy.defines[node.name].expr is not None:
-            seen.add(node.name)
-            node = self.policy.defines[node.name].expr
-        return node
-
-    def conjuncts(self, node: ast.Node) -> frozenset[str]:
-        """The canonical texts of the terms joined by 'and' (through defines). Memoised by
-        node, so a define used twice is expanded once: `c1: c0 and c0`, `c2: c1 and c1`, ...
-        costs one visit per node, not one per path through the chain."""
-        return self._flatten(node, "and", self.conj_memo,
-                             lambda n: frozenset({self.canonical_of(n)}),
-                             lambda parts: frozenset().union(*parts))
-
-    def disjuncts(self, node: ast.Node) -> frozenset[frozenset[str]]:
-        """The distinct conjunct sets of the terms joined by 'or' (through defines)."""
-        return self._flatten(node, "or", self.disj_memo,
-                             lambda n: frozenset({self.conjuncts(n)}),
-                             lambda parts: frozenset().union(*parts))
-
-    def _flatten(self, node: ast.Node, op: str, memo: dict, leaf, join):
-        stack: list[tuple[ast.Node, bool]] = [(self.expand(node), False)]
-        while stack:
-            n, ready = stack.pop()
-            if n.nid in memo:
-                continue
-            if not (isinstance(n, ast.Binary) and n.op == op):
-                memo[n.nid] = leaf(n)
-            elif ready:
-                memo[n.nid] = join([memo[self.expand(n.left).nid],
-                                    memo[self.expand(n.right).nid]])
-            else:
-                stack.append((n, True))
-                stack += [(self.expand(n.right), False), (self.expand(n.left), False)]
-        return memo[self.expand(node).nid]
-
-    def canonical_of(self, node: ast.Node) -> str:
-        text = self.canonical_text.get(node.nid)
-        if text is None:
-            text = self.canonical_text[node.nid] = canonical(node)
-        return text
-
-def canonical(node: ast.Node) -> str:
-    """The expression as text, independent of spacing and positions (for structural compares
-    and content hashes)."""
-    parts: list[str] = []
-    stack: list[object] = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            parts.append(item)
-            continue
-        n = item
-        if isinstance(n, ast.Number):
-            parts.append(f"{n.value!r}{'%' if n.unit == 'percent' else ''}"
-                         f"{'£' if n.unit == 'money' else ''}")
-        elif isinstance(n, ast.Bool):
-            parts.append("true" if n.value else "false")
-        elif isinstance(n, ast.String):
-            parts.append(repr(n.value))
-        elif isinstance(n, ast.Name):
-            parts.append(n.name)
-        elif isinstance(n, ast.Attribute):
-            parts.append(f"{n.obj}.{n.name}")
-        elif isinstance(n, ast.Unary):
-            stack += [")", n.operand, f"({n.op} "]
-        elif isinstance(n, ast.Binary):
-            stack += [")", n.right, f" {n.op} ", n.left, "("]
-        elif isinstance(n, ast.In):
-            items: list[object] = []
-            for k, it in enumerate(n.items):
-                items += ([", "] if k else []) + [it]
-            stack += ["])"] + items[::-1] + [" not in [" if n.negated else " in [", n.operand,
-                                               "("]
-        elif isinstance(n, ast.Between):
-            stack += [")", n.high, " and ", n.low, " between ", n.operand, "("]
-        elif isinstance(n, ast.If):
-            stack += [")", n.else_, " else ", n.then, " then ", n.cond, "(if "]
-        elif isinstance(n, ast.Lag):
-            stack += [f"[-{n.n}]", n.operand]
-        elif isinstance(n, ast.Call):
-            args: list[object] = []
-            for k, a in enumerate(n.args):
-                args += ([", "] if k else []) + [a]
-            for kw in n.kwargs:
-                args += [", ", f"{kw.name}=", kw.value]
-            stack += [")"] + args[::-1] + [f"{n.func}("]
-    return "".join(parts)
-
 
 def _article(kind: str) -> str:
     return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"

@@ -74,7 +74,8 @@ def comparable(a: Type, b: Type) -> bool:
 
 
 def join(a: Type, b: Type) -> Type | None:
-    """The type of a value that is either `a` or `b` (if/then/else, coalesce), or None."""
+    """The type of a value that is either `a` or `b` (if/then/else, or a built-in choosing
+    among values), or None."""
     if a == ERROR:
         return b
     if b == ERROR:

@@ -32,11 +32,17 @@ def oversight():
     return load_policy("oversight2021"), load_policy("oversight2022")
 
 
+# The tests on the whole sample use the vectorised engine: attribution evaluates a variant
+# per change, the reference engine is five times slower there, and the engines' agreement is
+# shown in tests/compile and tests/engine (test_one_param_changed_... runs the other two).
+ENGINE = "vectorised"
+
+
 def test_oversight2021_to_2022_every_move_is_attributed(oversight):
     a, b = oversight
-    result = diff(a, b, engine="reference")
+    result = diff(a, b, engine=ENGINE)
     assert result.moves, "the 2022/23 finance considerations should move some trusts"
-    out_a = evaluate(a, engine="reference")
+    out_a = evaluate(a, engine=ENGINE)
     # On the 2004-26 sample one or two moves need several changes at once (each change alone
     # moves nothing): diff says so rather than crediting one change.
     together = [m for m in result.moves if m.causes == ("the changes together",)]
@@ -50,7 +56,7 @@ def test_oversight2021_to_2022_every_move_is_attributed(oversight):
             # reverting the one change credited brings the organisation back to A's outcome
             kind, name = move.causes[0].split(" ", 1)
             change = next(c for c in result.changes if c.key == move.causes[0])
-            variant = evaluate(revert(b, a, change), engine="reference")
+            variant = evaluate(revert(b, a, change), engine=ENGINE)
             assert _outcome(variant, move.entity) == _outcome(out_a, move.entity), move
     # CCGs are decided on only in 2021/22; trusts and ICSs (ICBs from July 2022) in both
     assert all(i.startswith("C") for i in result.left_scope)
@@ -66,7 +72,7 @@ def _with_param(tmp_path: Path, name: str, value) -> Path:
     return path
 
 
-@pytest.mark.parametrize("engine", ["reference", "numba"])
+@pytest.mark.parametrize("engine", ["reference", "fused"])
 def test_one_param_changed_every_move_is_that_param(tmp_path, engine):
     a = load_policy("oversight2021")
     b = load_policy(_with_param(tmp_path, "bottom_decile", 25))
@@ -85,7 +91,7 @@ def test_one_param_changed_every_move_is_that_param(tmp_path, engine):
 
 def test_identical_policies_show_no_change():
     a = load_policy("oversight2025")
-    result = diff(a, a, engine="reference")
+    result = diff(a, a, engine=ENGINE)
     assert result.changes == () and result.moves == ()
     matrix = np.array(result.transitions)
     assert (matrix == np.diag(np.diag(matrix))).all()
@@ -95,7 +101,7 @@ def test_diff_cli_formats_and_chart(tmp_path):
     runner = CliRunner()
     b = _with_param(tmp_path, "bottom_decile", 15)
     chart = tmp_path / "transitions.png"
-    result = runner.invoke(cli, ["diff", "oversight2021", str(b), "--engine", "reference",
+    result = runner.invoke(cli, ["diff", "oversight2021", str(b), "--engine", ENGINE,
                                  "--format", "json", "--chart", str(chart)])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)          # the effective-dates warning is on stderr
@@ -104,7 +110,7 @@ def test_diff_cli_formats_and_chart(tmp_path):
     assert chart.stat().st_size > 10_000 and chart.read_bytes()[:4] == b"\x89PNG"
     for fmt, marker in (("markdown", "## Moved"), ("csv", "because of"),
                         ("table", "Transitions (rows: A, columns: B):")):
-        result = runner.invoke(cli, ["diff", "oversight2021", str(b), "--engine", "reference",
+        result = runner.invoke(cli, ["diff", "oversight2021", str(b), "--engine", ENGINE,
                                      "--format", fmt])
         assert result.exit_code == 0 and marker in result.output, result.output
 
@@ -130,7 +136,7 @@ def test_diff_against_a_git_revision(tmp_path, monkeypatch):
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     monkeypatch.chdir(repo)
     result = CliRunner().invoke(cli, ["diff", "sof.yaml@HEAD", "sof.yaml", "--engine",
-                                      "reference", "--format", "json"])
+                                      ENGINE, "--format", "json"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["a"]["revision"] == "HEAD" and doc["b"]["revision"] is None

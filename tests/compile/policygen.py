@@ -351,7 +351,7 @@ class _Expr:
         return f"{self.atomic(u, d)}[-{self.int(1, 3)}]"
 
     def p_time(self, u, d):
-        f = self.fn(["change", "sum_over", "min_over", "max_over", "mean_over"])
+        f = self.fn(["change", "sum_over", "min_over", "max_over", "mean_over", "median_over"])
         return f"{f}({self.expr(u, d)}, {self.window()})"
 
     def p_multi(self, u, d):
@@ -502,7 +502,7 @@ class _Expr:
 _TIME = ("time", NUMERIC)
 FOCUS = {
     "change": _TIME, "mean_over": _TIME, "sum_over": _TIME, "min_over": _TIME,
-    "max_over": _TIME,
+    "max_over": _TIME, "median_over": _TIME,
     "sustained": ("sustained", None), "ever": ("sustained", None),
     "count_over": ("levelcount", None), "periods_in": ("levelcount", None),
     "previous": ("previous", None),

@@ -36,6 +36,22 @@ def test_windows_with_too_little_history_are_unknown():
     assert_array_equal(r["of_expr"], [[N, N], [3, N], [5, N], [7, 70]])
 
 
+def test_median_over_the_window():
+    """median_over (added by CONTRIBUTING.md's recipe): the middle value, or the mean of the
+    middle two; unknown if any period of the window is, or lies before the data. Over an
+    input, over a computed value (the kernel keeps its history) and over a param-sized
+    window; probe() checks the vectorised engine and the kernel give the same."""
+    x = [[1, 5, 2], [3, N, 2], [2, 7, 2], [10, 8, 4]]
+    r = probe({"odd": "median_over(x, 3)", "even": "median_over(x, 2)",
+               "of_expr": "median_over(x * 2, 2)", "sized": "median_over(x, w)"},
+              ents=trusts(["acute"] * 3), inputs=NUM, data={"x": x}, n_periods=4,
+              params={"w": {"values": [{"from": "2021-Q1", "value": 2}]}})
+    assert_array_equal(r["odd"], [[N, N, N], [N, N, N], [2, N, 2], [3, N, 2]])
+    assert_array_equal(r["even"], [[N, N, N], [2, N, 2], [2.5, N, 2], [6, 7.5, 3]])
+    assert_array_equal(r["of_expr"], [[N, N, N], [4, N, 4], [5, N, 4], [12, 15, 6]])
+    assert_array_equal(r["sized"], r["even"])
+
+
 def test_sustained_and_ever_are_kleene_over_the_window():
     a = [[1, 0, 0], [1, N, 0], [1, 1, 0], [1, 1, 1]]
     r = probe({"sustained": "sustained(a, 2)", "ever": "ever(a, 2)",

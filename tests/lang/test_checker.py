@@ -175,6 +175,8 @@ def test_one_name_cannot_be_two_things():
     ("ae_4hr_pct[-1]", "a percentage"),
     ("change(ae_4hr_pct, 4)", "a percentage"),
     ("mean_over(complaints, window)", "a number"),
+    ("median_over(complaints, window)", "a number"),
+    ("median_over(ae_4hr_pct, 3)", "a percentage"),
     ("sum_over(complaints, 2)", "a count"),
     ("max_over(cqc_overall, 2)", "a rating on the 'cqc' scale"),
     ("count_over(licence_breach, 4)", "a count"),
@@ -271,6 +273,7 @@ def test_several_errors_in_one_policy_are_reported_together_in_file_order():
     ("pct_rank(deficit_gbp + £1m)", "lower"),
     ("pct_rank(deficit_gbp * 2)", "lower"),
     ("pct_rank(mean_over(shmi, 4))", "lower"),
+    ("pct_rank(median_over(shmi, 4))", "lower"),
     ("pct_rank(change(ae_4hr_pct, 4))", "higher"),
     ("pct_rank(cqc_overall)", "lower"),
     ("pct_rank(d)", "lower"),
@@ -415,3 +418,15 @@ def test_a_percentage_compared_with_a_fractional_param_is_a_warning():
     assert w.message == ("ae_4hr_pct is a percentage (0-100), compared here with param 'floor' "
                          "(0.92); did you mean 92%?")
     assert w.hint == "give 'floor' as 92% for 92 percent, or 0.92% if you mean less than one percent"
+
+
+def test_median_over_takes_a_number_and_a_window():
+    """The checker knows median_over from its registry entry alone (CONTRIBUTING.md)."""
+    assert errors(policy_text(when="median_over(licence_breach, 3) > 1")) == [
+        "median_over() needs a number here, but this is a true/false condition (a flag is "
+        "true/false, not a number)"]
+    assert errors(policy_text(when="median_over(shmi, 0) > 1")) == [
+        "median_over(): the number of periods must be a whole number of at least 1, written as "
+        "a number or a param"]
+    assert errors(policy_text(when="median_over(shmi, 601) > 1")) == [
+        "median_over(): a window reaches back at most 600 periods"]

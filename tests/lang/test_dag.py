@@ -20,7 +20,7 @@ from rulesengine.data.panel import Entities
 from rulesengine.engine.layout import make_layout
 from rulesengine.engine.params import resolve_params
 from rulesengine.engine.reference import _Reference
-from rulesengine.lang import ast, checker
+from rulesengine.lang import ast, lint
 from rulesengine.lang.checker import MAX_NESTING, _Checker, check
 from rulesengine.policy.load import load_policy_text
 
@@ -68,7 +68,7 @@ def counting(budget: int):
     calls in all, fail at once (an exponential pass would otherwise run for ever)."""
     counts: dict[str, int] = {}
     targets = [(ast.Node, "children"), (_Checker, "expr"), (_Checker, "expand"),
-               (_Checker, "direction"), (_Checker, "canonical_of"), (checker, "canonical"),
+               (_Checker, "direction"), (_Checker, "canonical_of"), (lint, "canonical"),
                (_Reference, "_eval")]
     saved = [(owner, name, getattr(owner, name)) for owner, name in targets]
 
