@@ -266,3 +266,18 @@ def test_a_cache_others_can_write_is_not_used(filled, tmp_path):
                            "folder only you can write to)\n")
     assert done.stdout.replace("(vectorised)", "(fused)") == filled[2]
     assert {p: p.read_bytes() for p in cache_files(root)} == before
+
+
+def test_a_data_cache_manifest_replaced_by_a_pipe_is_a_miss(tmp_path, monkeypatch, deadline):
+    """The data cache's entries are read as every cache's are: a pipe would block the read."""
+    from rulesengine.data.cache import MANIFEST
+    from rulesengine.data.sample import sample_panel
+
+    monkeypatch.setenv("REGIME_CACHE_DIR", str(tmp_path / "cache"))
+    first = sample_panel()
+    (manifest,) = (tmp_path / "cache" / "data").glob(f"*/{MANIFEST}")
+    manifest.unlink()
+    os.mkfifo(manifest)
+    with deadline():
+        again = sample_panel()
+    assert again.digest() == first.digest()

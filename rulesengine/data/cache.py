@@ -155,8 +155,14 @@ def _metric(entry: Path, spec: dict, shape: tuple[int, int]) -> np.ndarray:
 
 
 def _read(entry: Path, load: Callable[[], Panel]) -> Panel | None:
+    from .. import cachedir
+
+    # the guarded read: a pipe in the manifest's place is a miss, not a wait
+    data = cachedir.read_entry(entry / MANIFEST)
+    if data is None:
+        return None
     try:
-        manifest = json.loads((entry / MANIFEST).read_bytes())
+        manifest = json.loads(data)
         if manifest.get("format") != FORMAT:
             return None
         shape = (int(manifest["n_periods"]), len(manifest["entities"]["ids"]))
