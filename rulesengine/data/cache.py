@@ -219,7 +219,7 @@ def _write(folder: Path, entry: Path, panel: Panel) -> None:
                 spec[part] = f"{k}.{part}.npy"
                 spec[part + "_sha256"] = hashlib.sha256(raw).hexdigest()
                 spec[part + "_size"] = len(raw)
-                (tmp / spec[part]).write_bytes(raw)
+                _write_private(tmp / spec[part], raw)
             specs[name] = spec
         ents = panel.entities
         manifest = {
@@ -234,7 +234,7 @@ def _write(folder: Path, entry: Path, panel: Panel) -> None:
                                 for label, (file, pos) in sites.items()}
                             for m, sites in panel.label_sites.items()},
             "metrics": specs}
-        (tmp / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+        _write_private(tmp / MANIFEST, json.dumps(manifest).encode("utf-8"))
         os.chmod(tmp, 0o700)
         os.rename(tmp, entry)       # another process's entry already there: keep it
         tmp = None
@@ -243,3 +243,10 @@ def _write(folder: Path, entry: Path, panel: Panel) -> None:
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """A new file of the entry, readable by its owner only (as every cache entry is); the
+    entry is made whole in its temporary folder and renamed into place as one."""
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:
+        f.write(data)
