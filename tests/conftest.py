@@ -88,3 +88,23 @@ def deadline():
             signal.signal(signal.SIGALRM, old)
 
     return within
+
+
+@pytest.fixture(scope="session")
+def sample_2019_22(tmp_path_factory):
+    """A folder holding the bundled sample's months 2019-04 to 2022-06 (Parquet and
+    entities.csv): oversight2021's own year with two years before it for its look-backs.
+    For tests that read every period of a command's output, where the whole 22-year sample
+    would only repeat the same checks 88 times."""
+    import dataclasses
+
+    from rulesengine.data.loaders import write_panel
+    from rulesengine.data.sample import sample_panel
+
+    panel = sample_panel()
+    first, last = panel.period_index("2019-04"), panel.period_index("2022-06") + 1
+    part = dataclasses.replace(panel, start=panel.start + first, n_periods=last - first,
+                               values={m: panel.values[m][first:last] for m in panel.metrics})
+    folder = tmp_path_factory.mktemp("sample-2019-22")
+    write_panel(part, folder)
+    return folder
