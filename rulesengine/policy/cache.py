@@ -174,11 +174,11 @@ def allowed_classes() -> dict[str, type]:
     """The only classes an entry may name: the frozen dataclasses of the modules a checked
     policy is made of."""
     from .. import diagnostics
-    from ..lang import ast, checker, types
+    from ..lang import ast, checker, scope, types
     from . import model
 
     out = {}
-    for module in (diagnostics, ast, types, checker, model):
+    for module in (diagnostics, ast, types, checker, scope, model):
         for name, cls in vars(module).items():
             if (isinstance(cls, type) and dataclasses.is_dataclass(cls)
                     and cls.__module__ == module.__name__
