@@ -30,7 +30,7 @@ from ..engine.outcomes import RawOutcomes
 from ..engine.reference import _Reference
 from ..lang import ast
 from ..lang.builtins import BUILTINS
-from ..lang.checker import CheckedPolicy
+from ..check.checker import CheckedPolicy
 
 COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
 

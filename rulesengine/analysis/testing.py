@@ -55,7 +55,7 @@ from ..diagnostics import (Diagnostic, PolicyError, Pos, RegimeError, Reporter, 
                            elide)
 from ..engine.outcomes import RawOutcomes
 from ..lang import types as T
-from ..lang.checker import CheckedPolicy
+from ..check.checker import CheckedPolicy
 from ..periods import PeriodError, format_period, parse_period
 from ..policy.document import Document, load_document
 from .coverage import Coverage
@@ -1124,7 +1124,7 @@ def discover(refs: Sequence[str], dirs: Sequence[Path]) -> tuple[list[_Group], l
 
 def run_group(g: _Group, dirs: Sequence[Path], *, kernel: bool = True) -> PolicyResult:
     """Load and check a group's policy, then run the cases of its file and test files."""
-    from ..lang.checker import check
+    from ..check.checker import check
     from ..policy.load import display_name, read_policy
 
     name = display_name(g.path)

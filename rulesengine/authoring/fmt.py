@@ -34,7 +34,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..diagnostics import Diagnostic, PolicyError, line_starts, split_lines
 from ..lang import parser
-from ..lang.checker import canonical
+from ..check.checker import canonical
 from ..lang.printer import layout_expr, print_expr
 from ..policy import document
 

@@ -302,7 +302,7 @@ def analyse(text: str, file: str) -> Analysis:
     """Every diagnostic `regime check` reports for the text (errors and warnings), and the
     defines' types when it checks. (The index of names is built separately, when asked for:
     diagnostics are what must come quickly.)"""
-    from ..lang.checker import check
+    from ..check.checker import check
     from ..lang.types import describe
     from ..policy.load import load_policy_text
 
@@ -359,7 +359,7 @@ def make_server():
     from lsprotocol import types as t
     from pygls.lsp.server import LanguageServer
 
-    from .. import __version__
+    from ..version import __version__
 
     server = LanguageServer("regime", __version__)
     pending: dict[str, asyncio.Task] = {}

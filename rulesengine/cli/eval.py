@@ -76,9 +76,9 @@ def command(policy_ref, data, entities, decisions, engine, param, period, period
 def _evaluate(policy, revision, data, entities, decisions, engine, param, kinds, period,
               strict):
     """(outcomes, the --show columns or None, the periods to show, a warning about them or
-    None). Only the periods up to the last one shown are evaluated (engine.run.through):
+    None). Only the periods up to the last one shown are evaluated (pipeline.run.through):
     the others cannot change what is shown."""
-    from ..engine.run import assemble, choose_engine, period_frame, prepare, run_backend, through
+    from ..pipeline.run import assemble, choose_engine, period_frame, prepare, run_backend, through
 
     if kinds:
         params = parse_params(policy, param)

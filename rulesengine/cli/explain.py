@@ -30,7 +30,7 @@ def command(policy_ref, entity, data, entities, decisions, engine, param, period
     """Why an organisation landed where it did: deciding rules, every rule's conditions with
     their values and peer context, what would flip each rule, missing data, decisions."""
     from ..analysis.explain import explain, render_markdown, render_text
-    from ..engine.run import assemble, prepare, run_backend
+    from ..pipeline.run import assemble, prepare, run_backend
 
     check_targets(out, inputs=command_inputs(None, policy_ref, data, entities, decisions))
     policy, revision = load_policy(policy_ref, policy_path)

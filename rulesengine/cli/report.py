@@ -27,7 +27,7 @@ def command(policy_ref, against_ref, data, entities, decisions, engine, param, p
             policy_path) -> None:
     """Write an HTML report of a policy's outcomes (and, with --against, how another policy
     would change them) that opens in any browser without a network."""
-    from ..engine.run import assemble, prepare, run_backend
+    from ..pipeline.run import assemble, prepare, run_backend
     from ..report.html import build_report
 
     if not out.lower().endswith((".html", ".htm")):

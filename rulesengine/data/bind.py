@@ -45,7 +45,7 @@ from .loaders import unit_warning
 from .panel import Entities, Panel, normalise_label
 
 if TYPE_CHECKING:
-    from ..lang.checker import CheckedPolicy
+    from ..check.checker import CheckedPolicy
     from ..policy.model import Input, Policy
 
 _RANK = {"month": 0, "quarter": 1, "year": 2}

@@ -9,18 +9,30 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..diagnostics import DataError, Diagnostic, Pos, did_you_mean, warn_data
-from ..engine.outcomes import Decision
 from ..files import DECISIONS, read_input
 from ..periods import PeriodError, format_period, parse_period
 from ..policy.model import Policy
 from .panel import Entities
 
 COLUMNS = ("entity", "period", "level", "decided_by", "reason")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One judgement decision as the decisions file gives it (outputs cite `where`)."""
+
+    entity: str
+    period: str
+    level: str
+    decided_by: str
+    reason: str
+    where: str                  # file:line, for provenance
 
 
 def load_decisions(path: str | Path, policy: Policy, entities: Entities, period_kind: str,

@@ -49,7 +49,7 @@ from .catalogue import METRICS
 from .panel import ENTITY_COLUMNS, Entities, Panel, normalise_label
 
 if TYPE_CHECKING:
-    from ..lang.checker import CheckedPolicy
+    from ..check.checker import CheckedPolicy
     from ..policy.model import Policy
 
 MAX_REPORTED = 20

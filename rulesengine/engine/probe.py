@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..lang import ast
-from ..lang.checker import CheckedPolicy
+from ..check.checker import CheckedPolicy
 from .layout import Layout
 from .reference import _Reference
 

@@ -33,7 +33,7 @@ from ..lang import ast
 from ..lang import types as T
 from ..lang.builtins import BUILTINS
 from ..lang.builtins.logic import NAN, constant, k_and, k_not, k_or, truth
-from ..lang.checker import CheckedPolicy
+from ..check.checker import CheckedPolicy
 from .layout import Layout
 from .outcomes import NO_LEVEL, RawOutcomes, decide, n_words
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..lang import ast
 from ..lang.builtins import BUILTINS
-from ..lang.checker import CheckedPolicy
+from ..check.checker import CheckedPolicy
 from .layout import Layout
 from .outcomes import RawOutcomes, decide, n_words
 from .reference import NAN, _Reference, evaluate_reference

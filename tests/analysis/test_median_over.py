@@ -12,7 +12,7 @@ from rulesengine.analysis.explain import explain, render_text
 from rulesengine.authoring.doc import Words
 from rulesengine.data.panel import Entities, Panel
 from rulesengine.engine.reference import _Reference
-from rulesengine.engine.run import assemble, prepare, run_backend
+from rulesengine.pipeline.run import assemble, prepare, run_backend
 from rulesengine.periods import parse_period
 from tests.engine.engine_probe import _layout, _load, policy_text, trusts
 

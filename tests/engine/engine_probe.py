@@ -25,7 +25,7 @@ from rulesengine.engine.params import resolve_params
 from rulesengine.engine.reference import _Reference
 from rulesengine.engine.vectorised import evaluate_vectorised
 from rulesengine.lang import types as T
-from rulesengine.lang.checker import CheckedPolicy, check
+from rulesengine.check.checker import CheckedPolicy, check
 from rulesengine.policy.load import load_policy_text
 
 N = np.nan

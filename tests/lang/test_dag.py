@@ -20,8 +20,9 @@ from rulesengine.data.panel import Entities
 from rulesengine.engine.layout import make_layout
 from rulesengine.engine.params import resolve_params
 from rulesengine.engine.reference import _Reference
-from rulesengine.lang import ast, lint
-from rulesengine.lang.checker import MAX_NESTING, _Checker, check
+from rulesengine.check import lint
+from rulesengine.lang import ast
+from rulesengine.check.checker import MAX_NESTING, _Checker, check
 from rulesengine.policy.load import load_policy_text
 
 HEAD = """\

@@ -4,11 +4,11 @@ text independent of layout, by which the shadowing lint compares conditions."""
 
 from __future__ import annotations
 
-from . import ast
+from ..lang import ast
 
 
 class Lints:
-    """Lints: a mixin of the checker (lang/checker.py), which provides `policy`, `refs`,
+    """Lints: a mixin of the checker (check/checker.py), which provides `policy`, `refs`,
     `warn`, `level_ids` and the memo tables."""
 
     def lint(self) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -13,13 +13,13 @@ from typing import Mapping
 from ..diagnostics import Diagnostic, PolicyError, Pos, Reporter, Source, did_you_mean, sorted_diagnostics
 from ..periods import PeriodError, parse_period
 from ..policy.model import ENTITY_ATTRIBUTES, PERCENT_SCALES, Policy
-from . import ast
-from . import types as T
-from .builtins import BUILTINS
+from ..lang import ast
+from ..lang import types as T
+from ..lang.builtins import BUILTINS
 from .calls import CallChecks
 from .lint import Lints, canonical
 from .scope import Ref, Scope as _Scope
-from .types import Type
+from ..lang.types import Type
 
 __all__ = ["MAX_NESTING", "CheckedPolicy", "Ref", "canonical", "check"]
 

@@ -9,15 +9,15 @@ import math
 
 from ..diagnostics import Pos, did_you_mean
 from ..policy.model import ENTITY_ATTRIBUTES
-from . import ast
-from . import types as T
-from .builtins import BUILTINS, MAX_LOOKBACK, Builtin
+from ..lang import ast
+from ..lang import types as T
+from ..lang.builtins import BUILTINS, MAX_LOOKBACK, Builtin
 from .scope import Ref, Scope
-from .types import Type
+from ..lang.types import Type
 
 
 class CallChecks:
-    """Checking calls: a mixin of the checker (lang/checker.py), which provides `expr`,
+    """Checking calls: a mixin of the checker (check/checker.py), which provides `expr`,
     `error`, `not_level`, `policy`, `refs`, `types`, `directions` and `define_dirs`."""
 
     def call(self, node: ast.Call, scope: Scope) -> Type:

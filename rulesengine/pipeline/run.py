@@ -8,11 +8,11 @@ from dataclasses import replace
 from typing import Mapping
 
 from ..diagnostics import RegimeError
-from ..lang.checker import CheckedPolicy
-from .layout import Layout, make_layout
+from ..check.checker import CheckedPolicy
+from ..engine.layout import Layout, make_layout
 from ..provenance import build as build_provenance
-from .outcomes import Outcomes, PeriodFrame, RawOutcomes
-from .params import check_overrides, resolve_params
+from ..engine.outcomes import Outcomes, PeriodFrame, RawOutcomes
+from ..engine.params import check_overrides, resolve_params
 
 # --engine: `auto` picks per evaluation; `numba` is the old name of `fused`.
 ENGINES = ("auto", "vectorised", "fused", "reference")
@@ -106,7 +106,7 @@ def choose_engine(checked: CheckedPolicy, layout: Layout, engine: str = "auto", 
         return "vectorised"
     if cells >= FUSED_MIN_CELLS:
         return "fused"
-    from .layout import all_nodes
+    from ..engine.layout import all_nodes
 
     if cells * sum(1 for _ in all_nodes(checked)) < CACHED_FUSED_MIN_WORK:
         return "vectorised"
@@ -120,10 +120,10 @@ def run_backend(checked: CheckedPolicy, layout: Layout, engine: str = "auto", *,
     `values`: see evaluate_vectorised (only the vectorised engine reads and fills it)."""
     used = choose_engine(checked, layout, engine, variants=variants)
     if used == "reference":
-        from .reference import evaluate_reference
+        from ..engine.reference import evaluate_reference
         raw = evaluate_reference(checked, layout)
     elif used == "vectorised":
-        from .vectorised import evaluate_vectorised
+        from ..engine.vectorised import evaluate_vectorised
         raw = evaluate_vectorised(checked, layout, values)
     else:
         from ..compile.kernel import evaluate_compiled
