@@ -740,7 +740,7 @@ def read_cases(checked: CheckedPolicy, doc: Document) -> list[ReadCase]:
 class Run:
     """A case evaluated: the reference evaluator (with every node's value) and its outcomes."""
 
-    reference: Any                  # engine.reference._Reference, after run()
+    reference: Any                  # engine.reference.ReferenceEvaluator, after run()
     raw: RawOutcomes
     kernel: RawOutcomes | None
 
@@ -751,7 +751,7 @@ def evaluate_case(checked: CheckedPolicy, case: Case, *, kernel: bool = True) ->
     from ..data.panel import Panel, normalise_label
     from ..engine.layout import make_layout
     from ..engine.params import resolve_params
-    from ..engine.reference import _Reference
+    from ..engine.reference import ReferenceEvaluator
 
     p = checked.policy
     P, E = case.n_periods, len(case.entities)
@@ -767,7 +767,7 @@ def evaluate_case(checked: CheckedPolicy, case: Case, *, kernel: bool = True) ->
     params = resolve_params(p, bound.period_kind, bound.start, bound.n_periods, case.params)
     layout = make_layout(checked, bound.entities, bound.inputs, params, bound.n_periods,
                          case.decisions)
-    ref = _Reference(checked, layout)
+    ref = ReferenceEvaluator(checked, layout)
     raw = ref.run()
     compiled = None
     if kernel:
@@ -992,9 +992,9 @@ def _yaml_files(folder: Path) -> list[Path]:
 
 
 def _read_doc(path: Path) -> Document:
-    from ..policy.load import _read_file, display_name
+    from ..policy.load import read_policy_file, display_name
 
-    return load_document(_read_file(path), display_name(path))
+    return load_document(read_policy_file(path), display_name(path))
 
 
 def _test_file_doc(path: Path) -> Document | None:

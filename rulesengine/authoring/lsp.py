@@ -103,10 +103,10 @@ def _parent_file(ref: str, path: Path) -> Path | None:
 
 def _index_parent(index: PolicyIndex, parent: Path) -> None:
     from ..policy.document import load_document
-    from ..policy.load import _read_file
+    from ..policy.load import read_policy_file
 
     try:
-        doc = load_document(_read_file(parent), str(parent))
+        doc = load_document(read_policy_file(parent), str(parent))
     except PolicyError:
         return
     if isinstance(doc.data, dict):

@@ -147,7 +147,7 @@ def list_policies(dirs: Sequence[Path]) -> list[PolicyInfo]:
             try:
                 from .document import load_document
 
-                doc = load_document(_read_file(path), display_name(path))
+                doc = load_document(read_policy_file(path), display_name(path))
                 data = doc.data if isinstance(doc.data, dict) else {}
             except (PolicyError, OSError, UnicodeDecodeError):
                 data = {}
@@ -160,7 +160,9 @@ def list_policies(dirs: Sequence[Path]) -> list[PolicyInfo]:
     return out
 
 
-def _read_file(path: Path) -> str:
+def read_policy_file(path: Path) -> str:
+    """A policy file's text, refused with a PolicyError when it is not a regular file within
+    the size limit or not UTF-8 (the line and column of the first bad byte)."""
     from ..files import POLICY, read_input
 
     name = display_name(path)
@@ -178,7 +180,7 @@ def _read_file(path: Path) -> str:
 
 
 def read_policy(ref: str | os.PathLike, *, dirs: Sequence[Path] | None = None,
-                read_text: ReadText = _read_file, ids: NodeIds | None = None,
+                read_text: ReadText = read_policy_file, ids: NodeIds | None = None,
                 resolution: Resolution | None = None, exists: Callable[[Path], bool] = is_file,
                 show: Callable[[Path], str] = display_name,
                 _chain: tuple[Path, ...] = ()) -> Policy:
@@ -191,7 +193,7 @@ def read_policy(ref: str | os.PathLike, *, dirs: Sequence[Path] | None = None,
 
 
 def load_policy_text(text: str, path: Path, *, dirs: Sequence[Path] | None = None,
-                     read_text: ReadText = _read_file, ids: NodeIds | None = None,
+                     read_text: ReadText = read_policy_file, ids: NodeIds | None = None,
                      name: str | None = None, resolution: Resolution | None = None,
                      exists: Callable[[Path], bool] = is_file,
                      show: Callable[[Path], str] = display_name,
