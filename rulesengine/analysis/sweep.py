@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 import numpy as np
 
+from .. import codes
 from ..diagnostics import Diagnostic, RegimeError
 from ..files import Limit
 
@@ -281,7 +282,7 @@ def sweep(checked, data=None, *, design: Design, noise: Sequence[Noise] = (), dr
         raise RegimeError(Diagnostic(
             f"{RESULT_CELLS.message(results)}: {n_variants:,} variant(s) x {draws:,} draw(s) x "
             f"{len(periods):,} period(s) x {layout.n_entities:,} organisations",
-            code="too-large", hint="fewer variants, draws or periods (--period), or "
+            code=codes.TOO_LARGE, hint="fewer variants, draws or periods (--period), or "
                                    + RESULT_CELLS.hint))
     # One compiled kernel serves every variant and draw, so the whole sweep's size says
     # whether compiling it pays (pipeline/run.py's thresholds).

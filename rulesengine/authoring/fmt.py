@@ -32,6 +32,7 @@ from typing import Any, Iterator
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from .. import codes
 from ..diagnostics import Diagnostic, PolicyError, line_starts, split_lines
 from ..lang import parser
 from ..check.checker import canonical
@@ -641,7 +642,7 @@ def format_text(text: str, file: str = "<policy>") -> str:
     if problem is not None:
         raise FormatError(Diagnostic(f"regime fmt would change the meaning of this file "
                                      f"({problem}); it was left as it is", file=file,
-                                     code="fmt"))
+                                     code=codes.FMT))
     return out
 
 

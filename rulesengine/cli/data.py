@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from .. import codes
 from ..diagnostics import Diagnostic, RegimeError
 from .common import fail_cleanly
 
@@ -28,7 +29,7 @@ def _write_errors(func):
         except OSError as e:
             where = os.fspath(e.filename) if e.filename else None
             raise RegimeError(Diagnostic(f"cannot write: {e.strerror or e}", file=where,
-                                         code="data")) from None
+                                         code=codes.DATA)) from None
 
     return wrapper
 
@@ -119,7 +120,7 @@ def _keep_other_entities(panel, path: Path) -> None:
             return                      # the same import again
     raise RegimeError(Diagnostic(
         "an entities table with other contents is already here, and this import writes its "
-        "own entities.csv beside the data", file=str(path), code="data",
+        "own entities.csv beside the data", file=str(path), code=codes.DATA,
         hint="import into a new or empty folder, or move that entities.csv away first"))
 
 
@@ -137,7 +138,7 @@ def _check_import_target(out: str, sources: list[str], force: bool) -> None:
     if target.stem.lower() == "entities":
         raise RegimeError(Diagnostic(
             "the data file cannot be named entities: the entities table is written beside it "
-            "as entities.csv", file=out, code="data", hint="name the data file otherwise, "
+            "as entities.csv", file=out, code=codes.DATA, hint="name the data file otherwise, "
             f"e.g. {target.with_name('data' + target.suffix)}"))
     _check_folder(target.parent, out)
     inputs = input_files(sources)
@@ -168,11 +169,11 @@ def _check_folder(folder: Path, shown: str) -> None:
             if p.exists():
                 if not p.is_dir():
                     raise RegimeError(Diagnostic(f"{p} is a file, not a folder", file=shown,
-                                                 code="data"))
+                                                 code=codes.DATA))
                 return
     except OSError as e:
         raise RegimeError(Diagnostic(f"cannot read the folder {folder}: {e.strerror or e}",
-                                     file=shown, code="data")) from None
+                                     file=shown, code=codes.DATA)) from None
 
 
 _force_option = click.option(

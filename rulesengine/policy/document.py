@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from .. import codes
 from ..diagnostics import (MAX_NUMBER_CHARS, Diagnostic, PolicyError, Pos, Source, elide,
                            line_starts)
 
@@ -264,7 +265,7 @@ def load_document(text: str, file: str) -> Document:
     else:
         root, loader = _compose(text, source)
     if root is None:
-        raise PolicyError(Diagnostic("the policy file is empty", file=file, code="empty"))
+        raise PolicyError(Diagnostic("the policy file is empty", file=file, code=codes.EMPTY))
     _refuse_alias_explosion(root, source)
     walker = _Walker(doc, loader)
     doc.data = walker.build(root, ())
@@ -279,15 +280,15 @@ def _compose(text: str, source: Source):
         loader = _Loader(text)
         root = loader.get_single_node()
     except _TooDeep as e:
-        raise PolicyError(_located(e.problem, e.problem_mark, source, "too-deep")) from None
+        raise PolicyError(_located(e.problem, e.problem_mark, source, codes.TOO_DEEP)) from None
     except yaml.MarkedYAMLError as e:
         raise PolicyError(_yaml_diagnostic(e, source)) from None
     except yaml.reader.ReaderError as e:
         raise PolicyError(_reader_diagnostic(e, source)) from None
     except yaml.YAMLError as e:
-        raise PolicyError(Diagnostic(f"invalid YAML: {e}", file=file, code="yaml")) from None
+        raise PolicyError(Diagnostic(f"invalid YAML: {e}", file=file, code=codes.YAML)) from None
     except RecursionError:  # belt and braces: the scanner's depth limit fires first
-        raise PolicyError(Diagnostic("YAML nested too deeply", file=file, code="too-deep")) from None
+        raise PolicyError(Diagnostic("YAML nested too deeply", file=file, code=codes.TOO_DEEP)) from None
     finally:
         if loader is not None:
             loader.dispose()
@@ -335,7 +336,7 @@ def _refuse_alias_explosion(root: Node, source: Source) -> None:
                                culprit.start_mark, source, "too-large"))
 
 
-def _located(message: str, mark, source: Source, code: str = "yaml",
+def _located(message: str, mark, source: Source, code: str = codes.YAML,
              hint: str | None = None) -> Diagnostic:
     pos = Pos(mark.line + 1, mark.column + 1) if mark is not None else None
     return Diagnostic(message, file=source.file, pos=pos, code=code, hint=hint,
@@ -485,7 +486,7 @@ def _reader_diagnostic(e: yaml.reader.ReaderError, source: Source) -> Diagnostic
     ch = e.character
     name = f"U+{ch:04X}" if isinstance(ch, int) else repr(ch)
     return Diagnostic(f"invalid YAML: the character {name} is not allowed in a policy file",
-                      file=source.file, pos=pos, code="yaml",
+                      file=source.file, pos=pos, code=codes.YAML,
                       source_line=source.line(pos.line))
 
 
@@ -519,7 +520,7 @@ class _Walker:
                                  "too-large")
             if len(path) > MAX_YAML_DEPTH:
                 raise self._fail(f"YAML nested more than {MAX_YAML_DEPTH} levels deep", node,
-                                 "too-deep")
+                                 codes.TOO_DEEP)
             m, e = node.start_mark, node.end_mark
             end_col = e.column + 1 if (isinstance(node, ScalarNode) and e.line == m.line) else None
             self.doc.value_pos.setdefault(path, Pos(m.line + 1, m.column + 1, end_col))
@@ -544,13 +545,13 @@ class _Walker:
                     children[key] = (value_node, path + (key,), value, key)
                 stack.extend(reversed(children.values()))
             else:  # pragma: no cover - composer yields only the three node kinds
-                raise self._fail("unsupported YAML node", node, "yaml")
+                raise self._fail("unsupported YAML node", node, codes.YAML)
             parent[slot] = value
         return root_holder[0]
 
     def _key(self, key_node: Node) -> str:
         if not isinstance(key_node, ScalarNode):
-            raise self._fail("mapping keys must be plain names", key_node, "yaml")
+            raise self._fail("mapping keys must be plain names", key_node, codes.YAML)
         key = self._scalar(key_node)
         if not isinstance(key, (str, int, float)) or isinstance(key, bool):
             key = str(key_node.value)
@@ -569,11 +570,11 @@ class _Walker:
                     else [value_node]
                 if depth >= MAX_YAML_DEPTH:
                     raise self._fail(f"YAML merge keys '<<' nested more than {MAX_YAML_DEPTH} "
-                                     "levels deep", key_node, "too-deep")
+                                     "levels deep", key_node, codes.TOO_DEEP)
                 for source in sources:
                     if not isinstance(source, MappingNode):
                         raise self._fail("invalid YAML: '<<' merges a mapping (an alias '*' of "
-                                         "one) or a list of mappings", source, "yaml")
+                                         "one) or a list of mappings", source, codes.YAML)
                     for key, k, v in self._pairs(source, depth + 1):
                         merged.setdefault(key, (k, v))
                 continue
@@ -594,10 +595,10 @@ class _Walker:
             raise self._fail(str(e), node, "number", hint=hint) from None
         except yaml.constructor.ConstructorError as e:
             if node.tag.startswith("!") and "could not determine a constructor" in (e.problem or ""):
-                raise self._fail(f"invalid YAML: '{node.tag}' is read as a YAML tag", node, "yaml",
+                raise self._fail(f"invalid YAML: '{node.tag}' is read as a YAML tag", node, codes.YAML,
                                  hint="put the whole value in quotes (and write 'not' for "
                                       "negation, not '!')") from None
-            raise self._fail(f"invalid YAML value: {e.problem}", node, "yaml") from None
+            raise self._fail(f"invalid YAML value: {e.problem}", node, codes.YAML) from None
         except (ValueError, OverflowError):
             return node.value
 

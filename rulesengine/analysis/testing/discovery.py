@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Sequence
 
 
+from ... import codes
 from ...diagnostics import Diagnostic, PolicyError, RegimeError, Reporter
 from ...policy.document import Document, load_document
 from .cases import PolicyResult
@@ -84,7 +85,7 @@ def validate_test_file(doc: Document) -> list[Diagnostic]:
             seen.add((path, message))
             pos = doc.key(path + (key,)) if key is not None else (
                 doc.key(path) if at_key else doc.pos(path))
-            report.error(message.replace("the policy", "the test file"), pos, code="schema",
+            report.error(message.replace("the policy", "the test file"), pos, code=codes.SCHEMA,
                          hint=hint)
     return report.diagnostics
 
@@ -101,7 +102,7 @@ def test_file_target(doc: Document, path: Path, dirs: Sequence[Path]) -> Path:
     except PolicyError as e:
         raise PolicyError(Diagnostic(f"{TEST_FILE_KEY}: {e.diagnostics[0].message}",
                                      file=doc.source.file, pos=doc.pos((TEST_FILE_KEY,)),
-                                     code="test-file",
+                                     code=codes.TEST_FILE,
                                      source_line=doc.source.line(
                                          doc.pos((TEST_FILE_KEY,)).line))) from None
 

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from ... import codes
 from ...diagnostics import Pos, Reporter, did_you_mean, elide
 from ...lang import types as T
 from ...check.checker import CheckedPolicy
@@ -45,7 +46,7 @@ class _Reader:
 
     def error(self, message: str, pos: Pos | None) -> None:
         self.ok = False
-        self.report.error(f"test '{self.name}': {message}", pos, code="test-case")
+        self.report.error(f"test '{self.name}': {message}", pos, code=codes.TEST_CASE)
 
     # the case ---------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ... import codes
 from ...diagnostics import Diagnostic, RegimeError, Reporter
 from ...engine.outcomes import RawOutcomes
 from ...lang import types as T
@@ -74,7 +75,7 @@ def check_case(checked: CheckedPolicy, case: Case, run: Run, source) -> list[Dia
     if run.kernel is not None and not raw.equal(run.kernel):
         report.error(f"test '{case.name}': the compiled kernel and the reference evaluator "
                      f"disagree: {_disagreement(run.raw, run.kernel, case, level_ids)}",
-                     case.pos, code="test-kernel")
+                     case.pos, code=codes.TEST_KERNEL)
 
     def fired(t, e):
         return [r for i, r in enumerate(rule_ids) if _bit(raw.fired[t, e], i)]
@@ -140,7 +141,7 @@ def check_case(checked: CheckedPolicy, case: Case, run: Run, source) -> list[Dia
             elif c.key == "values":
                 msg = _value_mismatch(checked, run, c, t, e)
             if msg is not None:
-                report.error(where + msg, c.pos, code="test-failed")
+                report.error(where + msg, c.pos, code=codes.TEST_FAILED)
     return report.diagnostics
 
 
@@ -240,7 +241,7 @@ def run_cases(checked: CheckedPolicy, docs: Sequence[Document], *, kernel: bool 
                 run = evaluate_case(checked, case, kernel=kernel)
             except RegimeError as e:
                 diags = [Diagnostic(f"test '{name}': cannot evaluate the case: {d.message}",
-                                    file=doc.source.file, pos=pos, code="test-case",
+                                    file=doc.source.file, pos=pos, code=codes.TEST_CASE,
                                     source_line=doc.source.line(pos.line) if pos else None)
                          for d in e.diagnostics]
                 results.append(CaseResult(name, doc.source.file, pos, "error", diags))
