@@ -16,7 +16,7 @@ from ..periods import PeriodError, parse_period
 from ..policy.model import ENTITY_ATTRIBUTES, PERCENT_SCALES, Policy
 from ..lang import ast
 from ..lang import types as T
-from ..lang.builtins import BUILTINS
+from ..lang.builtins import BUILTINS, MEMBER_FUNCTIONS
 from .calls import CallChecks
 from .lint import Lints, canonical
 from .scope import Ref, Scope as _Scope
@@ -32,6 +32,9 @@ MAX_NESTING = 128
 
 RESERVED = {"level", "members", "parent", "all", "true", "false", "higher", "lower"}
 KEYWORDS = {"and", "or", "not", "in", "between", "if", "then", "else"}
+
+# The functions `members` may be given to, from the registry (as the hint names them).
+_MEMBER_FUNCTIONS_TEXT = ", ".join(sorted(MEMBER_FUNCTIONS)[:-1]) + " or " + max(MEMBER_FUNCTIONS)
 
 
 @dataclass(frozen=True)
@@ -324,8 +327,8 @@ class _Checker(CallChecks, Lints):
             return self.not_level(node, scope)
         if n == "members":
             self.error("'members' stands for an entity's members only as the first argument of "
-                       "count, share, sum, mean, min, max, any or all, e.g. "
-                       "count(members, cond)", node.pos, scope.origin, code=codes.MEMBERS)
+                       f"{_MEMBER_FUNCTIONS_TEXT}, e.g. count(members, cond)", node.pos,
+                       scope.origin, code=codes.MEMBERS)
             return T.ERROR
         if n in p.inputs:
             inp = p.inputs[n]
