@@ -161,23 +161,20 @@ def to_panel(data=None, *, entities=None, policy: "CheckedPolicy | None" = None)
 
 
 def _evaluated(policy, data, entities, params, decisions, engine, policy_path):
-    from .pipeline.run import assemble, prepare, run_backend
+    from .pipeline.run import finish, prepare
 
     checked, revision = _policy(policy, policy_path)
     panel = to_panel(data, entities=entities, policy=checked)
     decisions_path, tmp = _decisions_path(decisions)
     try:
-        bound, layout, by_cell = prepare(checked, panel, decisions=decisions_path,
-                                         params=_params(checked, params))
+        prepared = prepare(checked, panel, decisions=decisions_path,
+                           params=_params(checked, params))
     finally:
         if tmp is not None:
             tmp.cleanup()
-    raw = run_backend(checked, layout, engine)
-    outcomes = assemble(checked, bound, raw, by_cell, engine, revision,
-                        params=_params(checked, params),
-                        decisions=decisions if isinstance(decisions, (str, os.PathLike))
-                        else None)
-    return checked, layout, outcomes, panel
+    done = finish(checked, prepared, engine, revision, params=_params(checked, params),
+                  decisions=decisions if isinstance(decisions, (str, os.PathLike)) else None)
+    return checked, done.layout, done.outcomes, panel
 
 
 def _params(checked, params: Mapping[str, Any] | None) -> dict[str, float] | None:

@@ -4,7 +4,7 @@ assemble Outcomes with provenance."""
 from __future__ import annotations
 
 import os
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Mapping
 
 from ..diagnostics import RegimeError
@@ -131,13 +131,45 @@ def run_backend(checked: CheckedPolicy, layout: Layout, engine: str = "auto", *,
     return replace(raw, engine=used)
 
 
+@dataclass(frozen=True)
+class Evaluated:
+    """One evaluation and what it was made from: explain, the report and the Python API read
+    the bound data and the layout beside the outcomes."""
+
+    bound: object               # data.bind.Bound
+    layout: Layout
+    outcomes: Outcomes
+
+
+def finish(checked: CheckedPolicy, prepared, engine: str = "auto", revision: str | None = None,
+           *, params: Mapping[str, float] | None = None, decisions=None,
+           last: int | None = None) -> Evaluated:
+    """Evaluate `prepare`'s result: choose the engine on the whole data, keep only periods up
+    to `last` when given (see `through`), run, and assemble the outcomes. The one sequence
+    every command that evaluates a policy once goes through."""
+    bound, layout, by_cell = prepared
+    used = choose_engine(checked, layout, engine)       # as if every period were evaluated
+    if last is not None:
+        bound, layout, by_cell = through(bound, layout, by_cell, last)
+    raw = run_backend(checked, layout, used)
+    return Evaluated(bound, layout, assemble(checked, bound, raw, by_cell, engine, revision,
+                                             params=params, decisions=decisions))
+
+
+def evaluate_all(checked: CheckedPolicy, data=None, *, decisions=None, engine: str = "auto",
+                 params: Mapping[str, float] | None = None,
+                 revision: str | None = None) -> Evaluated:
+    """`prepare` then `finish`: every period of `data` (a Panel, a path, or None for the
+    bundled sample)."""
+    prepared = prepare(checked, data, decisions=decisions, params=params)
+    return finish(checked, prepared, engine, revision, params=params, decisions=decisions)
+
+
 def evaluate(checked: CheckedPolicy, data=None, *, decisions=None, engine: str = "auto",
              params: Mapping[str, float] | None = None, revision: str | None = None) -> Outcomes:
     """Evaluate a checked policy; `data` is a Panel, a path, or None for the bundled sample."""
-    bound, layout, by_cell = prepare(checked, data, decisions=decisions, params=params)
-    raw = run_backend(checked, layout, engine)
-    return assemble(checked, bound, raw, by_cell, engine, revision, params=params,
-                    decisions=decisions)
+    return evaluate_all(checked, data, decisions=decisions, engine=engine, params=params,
+                        revision=revision).outcomes
 
 
 def assemble(checked: CheckedPolicy, bound, raw: RawOutcomes, by_cell, engine: str = "auto",
