@@ -70,3 +70,13 @@ def test_every_top_level_part_is_in_a_layer():
              if (p.is_dir() and (p / "__init__.py").exists())
              or (p.suffix == ".py" and p.name != "__init__.py")}
     assert parts - named == set(), f"not in any layer: {sorted(parts - named)}"
+
+
+MAX_MODULE_LINES = 700
+
+
+def test_no_module_is_a_dumping_ground():
+    """One job per module: none grows past MAX_MODULE_LINES (split by responsibility)."""
+    long = {str(p.relative_to(ROOT)): n for p in sorted((ROOT / "rulesengine").rglob("*.py"))
+            if (n := len(p.read_text().splitlines())) > MAX_MODULE_LINES}
+    assert long == {}, f"modules over {MAX_MODULE_LINES} lines: {long}"
