@@ -121,7 +121,7 @@ TYPE_SHARES = {"acute": 129, "specialist": 17, "mental_health": 47, "community":
 
 
 def load_policy(ref: str = "oversight2021"):
-    from rulesengine.policy.revisions import load_ref
+    from rulesengine.pipeline.revisions import load_ref
 
     checked, _ = load_ref(ref, policy_path=())
     return checked
@@ -140,7 +140,7 @@ class Profile:
 def sample_profiles(checked) -> dict[str, Profile]:
     """Distributions of every input the policy reads, fitted per trust type on the bundled
     synthetic sample (itself modelled on NHS England's published data)."""
-    from rulesengine.engine.run import prepare
+    from rulesengine.pipeline.run import prepare
 
     bound, _, _ = prepare(checked, None)
     types = np.array(bound.entities.types)

@@ -25,7 +25,8 @@ def main() -> None:
     import rulesengine.data.bind as bind
     import rulesengine.data.sample as sample
     import rulesengine.lang.parser as parser
-    import rulesengine.policy.revisions as revisions
+    import rulesengine.pipeline.revisions as revisions
+    import rulesengine.report.comparison as comparison
 
     steps: dict[str, list] = {}
 
@@ -57,7 +58,7 @@ def main() -> None:
     timed(kernel, "get_kernel", "  kernel: numba cache load + warm call")
     timed(diff, "assemble", "assemble outcomes")
     timed(diff, "structural_diff", "structural diff")
-    timed(diff, "render_text", "render")
+    timed(comparison, "render_text", "render")
     sys.argv = ["regime", *sys.argv[1:]]
     t0 = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):

@@ -2,7 +2,7 @@
 
 Run by bench_cli.py as its own process (so imports and numba's caches are as cold or warm as
 in a real run); prints one JSON object of stage -> seconds. The steps are the ones
-rulesengine/cli/eval.py's command takes (through engine/run.py and compile/kernel.py),
+rulesengine/cli/eval.py's command takes (through pipeline/run.py and compile/kernel.py),
 called one at a time.
 """
 
@@ -28,7 +28,7 @@ def main() -> None:
 
     import rulesengine.cli  # noqa: F401  (what `regime` imports before any command runs)
     done("import CLI (click, rulesengine.cli + commands)")
-    from rulesengine.policy.revisions import load_ref
+    from rulesengine.pipeline.revisions import load_ref
     done("import policy loading")
     checked, revision = load_ref(policy_ref, policy_path=())
     done("load + check policy")
@@ -63,7 +63,7 @@ def main() -> None:
     fn(*kargs)
     done("kernel run")
     from rulesengine.engine.outcomes import RawOutcomes
-    from rulesengine.engine.run import assemble
+    from rulesengine.pipeline.run import assemble
     outcomes = assemble(checked, bound, RawOutcomes(**outs), {}, "numba", revision)
     done("assemble outcomes")
     import io

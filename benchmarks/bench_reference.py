@@ -32,7 +32,7 @@ def main(argv=None) -> list[C.Row]:
 
     from rulesengine.compile.kernel import evaluate_compiled
     from rulesengine.engine.reference import evaluate_reference
-    from rulesengine.engine.run import prepare
+    from rulesengine.pipeline.run import prepare
 
     checked = C.load_policy("oversight2021")
     rows: list[C.Row] = []

@@ -59,7 +59,7 @@ def main(argv=None) -> list[C.Row]:
     cache = tempfile.TemporaryDirectory(prefix="regime-bench-kernels-")
     os.environ["REGIME_CACHE_DIR"] = cache.name
 
-    from rulesengine.engine.run import prepare, run_backend
+    from rulesengine.pipeline.run import prepare, run_backend
 
     checked = S.load()
     hand = S.numba_kernel()

@@ -31,8 +31,8 @@ def main() -> None:
 
     from rulesengine.analysis import sweep as sw
     from rulesengine.data.sample import sample_panel
-    from rulesengine.engine.run import evaluate
-    from rulesengine.policy.revisions import load_ref
+    from rulesengine.pipeline.run import evaluate
+    from rulesengine.pipeline.revisions import load_ref
 
     checked, _ = load_ref("oversight2021", policy_path=())
     panel = sample_panel()

@@ -10,7 +10,7 @@ For cells = 10^3 .. 10^7 entity-periods:
 The fused kernel's compile time (once per policy structure, cached afterwards) is measured
 once per policy, and the break-even sizes follow: the smallest work at which the fused
 kernel's run plus its compile (or plus loading it from the cache: importing numba) beats the
-vectorised engine. `engine/run.py`'s FUSED_MIN_CELLS and CACHED_FUSED_MIN_CELLS come from here.
+vectorised engine. `pipeline/run.py`'s FUSED_MIN_CELLS and CACHED_FUSED_MIN_CELLS come from here.
 
 Times are CPU seconds of this process, best of --repeat (the fused kernel serial).
 
@@ -70,8 +70,8 @@ def main(argv=None) -> list[C.Row]:
     os.environ["REGIME_CACHE_DIR"] = cache.name
 
     from rulesengine.analysis.diff import diff
-    from rulesengine.engine.run import choose_engine, run_backend
-    from rulesengine.lang.checker import check
+    from rulesengine.pipeline.run import choose_engine, run_backend
+    from rulesengine.check.checker import check
     from rulesengine.policy.load import load_policy_text
 
     o21 = C.load_policy("oversight2021")

@@ -57,7 +57,7 @@ CQC = ("outstanding", "good", "requires_improvement", "inadequate")
 def load():
     from pathlib import Path
 
-    from rulesengine.lang.checker import check
+    from rulesengine.check.checker import check
     from rulesengine.policy.load import load_policy_text
 
     return check(load_policy_text(POLICY, Path("segments.yaml")))

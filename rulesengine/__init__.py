@@ -21,9 +21,9 @@ from .api import (Comparison, Evaluation, ExplainResult, TestReport, diff, evalu
 from .diagnostics import DataError, Diagnostic, PolicyError, RegimeError
 
 if TYPE_CHECKING:
-    from .lang.checker import CheckedPolicy
+    from .check.checker import CheckedPolicy
 
-__version__ = "0.1.0"
+from .version import __version__
 
 __all__ = ["load_policy", "evaluate", "explain", "diff", "test", "load_panel", "sample_panel",
            "Evaluation", "ExplainResult", "Comparison", "TestReport", "PolicyError", "DataError",
@@ -34,7 +34,7 @@ def load_policy(ref: str | os.PathLike, *, policy_path: Iterable[str] = ()) -> "
     """Load a policy by id (searched in policy_path, $REGIME_POLICY_PATH, the bundled
     policies), by path, or at a git revision (`oversight2021@HEAD~1`), and check it.
     Raises PolicyError listing every problem."""
-    from .policy.revisions import load_ref
+    from .pipeline.revisions import load_ref
 
     return load_ref(os.fspath(ref), policy_path=policy_path)[0]
 

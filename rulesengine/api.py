@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from .data.panel import Panel
     from .engine.layout import Layout
     from .engine.outcomes import Outcomes
-    from .lang.checker import CheckedPolicy
+    from .check.checker import CheckedPolicy
 
 __all__ = ["evaluate", "explain", "diff", "test", "Evaluation", "ExplainResult", "Comparison",
            "TestReport"]
@@ -48,7 +48,7 @@ _SHOWN_ROWS = 60
 def _policy(policy, policy_path: Iterable[str] = ()) -> tuple["CheckedPolicy", str | None]:
     """(checked policy, git revision) from a CheckedPolicy, an id, a path or `id@revision`."""
     if isinstance(policy, (str, os.PathLike)):
-        from .policy.revisions import load_ref
+        from .pipeline.revisions import load_ref
 
         return load_ref(os.fspath(policy), policy_path=tuple(policy_path))
     if hasattr(policy, "policy") and hasattr(policy, "used_inputs"):
@@ -161,23 +161,20 @@ def to_panel(data=None, *, entities=None, policy: "CheckedPolicy | None" = None)
 
 
 def _evaluated(policy, data, entities, params, decisions, engine, policy_path):
-    from .engine.run import assemble, prepare, run_backend
+    from .pipeline.run import finish, prepare
 
     checked, revision = _policy(policy, policy_path)
     panel = to_panel(data, entities=entities, policy=checked)
     decisions_path, tmp = _decisions_path(decisions)
     try:
-        bound, layout, by_cell = prepare(checked, panel, decisions=decisions_path,
-                                         params=_params(checked, params))
+        prepared = prepare(checked, panel, decisions=decisions_path,
+                           params=_params(checked, params))
     finally:
         if tmp is not None:
             tmp.cleanup()
-    raw = run_backend(checked, layout, engine)
-    outcomes = assemble(checked, bound, raw, by_cell, engine, revision,
-                        params=_params(checked, params),
-                        decisions=decisions if isinstance(decisions, (str, os.PathLike))
-                        else None)
-    return checked, layout, outcomes, panel
+    done = finish(checked, prepared, engine, revision, params=_params(checked, params),
+                  decisions=decisions if isinstance(decisions, (str, os.PathLike)) else None)
+    return checked, done.layout, done.outcomes, panel
 
 
 def _params(checked, params: Mapping[str, Any] | None) -> dict[str, float] | None:
@@ -337,7 +334,7 @@ class Comparison:
         return getattr(self.result, name)
 
     def __str__(self) -> str:
-        from .analysis.diff import render_text
+        from .report.comparison import render_text
 
         return render_text(self.result)
 
@@ -348,7 +345,7 @@ class Comparison:
         """Who moved: one row per organisation whose level differs, with the causes."""
         import pandas as pd
 
-        from .analysis.diff import moves_table
+        from .report.comparison import moves_table
 
         headers, rows = moves_table(self.result)
         return pd.DataFrame(rows, columns=headers)

@@ -4,7 +4,7 @@ One root, `$REGIME_CACHE_DIR`, else `$XDG_CACHE_HOME/regime`, else `~/.cache/reg
 folder per cache:
 
     kernels/    generated kernel sources and their verified machine code (compile/cache.py)
-    policies/   checked policies as plain JSON (policy/cache.py)
+    policies/   checked policies as plain JSON (pipeline/cache.py)
     numba/      numba's cache of the library kernels, when the installed package's own
                 `__pycache__` cannot hold it (compile/numba_cache.py)
     data/       the bundled sample's panel as verified NumPy arrays (data/cache.py)
@@ -27,8 +27,12 @@ import shutil
 import stat
 import sys
 import tempfile
+import hashlib
 import threading
+from functools import lru_cache
 from pathlib import Path
+
+from .version import __version__
 
 ENV_CACHE_DIR = "REGIME_CACHE_DIR"
 KINDS = ("kernels", "policies", "numba", "data")
@@ -203,3 +207,24 @@ def _uid() -> int | None:
 
 def _why(e: BaseException) -> str:
     return (e.strerror if isinstance(e, OSError) and e.strerror else str(e))
+
+
+# --- what an entry was written by ------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def engine_stamp() -> str:
+    """The regime version and the name, size and modification time of every file of the
+    package's code: an edited checker or model never reads entries an older one wrote."""
+    digest = hashlib.sha256(__version__.encode())
+    top = Path(__file__).resolve().parent
+    for folder, subfolders, files in sorted(os.walk(top)):
+        subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith((".py", ".lark", ".json")):
+                try:
+                    st = os.stat(os.path.join(folder, name))
+                except OSError:
+                    continue
+                digest.update(f"{folder}/{name}:{st.st_size}:{st.st_mtime_ns}\n".encode(
+                    "utf-8", "surrogateescape"))
+    return digest.hexdigest()[:32]

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Iterable, Iterator, Sequence
 
+from . import codes
+
 
 @dataclass(frozen=True)
 class Pos:
@@ -35,7 +37,7 @@ class Diagnostic:
     file: str | None = None
     pos: Pos | None = None
     severity: str = "error"
-    code: str = "error"
+    code: str = codes.ERROR
     source_line: str | None = None
     hint: str | None = None
 
@@ -176,7 +178,7 @@ class Reporter:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     def add(self, message: str, pos: Pos | None = None, *, source: Source | None = None,
-            code: str = "error", severity: str = "error", hint: str | None = None) -> Diagnostic:
+            code: str = codes.ERROR, severity: str = "error", hint: str | None = None) -> Diagnostic:
         src = source or self.source
         d = Diagnostic(message=message, file=src.file if src else None, pos=pos,
                        severity=severity, code=code,
@@ -188,7 +190,7 @@ class Reporter:
         return self.add(message, pos, **kw)
 
     def warning(self, message: str, pos: Pos | None = None, **kw) -> Diagnostic:
-        kw.setdefault("code", "warning")
+        kw.setdefault("code", codes.WARNING)
         return self.add(message, pos, severity="warning", **kw)
 
     @property

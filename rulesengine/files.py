@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
+from . import codes
 from .diagnostics import Diagnostic, RegimeError
 
 
@@ -65,7 +66,7 @@ class Limit:
         return f"set the environment variable {self.env} to raise the limit"
 
     def diagnostic(self, amount: int | None, file: str | None, pos=None) -> Diagnostic:
-        return Diagnostic(self.message(amount), file=file, pos=pos, code="too-large",
+        return Diagnostic(self.message(amount), file=file, pos=pos, code=codes.TOO_LARGE,
                           hint=self.hint)
 
 
@@ -78,7 +79,7 @@ LIMITS = (POLICY, DECISIONS, ENTITIES, DATA, CELLS)
 
 
 def _problem(message: str, shown: str, error: type[RegimeError]) -> RegimeError:
-    return error(Diagnostic(message, file=shown, code="io"))
+    return error(Diagnostic(message, file=shown, code=codes.IO))
 
 
 def _kind(mode: int) -> str | None:
@@ -202,7 +203,7 @@ def check_output(path: str | os.PathLike, *, inputs: Iterable[str | os.PathLike]
             or _same_file(target, src_path)
         if clash:
             raise error(Diagnostic(f"{option} would replace the input file {os.fspath(src)}",
-                                   file=shown, code="io",
+                                   file=shown, code=codes.IO,
                                    hint="write the output to another file"))
     try:
         exists = target.exists() or target.is_symlink()
@@ -210,9 +211,9 @@ def check_output(path: str | os.PathLike, *, inputs: Iterable[str | os.PathLike]
     except (OSError, ValueError):
         return                          # reported when written
     if is_dir:
-        raise error(Diagnostic(f"{option}: it is a folder, not a file", file=shown, code="io"))
+        raise error(Diagnostic(f"{option}: it is a folder, not a file", file=shown, code=codes.IO))
     if exists and not replace and _is_regular(target):
-        raise error(Diagnostic(f"{option}: the file exists", file=shown, code="io",
+        raise error(Diagnostic(f"{option}: the file exists", file=shown, code=codes.IO,
                                hint="pass --force to replace it, or write to another file"))
 
 

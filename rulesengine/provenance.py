@@ -125,7 +125,7 @@ def build(checked, bound, backend: str, *, revision: str | None = None,
           decisions: str | os.PathLike | Sequence[str | os.PathLike] | None = None
           ) -> Provenance:
     """The provenance of evaluating `checked` over `bound` data with `backend`."""
-    from . import __version__
+    from .version import __version__
 
     p = checked.policy
     numba_version = None

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import rulesengine
-from rulesengine.engine.run import prepare, run_backend
+from rulesengine.pipeline.run import prepare, run_backend
 from rulesengine.policy.load import bundled_policies_dir, list_policies
 
 POLICIES = [info.id for info in list_policies([bundled_policies_dir()])]

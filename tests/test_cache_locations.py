@@ -18,9 +18,9 @@ import pytest
 from rulesengine import cachedir
 from rulesengine.compile import cache as kernel_cache
 from rulesengine.compile import numba_cache
-from rulesengine.policy import cache as policy_cache
+from rulesengine.pipeline import cache as policy_cache
 from rulesengine.policy.load import bundled_policies_dir
-from rulesengine.policy.revisions import load_ref
+from rulesengine.pipeline.revisions import load_ref
 
 ROOT = Path(__file__).resolve().parents[1]
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0

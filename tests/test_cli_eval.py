@@ -81,7 +81,7 @@ def test_eval_param_override_changes_outcomes():
     from rulesengine.policy.effective import default_period
 
     base = rulesengine.evaluate("turnaround2005", engine="vectorised").outcomes
-    more = rulesengine.engine.run.evaluate(rulesengine.load_policy("turnaround2005"),
+    more = rulesengine.pipeline.run.evaluate(rulesengine.load_policy("turnaround2005"),
                                            engine="vectorised", params={"cohort_percentile": 40})
     t = default_period(base)            # the CLI's default: 2006/07, the last year in force
     assert more.counts(t)["not_in_turnaround"] < base.counts(t)["not_in_turnaround"]

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 import rulesengine
 from rulesengine.cli import cli
-from rulesengine.engine.run import evaluate
+from rulesengine.pipeline.run import evaluate
 
 
 def schema(name: str) -> dict:

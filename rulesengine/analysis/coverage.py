@@ -27,10 +27,10 @@ from typing import Iterable
 
 from ..diagnostics import Pos, Source
 from ..engine.outcomes import RawOutcomes
-from ..engine.reference import _Reference
+from ..engine.reference import ReferenceEvaluator
 from ..lang import ast
 from ..lang.builtins import BUILTINS
-from ..lang.checker import CheckedPolicy
+from ..check.checker import CheckedPolicy
 
 COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
 
@@ -138,7 +138,7 @@ class Coverage:
 
     # --- observing ------------------------------------------------------------------------
 
-    def observe(self, ref: _Reference, raw: RawOutcomes, cells: Iterable[Cell]) -> None:
+    def observe(self, ref: ReferenceEvaluator, raw: RawOutcomes, cells: Iterable[Cell]) -> None:
         """Record what the rules and conditions did at `cells` of one evaluated case."""
         cells = frozenset(cells)
         if not cells:
@@ -152,7 +152,7 @@ class Coverage:
                     self.not_fired.add(rule.id)
         self._walk(ref, cells)
 
-    def _walk(self, ref: _Reference, cells: frozenset[Cell]) -> None:
+    def _walk(self, ref: ReferenceEvaluator, cells: frozenset[Cell]) -> None:
         checked = self.checked
         p = checked.policy
         parent = ref.L.parent
@@ -200,7 +200,7 @@ class Coverage:
             else:
                 stack += [(c, False, where) for c in node.children()]
 
-    def _record(self, ref: _Reference, node: ast.Node, on_levels: bool,
+    def _record(self, ref: ReferenceEvaluator, node: ast.Node, on_levels: bool,
                 where: frozenset[Cell]) -> None:
         for t, e in where:
             if t < 0:

@@ -16,9 +16,9 @@ import numpy as np
 
 from ..diagnostics import PolicyError, RegimeError
 from ..engine.outcomes import Outcomes
-from ..engine.run import assemble, choose_engine, prepare, run_backend, through
+from ..pipeline.run import assemble, choose_engine, prepare, run_backend, through
 from ..lang import ast
-from ..lang.checker import CheckedPolicy, check
+from ..check.checker import CheckedPolicy, check
 from ..lang.parser import NodeIds
 from ..policy.model import Policy
 from ..policy.serialize import policy_data
@@ -374,7 +374,7 @@ def diff(a: CheckedPolicy, b: CheckedPolicy, panel=None, *, decisions=None,
 def _run(policy: CheckedPolicy, panel, decisions, engine, revision, memo, *, params=None,
          through_label: str | None = None, values: dict | None = None, reuse=None):
     """(outcomes, layout); with `through_label`, only the periods up to that one are
-    evaluated (engine.run.through), as a variant is compared in that period only. `values`
+    evaluated (pipeline.run.through), as a variant is compared in that period only. `values`
     is filled with the expressions' values (vectorised engine); `reuse`: an earlier
     evaluation (engine.reuse.Evaluated) whose values this one may share."""
     bound, layout, by_cell = prepare(policy, panel, decisions=decisions, params=params,
@@ -446,97 +446,3 @@ def _candidate(o: Outcomes, t: int, e: int, ids: bool = False) -> str | None:
 def _identity(p: CheckedPolicy, revision: str | None) -> dict:
     return {"id": p.policy.id, "version": p.policy.version, "hash": p.policy.content_hash,
             "revision": revision, "file": p.policy.file}
-
-
-# --- rendering -------------------------------------------------------------------------------
-
-def _name(ident: dict) -> str:
-    rev = f"@{ident['revision']}" if ident.get("revision") else ""
-    return f"{ident['id']}{rev} v{ident['version']}"
-
-
-def moves_table(d: DiffResult) -> tuple[list[str], list[list]]:
-    headers = ["entity", "name", "A", "B", "fired under A", "fired under B", "because of"]
-    rows = []
-    for m in d.moves:
-        a = m.before + (f" (candidate {m.before_candidate})" if m.before_candidate else "")
-        b = m.after + (f" (candidate {m.after_candidate})" if m.after_candidate else "")
-        rows.append([m.entity, m.name, a, b, ", ".join(m.fired_a) or "-",
-                     ", ".join(m.fired_b) or "-", "; ".join(m.causes) or "-"])
-    return headers, rows
-
-
-def transition_table(d: DiffResult) -> tuple[list[str], list[list]]:
-    headers = ["A \\ B"] + list(d.levels_b)
-    rows = [[la] + list(row) for la, row in zip(d.levels_a, d.transitions)]
-    return headers, rows
-
-
-def counts_table(d: DiffResult) -> tuple[list[str], list[list]]:
-    la = list(d.counts[0]["a"]) if d.counts else []
-    lb = list(d.counts[0]["b"]) if d.counts else []
-    headers = ["period"] + [f"A {k}" for k in la] + [f"B {k}" for k in lb]
-    rows = [[c["period"]] + [c["a"][k] for k in la] + [c["b"][k] for k in lb]
-            for c in d.counts]
-    return headers, rows
-
-
-def render_text(d: DiffResult) -> str:
-    """The diff for a terminal or a text file (policy and data text shown literally)."""
-    from ..report.escape import terminal as esc
-
-    lines = [f"A: {esc(_name(d.a))} ({esc(d.a['file'])}, sha256:{d.a['hash'][:12]})",
-             f"B: {esc(_name(d.b))} ({esc(d.b['file'])}, sha256:{d.b['hash'][:12]})",
-             f"Period compared: {d.period}", "", "Policy changes:"]
-    lines += [f"  {esc(c.describe())}" for c in d.changes] or ["  (none)"]
-    if d.not_revertible:
-        lines.append("  could not be reverted on their own: "
-                     + esc(", ".join(d.not_revertible)))
-    lines += ["", "Transitions (rows: A, columns: B):", _plain(*transition_table(d)), ""]
-    lines.append(f"Moved: {len(d.moves)}")
-    if d.moves:
-        lines.append(_plain(*moves_table(d)))
-    for what, ids in (("Decided on by A only", d.left_scope),
-                      ("Decided on by B only", d.entered_scope)):
-        if ids:
-            shown = ", ".join(ids[:12]) + (f", ... ({len(ids)} in all)" if len(ids) > 12 else "")
-            lines.append(f"{what}: {esc(shown)}")
-    lines += ["", "Entities per level per period:", _plain(*counts_table(d))]
-    if d.provenance_pair is not None:
-        lines.append("Provenance: A " + esc(d.provenance_pair.a.line()))
-        lines.append("            B " + esc(d.provenance_pair.b.line()))
-    return "\n".join(lines) + "\n"
-
-
-def _plain(headers, rows) -> str:
-    from ..report.escape import terminal
-
-    cells = [[terminal(h) for h in headers]] + [[terminal(c) for c in r] for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    out = []
-    for k, r in enumerate(cells):
-        out.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
-        if k == 0:
-            out.append("  " + "  ".join("-" * w for w in widths))
-    return "\n".join(out)
-
-
-def render_markdown(d: DiffResult) -> str:
-    """The diff as Markdown (policy and data text escaped)."""
-    from ..report.escape import markdown as esc
-    from ..report.tabular import to_markdown
-
-    parts = [f"# {esc(_name(d.a))} → {esc(_name(d.b))}, {esc(d.period)}", "",
-             f"Period compared: {esc(d.period)}", "", "## Policy changes", ""]
-    parts += [f"- {esc(c.describe())}" for c in d.changes] or ["- (none)"]
-    parts += ["", "## Transitions (rows: A, columns: B)", "", to_markdown(*transition_table(d)),
-              f"## Moved ({len(d.moves)})", "", to_markdown(*moves_table(d))]
-    for what, ids in (("Decided on by A only", d.left_scope),
-                      ("Decided on by B only", d.entered_scope)):
-        if ids:
-            parts += [f"{what} ({len(ids)}): " + esc(", ".join(ids)), ""]
-    parts += ["## Entities per level per period", "", to_markdown(*counts_table(d))]
-    if d.provenance_pair is not None:
-        parts += [f"_A: {esc(d.provenance_pair.a.line())}_", "",
-                  f"_B: {esc(d.provenance_pair.b.line())}_"]
-    return "\n".join(parts) + "\n"

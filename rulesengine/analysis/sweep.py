@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 import numpy as np
 
+from .. import codes
 from ..diagnostics import Diagnostic, RegimeError
 from ..files import Limit
 
@@ -223,7 +224,7 @@ def run_variants(checked, layout, design: Design, variants: Sequence[int], *, dr
                  kinds: Mapping[str, str]) -> np.ndarray:
     """Levels [len(variants), draws, T, E] for the given variant indices: the unit of work a
     local loop or a Dask task runs. `engine` is the one that runs (not `auto`)."""
-    from ..engine.run import run_backend
+    from ..pipeline.run import run_backend
 
     periods = np.asarray(periods, dtype=np.int64)
     out = np.full((len(variants), draws, len(periods), layout.n_entities), -1, dtype=np.int16)
@@ -253,7 +254,7 @@ def sweep(checked, data=None, *, design: Design, noise: Sequence[Noise] = (), dr
     """Evaluate every variant (and draw) of a checked policy over `data` (a Panel, a path or
     None for the bundled sample); `period` is one period, `all`, or a financial year
     (`2021/22` for a quarterly policy means its four quarters); default: the latest."""
-    from ..engine.run import prepare
+    from ..pipeline.run import prepare
 
     _check_design(checked, design)
     if draws < 1 or draws > MAX_DRAWS:
@@ -281,11 +282,11 @@ def sweep(checked, data=None, *, design: Design, noise: Sequence[Noise] = (), dr
         raise RegimeError(Diagnostic(
             f"{RESULT_CELLS.message(results)}: {n_variants:,} variant(s) x {draws:,} draw(s) x "
             f"{len(periods):,} period(s) x {layout.n_entities:,} organisations",
-            code="too-large", hint="fewer variants, draws or periods (--period), or "
+            code=codes.TOO_LARGE, hint="fewer variants, draws or periods (--period), or "
                                    + RESULT_CELLS.hint))
     # One compiled kernel serves every variant and draw, so the whole sweep's size says
-    # whether compiling it pays (engine/run.py's thresholds).
-    from ..engine.run import choose_engine
+    # whether compiling it pays (pipeline/run.py's thresholds).
+    from ..pipeline.run import choose_engine
 
     engine = choose_engine(checked, layout, engine, variants=n_variants * draws)
     size = batch_size or max(1, min(1000, math.ceil(n_variants / 16)))

@@ -25,7 +25,7 @@ from typing import Union
 from ..lang import ast
 from ..diagnostics import RegimeError, did_you_mean
 from ..lang.builtins import BUILTINS, FAMILIES, KINDS, RESULTS, builtin
-from ..lang.checker import CheckedPolicy
+from ..check.checker import CheckedPolicy
 from ..lang.printer import number_text
 
 # --- blocks ---------------------------------------------------------------------------------------

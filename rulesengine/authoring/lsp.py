@@ -103,10 +103,10 @@ def _parent_file(ref: str, path: Path) -> Path | None:
 
 def _index_parent(index: PolicyIndex, parent: Path) -> None:
     from ..policy.document import load_document
-    from ..policy.load import _read_file
+    from ..policy.load import read_policy_file
 
     try:
-        doc = load_document(_read_file(parent), str(parent))
+        doc = load_document(read_policy_file(parent), str(parent))
     except PolicyError:
         return
     if isinstance(doc.data, dict):
@@ -302,7 +302,7 @@ def analyse(text: str, file: str) -> Analysis:
     """Every diagnostic `regime check` reports for the text (errors and warnings), and the
     defines' types when it checks. (The index of names is built separately, when asked for:
     diagnostics are what must come quickly.)"""
-    from ..lang.checker import check
+    from ..check.checker import check
     from ..lang.types import describe
     from ..policy.load import load_policy_text
 
@@ -359,7 +359,7 @@ def make_server():
     from lsprotocol import types as t
     from pygls.lsp.server import LanguageServer
 
-    from .. import __version__
+    from ..version import __version__
 
     server = LanguageServer("regime", __version__)
     pending: dict[str, asyncio.Task] = {}

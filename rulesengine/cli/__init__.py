@@ -21,7 +21,7 @@ COMMANDS = {
     "report": ("rulesengine.cli.report", "command"),
     "sweep": ("rulesengine.cli.sweep", "command"),
     "test": ("rulesengine.cli.test", "command"),
-    "data": ("rulesengine.data.commands", "data"),
+    "data": ("rulesengine.cli.data", "data"),
     "fmt": ("rulesengine.cli.fmt", "command"),
     "lsp": ("rulesengine.cli.lsp", "command"),
     "doc": ("rulesengine.cli.doc", "command"),

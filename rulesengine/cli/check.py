@@ -41,7 +41,7 @@ def command(policies: tuple[str, ...], policy_path: tuple[str, ...], fmt: str,
 
     Exit status 0 when clean (warnings are shown), 1 on errors.
     """
-    from ..lang.checker import check
+    from ..check.checker import check
     from ..policy.load import display_name, read_policy, search_path
 
     dirs = search_path(policy_path)

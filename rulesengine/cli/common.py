@@ -86,7 +86,7 @@ data_options = [
 
 def load_policy(ref: str, policy_path: tuple[str, ...]):
     """(checked policy, revision) from an id, a path, or `id@revision` / `path@revision`."""
-    from ..policy.revisions import load_ref
+    from ..pipeline.revisions import load_ref
 
     return load_ref(ref, policy_path=policy_path)
 
@@ -117,7 +117,7 @@ def load_panel(policy, data, entities):
 
 
 def evaluate(policy, data, entities, decisions, engine, param, revision=None):
-    from ..engine.run import evaluate as run
+    from ..pipeline.run import evaluate as run
 
     return run(policy, load_panel(policy, data, entities), decisions=decisions, engine=engine,
                params=parse_params(policy, param), revision=revision)

@@ -31,7 +31,7 @@ def command(policy_a, policy_b, data, entities, decisions, engine, period, perio
     """Compare two policies (ids, files, or POLICY@REVISION) on the same data: the policy
     changes, the from -> to transitions, who moved and which change moved them."""
     from ..analysis import diff as d
-    from ..report.comparison import relabel
+    from ..report.comparison import policy_name, relabel
     from ..report.emit import check_destination, write_diff
     from ..report.formats import choose_format
     from ..report.progress import progress
@@ -63,6 +63,6 @@ def command(policy_a, policy_b, data, entities, decisions, engine, period, perio
 
         transition_chart(result.transitions, result.levels_a, result.levels_b, chart,
                          xlabel=f"B: {result.b['id']}", ylabel=f"A: {result.a['id']}",
-                         title=f"{d._name(result.a)} -> {d._name(result.b)}, {result.period}",
+                         title=f"{policy_name(result.a)} -> {policy_name(result.b)}, {result.period}",
                          same=result.same_level())
         click.echo(f"wrote {chart}", err=True)

@@ -76,9 +76,9 @@ def command(policy_ref, data, entities, decisions, engine, param, period, period
 def _evaluate(policy, revision, data, entities, decisions, engine, param, kinds, period,
               strict):
     """(outcomes, the --show columns or None, the periods to show, a warning about them or
-    None). Only the periods up to the last one shown are evaluated (engine.run.through):
+    None). Only the periods up to the last one shown are evaluated (pipeline.run.through):
     the others cannot change what is shown."""
-    from ..engine.run import assemble, choose_engine, period_frame, prepare, run_backend, through
+    from ..pipeline.run import finish, period_frame, prepare
 
     if kinds:
         params = parse_params(policy, param)
@@ -86,16 +86,14 @@ def _evaluate(policy, revision, data, entities, decisions, engine, param, kinds,
     else:
         panel = load_panel(policy, data, entities)
         params = parse_params(policy, param)
-    bound, layout, by_cell = prepare(policy, panel, decisions=decisions, params=params)
-    frame = period_frame(policy, bound)
+    prepared = prepare(policy, panel, decisions=decisions, params=params)
+    frame = period_frame(policy, prepared[0])
     periods, warning = _periods(frame, period, policy.policy.id, strict)
-    used = choose_engine(policy, layout, engine)        # as if every period were evaluated
     # the whole range the policy was in force stays, so a warning about it reads the same
     inside = [t for t, ok in enumerate(frame.in_effect) if ok]
-    bound, layout, by_cell = through(bound, layout, by_cell, max(periods + inside[-1:]))
-    raw = run_backend(policy, layout, used)
-    outcomes = assemble(policy, bound, raw, by_cell, engine, revision, params=params,
-                        decisions=decisions)
+    done = finish(policy, prepared, engine, revision, params=params, decisions=decisions,
+                  last=max(periods + inside[-1:]))
+    layout, outcomes = done.layout, done.outcomes
     shown = None
     if kinds:
         # the values behind each row need the evaluation's layout, as explain does

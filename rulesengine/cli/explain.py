@@ -30,18 +30,16 @@ def command(policy_ref, entity, data, entities, decisions, engine, param, period
     """Why an organisation landed where it did: deciding rules, every rule's conditions with
     their values and peer context, what would flip each rule, missing data, decisions."""
     from ..analysis.explain import explain, render_markdown, render_text
-    from ..engine.run import assemble, prepare, run_backend
+    from ..pipeline.run import evaluate_all
 
     check_targets(out, inputs=command_inputs(None, policy_ref, data, entities, decisions))
     policy, revision = load_policy(policy_ref, policy_path)
     inputs = command_inputs(policy, data, entities, decisions)
     check_targets(out, inputs=inputs)
     params = parse_params(policy, param)
-    bound, layout, by_cell = prepare(policy, load_panel(policy, data, entities),
-                                     decisions=decisions, params=params)
-    raw = run_backend(policy, layout, engine)
-    outcomes = assemble(policy, bound, raw, by_cell, engine, revision, params=params,
-                        decisions=decisions)
+    done = evaluate_all(policy, load_panel(policy, data, entities), decisions=decisions,
+                        engine=engine, params=params, revision=revision)
+    layout, outcomes = done.layout, done.outcomes
     if period is not None and period.strip().lower() == "all":
         raise RegimeError("explain looks at one period: give --period P, or leave it out for "
                           "the latest")

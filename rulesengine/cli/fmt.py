@@ -24,7 +24,7 @@ def command(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
     from ..authoring.fmt import format_text, policy_files, unified_diff
     from ..files import POLICY, read_stream
     from ..report.output import write
-    from ..policy.load import _read_file, display_name
+    from ..policy.load import read_policy_file, display_name
 
     if not paths:
         # as much as a policy file may hold, and no more: standard input may never end
@@ -41,7 +41,7 @@ def command(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
     for path in policy_files(paths):
         name = display_name(path)
         try:
-            text = _read_file(path)
+            text = read_policy_file(path)
             out = format_text(text, name)
         except PolicyError as e:
             errors.append(e)

@@ -27,7 +27,7 @@ def command(policy_ref, against_ref, data, entities, decisions, engine, param, p
             policy_path) -> None:
     """Write an HTML report of a policy's outcomes (and, with --against, how another policy
     would change them) that opens in any browser without a network."""
-    from ..engine.run import assemble, prepare, run_backend
+    from ..pipeline.run import evaluate_all
     from ..report.html import build_report
 
     if not out.lower().endswith((".html", ".htm")):
@@ -42,10 +42,9 @@ def command(policy_ref, against_ref, data, entities, decisions, engine, param, p
     check_targets(out, inputs=inputs)
     panel = load_panel(policy, data, entities)
     params = parse_params(policy, param)
-    bound, layout, by_cell = prepare(policy, panel, decisions=decisions, params=params)
-    raw = run_backend(policy, layout, engine)
-    outcomes = assemble(policy, bound, raw, by_cell, engine, revision, params=params,
-                        decisions=decisions)
+    done = evaluate_all(policy, panel, decisions=decisions, engine=engine, params=params,
+                        revision=revision)
+    layout, outcomes = done.layout, done.outcomes
     from ..policy.effective import check_periods, default_period
 
     t = default_period(outcomes) if period is None else select_periods(outcomes, period)[0]

@@ -50,7 +50,7 @@ def _library_digest() -> str:
     # import numba (half a second) when the answer may be not to use it
     from importlib.metadata import version
 
-    from .. import __version__
+    from ..version import __version__
 
     text = (Path(__file__).parent / "library.py").read_bytes()
     return hashlib.sha256(text + __version__.encode() + version("numba").encode()).hexdigest()

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from ..lang import ast
 from ..lang import types as T
 from ..lang.builtins import BUILTINS, peer_grouping
-from ..lang.checker import CheckedPolicy
+from ..check.checker import CheckedPolicy
 from ..policy.model import ENTITY_ATTRIBUTES
 from .plan import Plan, Value
 

@@ -13,7 +13,7 @@ from ..engine.layout import Layout
 from ..engine.outcomes import RawOutcomes, n_words
 from ..lang import ast
 from ..lang.builtins import BUILTINS
-from ..lang.checker import CheckedPolicy
+from ..check.checker import CheckedPolicy
 from .cache import get_kernel
 from .codegen import Generated, generate
 from .plan import Plan, plan

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ..lang import ast
 from ..lang.builtins import BUILTINS, KWARG_ROLES
-from ..lang.checker import CheckedPolicy
+from ..check.checker import CheckedPolicy
 
 
 @dataclass

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Collection, Sequence
 
 import numpy as np
 
+from .. import codes
 from ..diagnostics import DataError, Diagnostic, did_you_mean, warn_data
 from ..periods import Period, convert, format_period
 from .catalogue import METRICS
@@ -45,7 +46,7 @@ from .units import unit_warning
 from .panel import Entities, Panel, normalise_label
 
 if TYPE_CHECKING:
-    from ..lang.checker import CheckedPolicy
+    from ..check.checker import CheckedPolicy
     from ..policy.model import Input, Policy
 
 _RANK = {"month": 0, "quarter": 1, "year": 2}
@@ -92,7 +93,7 @@ def bind(checked: "CheckedPolicy", panel: Panel, *, memo: dict | None = None) ->
         raise DataError(Diagnostic(
             f"policy '{policy.id}' works on {_PLURAL[kind]}, but the data ({data_name}) has "
             f"{_PLURAL[panel.period_kind]}: a figure for a longer period cannot be split into "
-            f"shorter ones", file=policy.origin.file, code="period-kind"))
+            f"shorter ones", file=policy.origin.file, code=codes.PERIOD_KIND))
     diags = missing_inputs(policy, checked.used_inputs, panel.values, data_name)
     inputs: dict[str, np.ndarray] = {}
     warnings = []
@@ -160,7 +161,7 @@ def missing_inputs(policy: "Policy", needed: Sequence[str], metrics: Collection[
         hint = f"; did you mean '{suggestion[name]}'?" if name in suggestion else ""
         out.append(Diagnostic(
             f"input '{name}' is not in the data ({data_name}){hint}",
-            file=inp.origin.file, pos=inp.pos, code="missing-input",
+            file=inp.origin.file, pos=inp.pos, code=codes.MISSING_INPUT,
             source_line=inp.origin.line(inp.pos.line)))
     return out
 
@@ -183,16 +184,16 @@ def _convert(policy: "Policy", inp: "Input", panel: Panel,
     if inp.type == "rating":
         if labels is None:
             diags.append(Diagnostic(f"input '{name}' is a rating, but the data holds numbers "
-                                    f"for it, not labels", code="input-type", **where))
+                                    f"for it, not labels", code=codes.INPUT_TYPE, **where))
             return None
         scale = [normalise_label(x) for x in policy.scales[inp.scale].labels] \
             if inp.scale in policy.scales else []
         # label code -> scale position; the extra last entry is for a missing value
         mapping = np.array([scale.index(x) if x in scale else -1 for x in labels] + [np.nan],
                            dtype=np.float64)
-        codes = np.where(np.isnan(arr), len(labels), arr).astype(np.intp)
+        label_codes = np.where(np.isnan(arr), len(labels), arr).astype(np.intp)
         # the labels that occur, by counting (a sort of every cell would cost more)
-        present = np.flatnonzero(np.bincount(codes.reshape(-1),
+        present = np.flatnonzero(np.bincount(label_codes.reshape(-1),
                                              minlength=len(labels) + 1)[:len(labels)])
         bad = [labels[c] for c in present if mapping[c] < 0]
         for label in bad:
@@ -201,14 +202,14 @@ def _convert(policy: "Policy", inp: "Input", panel: Panel,
                 f"rating label '{label}' of metric '{name}' is not in scale '{inp.scale}' "
                 f"({', '.join(scale)}){did_you_mean(label, scale)}",
                 file=site[0] if site else None, pos=site[1] if site else None,
-                code="unknown-label"))
+                code=codes.UNKNOWN_LABEL))
         if bad:
             return None
-        out = mapping[codes]            # every label present is in the scale (no -1)
+        out = mapping[label_codes]            # every label present is in the scale (no -1)
         return carry_forward(out) if np.isnan(out[1:]).any() else out
     if labels is not None:
         diags.append(Diagnostic(f"input '{name}' is a {inp.type}, but the data holds rating "
-                                f"labels for it ({', '.join(labels)})", code="input-type",
+                                f"labels for it ({', '.join(labels)})", code=codes.INPUT_TYPE,
                                 **where))
         return None
     if inp.type == "flag":
@@ -223,7 +224,7 @@ def _convert(policy: "Policy", inp: "Input", panel: Panel,
             diags.append(Diagnostic(
                 f"input '{name}' is a flag, but the data holds {arr[p, e]:g} for entity "
                 f"'{panel.entities.ids[e]}' in {panel.period_labels[p]} (flags are 1 or 0)",
-                code="input-type", **where))
+                code=codes.INPUT_TYPE, **where))
             return None
     from .units import percent_values
 

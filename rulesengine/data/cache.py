@@ -4,7 +4,7 @@ its policy uses, without Parquet, pyarrow or the loader's checks.
 Only data files that regime itself ships are cached (the bundled sample): a user's files
 are read and checked on every run, since their diagnostics and warnings are part of the
 run's output. An entry is one folder under the cache's `data/` folder, named by a hash of
-the data files' bytes, their place and the package's code (`policy.cache.engine_stamp`,
+the data files' bytes, their place and the package's code (`cachedir.engine_stamp`,
 so an edited loader never reads what an older one wrote), holding
 
     manifest.json   the periods, the entities table, rating labels, where each label was
@@ -31,6 +31,7 @@ from typing import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from ..cachedir import engine_stamp
 from ..diagnostics import Pos
 from .panel import Entities, Panel
 
@@ -59,7 +60,6 @@ def cached_panel(files: Sequence[Path], load: Callable[[], Panel]) -> Panel:
 
 def entry_key(files: Sequence[Path]) -> str:
     """An entry's name: the format, the package's code, and each file's path and bytes."""
-    from ..policy.cache import engine_stamp
 
     h = hashlib.sha256(f"{FORMAT}\0{engine_stamp()}".encode())
     for f in files:

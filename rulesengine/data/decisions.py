@@ -9,18 +9,31 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .. import codes
 from ..diagnostics import DataError, Diagnostic, Pos, did_you_mean, warn_data
-from ..engine.outcomes import Decision
 from ..files import DECISIONS, read_input
 from ..periods import PeriodError, format_period, parse_period
 from ..policy.model import Policy
 from .panel import Entities
 
 COLUMNS = ("entity", "period", "level", "decided_by", "reason")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One judgement decision as the decisions file gives it (outputs cite `where`)."""
+
+    entity: str
+    period: str
+    level: str
+    decided_by: str
+    reason: str
+    where: str                  # file:line, for provenance
 
 
 def load_decisions(path: str | Path, policy: Policy, entities: Entities, period_kind: str,
@@ -65,7 +78,7 @@ def load_decisions(path: str | Path, policy: Policy, entities: Entities, period_
 
     def err(message: str, line: int, column: str) -> None:
         errors.append(Diagnostic(message, file=name, pos=Pos(line, col[column] + 1),
-                                 code="decision"))
+                                 code=codes.DECISION))
 
     for line, row in zip(lines[1:], rows[1:]):
         if not any(cell.strip() for cell in row):
@@ -117,10 +130,10 @@ def load_decisions(path: str | Path, policy: Policy, entities: Entities, period_
         raise DataError(errors)
     for line, column, message in ignored[:_MAX_WARNED]:
         warn_data(Diagnostic(message, file=name, pos=Pos(line, col[column] + 1),
-                             severity="warning", code="decision-ignored"))
+                             severity="warning", code=codes.DECISION_IGNORED))
     if len(ignored) > _MAX_WARNED:
         warn_data(Diagnostic(f"{len(ignored) - _MAX_WARNED} more decisions are ignored",
-                             file=name, severity="warning", code="decision-ignored"))
+                             file=name, severity="warning", code=codes.DECISION_IGNORED))
     return out, decisions
 
 

@@ -56,7 +56,7 @@ from .values import MISSING_WORDS, _Cells, _clip, _Values
 from .write import write_entities, write_panel
 
 if TYPE_CHECKING:
-    from ..lang.checker import CheckedPolicy
+    from ..check.checker import CheckedPolicy
     from ..policy.model import Policy
 
 _KIND_PLURAL = {"month": "months", "quarter": "quarters", "year": "financial years"}

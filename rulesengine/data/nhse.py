@@ -40,6 +40,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from .. import codes
 from ..diagnostics import DataError, Diagnostic, did_you_mean
 from ..files import DATA, read_input
 from ..periods import PeriodError, check_plausible, parse_period
@@ -190,10 +191,10 @@ def read_trust_reference(folder: str | os.PathLike, *, prefer: str = "2025") -> 
         is_dir, exists = folder.is_dir(), folder.exists()
     except OSError as e:
         raise DataError(Diagnostic(f"cannot read the trust reference folder: "
-                                   f"{e.strerror or e}", file=shown, code="data")) from None
+                                   f"{e.strerror or e}", file=shown, code=codes.DATA)) from None
     if not is_dir:
         raise DataError(Diagnostic("the trust reference folder " + (
-            "is a file, not a folder" if exists else "does not exist"), file=shown, code="data"))
+            "is a file, not a folder" if exists else "does not exist"), file=shown, code=codes.DATA))
     etr = ["etr_2025.csv", "etr_2022-03.csv"]
     if prefer == "2022":
         etr.reverse()

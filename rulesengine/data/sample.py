@@ -17,6 +17,7 @@ import dataclasses
 import os
 from pathlib import Path
 
+from .. import codes
 from ..diagnostics import Diagnostic, RegimeError
 from .loaders import load_panel, write_panel
 from .panel import Panel
@@ -50,7 +51,7 @@ def check_sample_folder(out: str | os.PathLike, *, fmt: str = "parquet",
     shown = os.fspath(out)
 
     def refuse(message: str, hint: str | None = None):
-        raise RegimeError(Diagnostic(message, file=shown or None, code="data", hint=hint))
+        raise RegimeError(Diagnostic(message, file=shown or None, code=codes.DATA, hint=hint))
 
     if not shown.strip():
         refuse("the output folder is empty: name a folder to write the sample into")

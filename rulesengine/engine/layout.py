@@ -15,7 +15,7 @@ import numpy as np
 from ..data.panel import Entities
 from ..lang import ast
 from ..lang.builtins import PEER_FUNCTIONS, peer_grouping
-from ..lang.checker import CheckedPolicy
+from ..check.checker import CheckedPolicy
 
 ALL = "all"
 

@@ -11,6 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..data.decisions import Decision
 from ..data.panel import Entities
 from ..diagnostics import RegimeError
 from ..provenance import Provenance  # the record every output carries; defined once there
@@ -56,16 +57,6 @@ class PeriodFrame:
     @property
     def n_periods(self) -> int:
         return len(self.period_labels)
-
-
-@dataclass(frozen=True)
-class Decision:
-    entity: str
-    period: str
-    level: str
-    decided_by: str
-    reason: str
-    where: str                  # file:line, for provenance
 
 
 @dataclass(frozen=True)

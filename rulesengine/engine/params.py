@@ -17,7 +17,7 @@ from ..periods import parse_period
 from ..policy.model import ParamValue, Policy
 
 if TYPE_CHECKING:
-    from ..lang.checker import CheckedPolicy
+    from ..check.checker import CheckedPolicy
 
 
 def resolve_params(policy: Policy, period_kind: str, start: int, n_periods: int,
@@ -83,7 +83,7 @@ def check_overrides(checked: "CheckedPolicy", overrides: Mapping[str, float], *,
     that are not finite, and values the checker rejects where the param is used (a window
     or lag must be a whole number of periods within the language's limits). The policy is
     re-checked with the values in place, so the rules are the checker's, not a copy."""
-    from ..lang.checker import check
+    from ..check.checker import check
 
     if not overrides:
         return

@@ -13,9 +13,9 @@ from dataclasses import replace
 import numpy as np
 
 from ..lang import ast
-from ..lang.checker import CheckedPolicy
+from ..check.checker import CheckedPolicy
 from .layout import Layout
-from .reference import _Reference
+from .reference import ReferenceEvaluator
 
 
 class Probe:
@@ -24,7 +24,7 @@ class Probe:
         self.checked = checked
         self.layout = layout
         self.levels = levels
-        self._ref = _Reference(checked, layout)
+        self._ref = ReferenceEvaluator(checked, layout)
         self._ref.levels[:] = levels
         self._reads = _reads if _reads is not None else _input_reads(checked)
 

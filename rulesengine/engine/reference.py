@@ -1,4 +1,4 @@
-"""The reference evaluator: the semantics of design.md §5 in plain NumPy.
+"""The reference evaluator: the language's semantics (README, "The expression language") in plain NumPy.
 
 It is the oracle the compiled kernel is tested against, so it is written for clarity: one
 method per construct, vectorised over entities within a period, periods in order (a period's
@@ -33,17 +33,22 @@ from ..lang import ast
 from ..lang import types as T
 from ..lang.builtins import BUILTINS
 from ..lang.builtins.logic import NAN, constant, k_and, k_not, k_or, truth
-from ..lang.checker import CheckedPolicy
+from ..check.checker import CheckedPolicy
 from .layout import Layout
 from .outcomes import NO_LEVEL, RawOutcomes, decide, n_words
 
 
 def evaluate_reference(checked: CheckedPolicy, layout: Layout) -> RawOutcomes:
     """Evaluate every rule for every entity and period; the oracle for the compiled kernel."""
-    return _Reference(checked, layout).run()
+    return ReferenceEvaluator(checked, layout).run()
 
 
-class _Reference:
+class ReferenceEvaluator:
+    """One policy over one layout, evaluated node by node and period by period. Public for
+    the analyses that observe an evaluation (coverage, the policy test runner): `eval(node,
+    t)` is a node's value over the entities in period t, memoised, and `run()` the outcomes;
+    `layout` and `policy` are what it evaluates."""
+
     def __init__(self, checked: CheckedPolicy, layout: Layout) -> None:
         self.c = checked
         self.p = checked.policy

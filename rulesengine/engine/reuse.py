@@ -34,7 +34,7 @@ import numpy as np
 from ..diagnostics import Pos
 from ..lang import ast
 from ..lang import types as T
-from ..lang.checker import CheckedPolicy
+from ..check.checker import CheckedPolicy
 from .layout import Layout
 
 _NOT_OWN = ("nid", "pos", "span")

@@ -26,10 +26,10 @@ import numpy as np
 
 from ..lang import ast
 from ..lang.builtins import BUILTINS
-from ..lang.checker import CheckedPolicy
+from ..check.checker import CheckedPolicy
 from .layout import Layout
 from .outcomes import RawOutcomes, decide, n_words
-from .reference import NAN, _Reference, evaluate_reference
+from .reference import NAN, ReferenceEvaluator, evaluate_reference
 
 
 def evaluate_vectorised(checked: CheckedPolicy, layout: Layout,
@@ -113,7 +113,7 @@ def shifted(base: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-class _Vectorised(_Reference):
+class _Vectorised(ReferenceEvaluator):
     def __init__(self, checked: CheckedPolicy, layout: Layout) -> None:
         super().__init__(checked, layout)
         self.shape = (self.P, self.E)
@@ -190,7 +190,7 @@ class _Vectorised(_Reference):
                            unknown, incomplete, subject)
 
 
-class _Stepped(_Reference):
+class _Stepped(ReferenceEvaluator):
     """The reference's period-by-period driver for a policy that reads earlier levels: the
     values that depend on them are evaluated period by period, every other value is a row
     of the vectorised arrays."""

@@ -9,6 +9,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from .. import codes
 from ..diagnostics import MAX_NUMBER_CHARS, Pos, Reporter, elide
 from ..lang import parser
 from .document import Document
@@ -82,7 +83,7 @@ def build_overlay(doc: Document, report: Reporter, ids: parser.NodeIds) -> Overl
             line, col = locate(p.offset)
             end_line, end_col = locate(p.offset + max(p.length, 1) - 1)
             pos = Pos(line, col, end_col + 1 if end_line == line else None)
-            report.error(p.message, pos, source=src, code="syntax", hint=p.hint)
+            report.error(p.message, pos, source=src, code=codes.SYNTAX, hint=p.hint)
         return Define(name, node, text, doc.pos(path), src)
 
     def quantity(value, path: tuple) -> tuple[float, str]:
@@ -93,7 +94,7 @@ def build_overlay(doc: Document, report: Reporter, ids: parser.NodeIds) -> Overl
             report.error(f"number too long ({len(str(value)):,} characters; the limit is "
                          f"{MAX_NUMBER_CHARS})" if len(str(value)) > MAX_NUMBER_CHARS else
                          f"number too large: {elide(str(value))}", doc.pos(path), source=src,
-                         code="number")
+                         code=codes.NUMBER)
             return 0.0, unit
         return number, unit
 

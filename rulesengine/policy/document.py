@@ -17,10 +17,12 @@ from typing import Any, Callable, Iterator
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from .. import codes
 from ..diagnostics import (MAX_NUMBER_CHARS, Diagnostic, PolicyError, Pos, Source, elide,
                            line_starts)
 
 from ..files import POLICY as _POLICY_LIMIT
+from .yaml_errors import located, reader_diagnostic, yaml_diagnostic
 
 MAX_POLICY_BYTES = _POLICY_LIMIT.default      # REGIME_MAX_POLICY_BYTES raises it (files.py)
 MAX_NODES = 200_000          # after alias expansion: a "billion laughs" file stops here
@@ -264,7 +266,7 @@ def load_document(text: str, file: str) -> Document:
     else:
         root, loader = _compose(text, source)
     if root is None:
-        raise PolicyError(Diagnostic("the policy file is empty", file=file, code="empty"))
+        raise PolicyError(Diagnostic("the policy file is empty", file=file, code=codes.EMPTY))
     _refuse_alias_explosion(root, source)
     walker = _Walker(doc, loader)
     doc.data = walker.build(root, ())
@@ -279,15 +281,15 @@ def _compose(text: str, source: Source):
         loader = _Loader(text)
         root = loader.get_single_node()
     except _TooDeep as e:
-        raise PolicyError(_located(e.problem, e.problem_mark, source, "too-deep")) from None
+        raise PolicyError(located(e.problem, e.problem_mark, source, codes.TOO_DEEP)) from None
     except yaml.MarkedYAMLError as e:
-        raise PolicyError(_yaml_diagnostic(e, source)) from None
+        raise PolicyError(yaml_diagnostic(e, source)) from None
     except yaml.reader.ReaderError as e:
-        raise PolicyError(_reader_diagnostic(e, source)) from None
+        raise PolicyError(reader_diagnostic(e, source)) from None
     except yaml.YAMLError as e:
-        raise PolicyError(Diagnostic(f"invalid YAML: {e}", file=file, code="yaml")) from None
+        raise PolicyError(Diagnostic(f"invalid YAML: {e}", file=file, code=codes.YAML)) from None
     except RecursionError:  # belt and braces: the scanner's depth limit fires first
-        raise PolicyError(Diagnostic("YAML nested too deeply", file=file, code="too-deep")) from None
+        raise PolicyError(Diagnostic("YAML nested too deeply", file=file, code=codes.TOO_DEEP)) from None
     finally:
         if loader is not None:
             loader.dispose()
@@ -319,7 +321,7 @@ def _refuse_alias_explosion(root: Node, source: Source) -> None:
         if key in size:
             continue
         if key in on_path:
-            raise PolicyError(_located("invalid YAML: an alias refers to the list or mapping "
+            raise PolicyError(located("invalid YAML: an alias refers to the list or mapping "
                                        "that contains it", node.start_mark, source,
                                        "too-large"))
         on_path.add(key)
@@ -330,163 +332,9 @@ def _refuse_alias_explosion(root: Node, source: Source) -> None:
     culprit = root
     if isinstance(root, MappingNode) and root.value:
         culprit = max(root.value, key=lambda kv: size[id(kv[1])])[0]
-    raise PolicyError(_located(f"YAML expands to more than {MAX_NODES:,} values; refusing it "
+    raise PolicyError(located(f"YAML expands to more than {MAX_NODES:,} values; refusing it "
                                "(aliases '*' repeating an anchor '&' many times?)",
                                culprit.start_mark, source, "too-large"))
-
-
-def _located(message: str, mark, source: Source, code: str = "yaml",
-             hint: str | None = None) -> Diagnostic:
-    pos = Pos(mark.line + 1, mark.column + 1) if mark is not None else None
-    return Diagnostic(message, file=source.file, pos=pos, code=code, hint=hint,
-                      source_line=source.line(pos.line) if pos else None)
-
-
-_QUOTE_HINT = "put the whole value in quotes"
-
-# PyYAML's token names, as an author would say them.
-_TOKENS = {
-    "'<scalar>'": "a value", "'<block mapping start>'": "a new key",
-    "'<block sequence start>'": "a list item", "'<block entry>'": "a '-' list item",
-    "'<block end>'": "the end of the block", "'<stream end>'": "the end of the file",
-    "'<document start>'": "'---'", "'<document end>'": "'...'", "'<alias>'": "an alias '*'",
-    "'<anchor>'": "an anchor '&'", "'<tag>'": "a tag '!'", "'?'": "a key", "':'": "':'",
-    "','": "','", "'['": "'['", "']'": "']'", "'{'": "'{'", "'}'": "'}'",
-}
-
-
-def _token(found: str) -> str:
-    return _TOKENS.get(found.strip(), found.strip())
-
-
-def _yaml_diagnostic(e: yaml.MarkedYAMLError, source: Source) -> Diagnostic:
-    """PyYAML's error, reworded for a policy author and placed where the author must look."""
-    problem = e.problem or ""
-    context = e.context or ""
-    at = e.problem_mark or e.context_mark
-    start = e.context_mark or e.problem_mark
-
-    def where(mark) -> str:
-        return f"line {mark.line + 1}, column {mark.column + 1}"
-
-    if "quoted scalar" in context and ("end of stream" in problem
-                                       or "document separator" in problem):
-        return _located("invalid YAML: this quoted string is never closed", start, source,
-                        hint="end it with the same quote mark it starts with")
-    if problem == "mapping values are not allowed here":
-        missing = _line_missing_colon(source, at)
-        if missing is not None:
-            return _located("invalid YAML: expected ':' after this key", missing, source,
-                            hint="write 'key: value'; a value that spans lines must be "
-                                 "indented under its key")
-        return _located("invalid YAML: ': ' (a colon and a space) cannot appear in an unquoted "
-                        "value", at, source, hint=_QUOTE_HINT)
-    if problem == "could not find expected ':'":
-        return _located("invalid YAML: expected ':' after this key", start, source,
-                        hint="write 'key: value'; a value that spans lines must be indented "
-                             "under its key")
-    if problem.startswith("found character '\\t'"):
-        return _located("invalid YAML: a tab character here; YAML is indented with spaces only",
-                        at, source)
-    if problem.startswith("found character") and "cannot start any token" in problem:
-        ch = problem.split("'")[1] if "'" in problem else "?"
-        return _located(f"invalid YAML: a value cannot start with '{ch}'", at, source,
-                        hint=_QUOTE_HINT)
-    if context.startswith("while scanning an alias") or context.startswith(
-            "while scanning an anchor"):
-        mark = "*" if "alias" in context else "&"
-        what = "an alias" if mark == "*" else "an anchor"
-        return _located(f"invalid YAML: '{mark}' at the start of a value begins {what}", start,
-                        source, hint=_QUOTE_HINT)
-    if problem.startswith("found undefined alias"):
-        name = problem.split("'")[1] if "'" in problem else ""
-        return _located(f"invalid YAML: '*{name}' refers to no anchor '&{name}'", at, source,
-                        hint="if '*' is not meant as an alias, " + _QUOTE_HINT)
-    if problem.startswith("found unknown escape character"):
-        ch = problem.split("'")[1] if "'" in problem else "?"
-        backslash = yaml.Mark(source.file, at.index - 1, at.line, max(0, at.column - 1), None,
-                              None)
-        return _located(f"invalid YAML: unknown escape '\\{ch}' in a double-quoted string",
-                        backslash, source,
-                        hint="write '\\\\' for a backslash, or use single quotes")
-    if problem in ("sequence entries are not allowed here",
-                   "block sequence entries are not allowed here"):
-        return _located("invalid YAML: '- ' starts a list item and is not allowed here", at,
-                        source, hint="if this is an expression, " + _QUOTE_HINT)
-    if context == "expected a single document in the stream":
-        return _located("invalid YAML: a policy file holds one YAML document, but '---' starts "
-                        "another", at, source)
-    if problem.startswith("expected <block end>, but found"):
-        found = _token(problem.split("found", 1)[1])
-        hint = "check the indentation"
-        before = _text_before(source.text, at)
-        if before in "]}" and before:
-            hint = ("a value that starts with '[' or '{' is read as a YAML list or mapping; "
-                    "if it is an expression, " + _QUOTE_HINT)
-        elif before in "'\"" and before:
-            hint = ("a value that starts with a quote ends at its closing quote; if it is an "
-                    "expression, put the whole of it in quotes of the other kind")
-        elif e.context_mark is not None:
-            hint = (f"check the indentation: this block starts at {where(e.context_mark)}")
-        return _located(f"invalid YAML: {found} is not expected here", at, source, hint=hint)
-    if problem.startswith("expected ',' or ']'") or problem.startswith("expected ',' or '}'"):
-        close = "]" if "]" in problem.split(",", 2)[1] else "}"
-        kind = "list" if close == "]" else "mapping"
-        found = _token(problem.split("got", 1)[1]) if "got" in problem else "something else"
-        opened = f" (the {kind} opened at {where(e.context_mark)})" if e.context_mark else ""
-        return _located(f"invalid YAML: expected ',' or '{close}'{opened}, found {found}", at,
-                        source)
-    if problem.startswith("expected the node content, but found"):
-        return _located(f"invalid YAML: expected a value, found "
-                        f"{_token(problem.split('found', 1)[1])}", at, source)
-    if context.startswith("found duplicate anchor") and e.context_mark is not None:
-        name = context.split("'")[1] if "'" in context else ""
-        return _located(f"invalid YAML: the anchor '&{name}' is defined twice (first at line "
-                        f"{e.context_mark.line + 1})", at, source)
-    message = problem or "invalid YAML"
-    if context and problem and "while" not in context:
-        message = f"{context}; {problem}"
-    message = re.sub(r"'<[a-z ]+>'", lambda m: _token(m.group(0)), message)
-    return _located(f"invalid YAML: {message}", at, source)
-
-
-def _line_missing_colon(source: Source, mark):
-    """For `entity trust` followed by `period: year`: YAML reads the first line as the start
-    of a plain value that runs on into the second, and complains at the second line's ':'.
-    The mistake is the earlier line's missing ':'; return a mark at its start, or None."""
-    line = source.line(mark.line + 1) or ""
-    if not re.fullmatch(r"\s*[A-Za-z_][\w-]*\s*", line[:mark.column]):
-        return None
-    for n in range(mark.line, 0, -1):
-        earlier = source.line(n) or ""
-        if earlier.strip() and not earlier.lstrip().startswith("#"):
-            if ":" in earlier or earlier.lstrip().startswith("-"):
-                return None
-            indent = len(earlier) - len(earlier.lstrip())
-            return yaml.Mark(source.file, 0, n - 1, indent, None, None)
-    return None
-
-
-def _text_before(text: str, mark) -> str:
-    """The last non-blank character before a mark, or ""."""
-    i = min(mark.index, len(text)) - 1
-    while i >= 0 and text[i] in " \t":
-        i -= 1
-    return text[i] if i >= 0 else ""
-
-
-def _reader_diagnostic(e: yaml.reader.ReaderError, source: Source) -> Diagnostic:
-    """A character YAML does not allow (a control character, say), located in the file."""
-    text = source.text
-    index = max(0, min(e.position, len(text)))
-    starts = line_starts(text)
-    line = bisect.bisect_right(starts, index) - 1
-    pos = Pos(line + 1, index - starts[line] + 1)
-    ch = e.character
-    name = f"U+{ch:04X}" if isinstance(ch, int) else repr(ch)
-    return Diagnostic(f"invalid YAML: the character {name} is not allowed in a policy file",
-                      file=source.file, pos=pos, code="yaml",
-                      source_line=source.line(pos.line))
 
 
 class _Walker:
@@ -519,7 +367,7 @@ class _Walker:
                                  "too-large")
             if len(path) > MAX_YAML_DEPTH:
                 raise self._fail(f"YAML nested more than {MAX_YAML_DEPTH} levels deep", node,
-                                 "too-deep")
+                                 codes.TOO_DEEP)
             m, e = node.start_mark, node.end_mark
             end_col = e.column + 1 if (isinstance(node, ScalarNode) and e.line == m.line) else None
             self.doc.value_pos.setdefault(path, Pos(m.line + 1, m.column + 1, end_col))
@@ -544,13 +392,13 @@ class _Walker:
                     children[key] = (value_node, path + (key,), value, key)
                 stack.extend(reversed(children.values()))
             else:  # pragma: no cover - composer yields only the three node kinds
-                raise self._fail("unsupported YAML node", node, "yaml")
+                raise self._fail("unsupported YAML node", node, codes.YAML)
             parent[slot] = value
         return root_holder[0]
 
     def _key(self, key_node: Node) -> str:
         if not isinstance(key_node, ScalarNode):
-            raise self._fail("mapping keys must be plain names", key_node, "yaml")
+            raise self._fail("mapping keys must be plain names", key_node, codes.YAML)
         key = self._scalar(key_node)
         if not isinstance(key, (str, int, float)) or isinstance(key, bool):
             key = str(key_node.value)
@@ -569,11 +417,11 @@ class _Walker:
                     else [value_node]
                 if depth >= MAX_YAML_DEPTH:
                     raise self._fail(f"YAML merge keys '<<' nested more than {MAX_YAML_DEPTH} "
-                                     "levels deep", key_node, "too-deep")
+                                     "levels deep", key_node, codes.TOO_DEEP)
                 for source in sources:
                     if not isinstance(source, MappingNode):
                         raise self._fail("invalid YAML: '<<' merges a mapping (an alias '*' of "
-                                         "one) or a list of mappings", source, "yaml")
+                                         "one) or a list of mappings", source, codes.YAML)
                     for key, k, v in self._pairs(source, depth + 1):
                         merged.setdefault(key, (k, v))
                 continue
@@ -594,10 +442,10 @@ class _Walker:
             raise self._fail(str(e), node, "number", hint=hint) from None
         except yaml.constructor.ConstructorError as e:
             if node.tag.startswith("!") and "could not determine a constructor" in (e.problem or ""):
-                raise self._fail(f"invalid YAML: '{node.tag}' is read as a YAML tag", node, "yaml",
+                raise self._fail(f"invalid YAML: '{node.tag}' is read as a YAML tag", node, codes.YAML,
                                  hint="put the whole value in quotes (and write 'not' for "
                                       "negation, not '!')") from None
-            raise self._fail(f"invalid YAML value: {e.problem}", node, "yaml") from None
+            raise self._fail(f"invalid YAML value: {e.problem}", node, codes.YAML) from None
         except (ValueError, OverflowError):
             return node.value
 

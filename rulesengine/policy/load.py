@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
+from .. import codes
 from ..diagnostics import Diagnostic, PolicyError, Pos, Reporter, Source, did_you_mean
 from .model import Policy
 
@@ -147,7 +148,7 @@ def list_policies(dirs: Sequence[Path]) -> list[PolicyInfo]:
             try:
                 from .document import load_document
 
-                doc = load_document(_read_file(path), display_name(path))
+                doc = load_document(read_policy_file(path), display_name(path))
                 data = doc.data if isinstance(doc.data, dict) else {}
             except (PolicyError, OSError, UnicodeDecodeError):
                 data = {}
@@ -160,7 +161,9 @@ def list_policies(dirs: Sequence[Path]) -> list[PolicyInfo]:
     return out
 
 
-def _read_file(path: Path) -> str:
+def read_policy_file(path: Path) -> str:
+    """A policy file's text, refused with a PolicyError when it is not a regular file within
+    the size limit or not UTF-8 (the line and column of the first bad byte)."""
     from ..files import POLICY, read_input
 
     name = display_name(path)
@@ -174,11 +177,11 @@ def _read_file(path: Path) -> str:
         col = len(good) - (good.rfind("\n") + 1) + 1
         raise PolicyError(Diagnostic(f"the file is not UTF-8 text ({e.reason} at byte "
                                      f"{e.start})", file=name, pos=Pos(line, col),
-                                     code="encoding")) from None
+                                     code=codes.ENCODING)) from None
 
 
 def read_policy(ref: str | os.PathLike, *, dirs: Sequence[Path] | None = None,
-                read_text: ReadText = _read_file, ids: NodeIds | None = None,
+                read_text: ReadText = read_policy_file, ids: NodeIds | None = None,
                 resolution: Resolution | None = None, exists: Callable[[Path], bool] = is_file,
                 show: Callable[[Path], str] = display_name,
                 _chain: tuple[Path, ...] = ()) -> Policy:
@@ -191,7 +194,7 @@ def read_policy(ref: str | os.PathLike, *, dirs: Sequence[Path] | None = None,
 
 
 def load_policy_text(text: str, path: Path, *, dirs: Sequence[Path] | None = None,
-                     read_text: ReadText = _read_file, ids: NodeIds | None = None,
+                     read_text: ReadText = read_policy_file, ids: NodeIds | None = None,
                      name: str | None = None, resolution: Resolution | None = None,
                      exists: Callable[[Path], bool] = is_file,
                      show: Callable[[Path], str] = display_name,
@@ -216,7 +219,7 @@ def load_policy_text(text: str, path: Path, *, dirs: Sequence[Path] | None = Non
     report = Reporter(doc.source)
     if not isinstance(doc.data, dict):
         report.error("a policy file must be a mapping of keys (policy:, levels:, rules:, ...)",
-                     doc.pos(()), code="schema")
+                     doc.pos(()), code=codes.SCHEMA)
         report.raise_if_errors()
     report.diagnostics.extend(schema.validate(doc))
     report.raise_if_errors()
@@ -230,7 +233,7 @@ def load_policy_text(text: str, path: Path, *, dirs: Sequence[Path] | None = Non
         chain = _chain + (resolved,)
         if len(chain) > MAX_EXTENDS_DEPTH:
             report.error(f"extends goes more than {MAX_EXTENDS_DEPTH} files deep",
-                         doc.pos(("extends",)), code="too-deep")
+                         doc.pos(("extends",)), code=codes.TOO_DEEP)
             report.raise_if_errors()
         # An id is looked up beside this file first: a policy and the one it amends usually
         # sit in the same folder, whether or not that folder is on the search path.
@@ -242,13 +245,13 @@ def load_policy_text(text: str, path: Path, *, dirs: Sequence[Path] | None = Non
                                       exists=exists)
         except PolicyError as e:
             report.error(e.diagnostics[0].message.replace("no policy", "extends: no policy", 1),
-                         doc.pos(("extends",)), code="extends")
+                         doc.pos(("extends",)), code=codes.EXTENDS)
             report.raise_if_errors()
             raise
         if parent_path.resolve() in chain:
             names = " -> ".join(display_name(p) for p in chain + (parent_path.resolve(),))
             report.error(f"extends makes a cycle: {names}", doc.pos(("extends",)),
-                         code="extends-cycle")
+                         code=codes.EXTENDS_CYCLE)
             report.raise_if_errors()
         try:
             parent = read_policy(parent_path, dirs=dirs, read_text=read_text, ids=ids,
@@ -257,7 +260,7 @@ def load_policy_text(text: str, path: Path, *, dirs: Sequence[Path] | None = Non
         except PolicyError as e:
             # The parent's own problems, then a note here saying why that file was read.
             report.error(f"the policy this one extends ('{extends}') has errors",
-                         doc.pos(("extends",)), code="extends")
+                         doc.pos(("extends",)), code=codes.EXTENDS)
             raise PolicyError(e.diagnostics + report.diagnostics) from None
         digest = hashlib.sha256((digest + parent.content_hash).encode()).hexdigest()
 
@@ -289,7 +292,7 @@ def _merge(data: dict, ov: Overlay, parent: Policy | None, src: Source, digest: 
             report.error(f"cannot remove rule '{rule_id}': "
                          + ("the policy it extends has no such rule" if parent else
                             "'remove' is only for policies that extend another")
-                         + did_you_mean(rule_id, [r.id for r in rules]), pos, code="extends")
+                         + did_you_mean(rule_id, [r.id for r in rules]), pos, code=codes.EXTENDS)
         rules = [r for r in rules if r.id != rule_id]
 
     effective = data.get("effective", {})

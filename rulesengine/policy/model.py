@@ -15,8 +15,6 @@ from ..lang import ast
 INPUT_TYPES = ("percent", "number", "money", "count", "flag", "rating")
 # How a percent input's data write 75%: `scale: percent` (75, the default) or `fraction` (0.75).
 PERCENT_SCALES = ("percent", "fraction")
-DECIDE_MODES = ("worst", "first", "collect")
-PERIOD_KINDS = ("month", "quarter", "year")
 ENTITY_ATTRIBUTES = ("id", "name", "kind", "type", "parent", "region")
 
 

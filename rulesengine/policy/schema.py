@@ -14,6 +14,7 @@ from importlib.resources import files
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
+from .. import codes
 from ..diagnostics import Diagnostic, Reporter, did_you_mean
 from .document import Document
 
@@ -53,7 +54,7 @@ def validate(doc: Document) -> list[Diagnostic]:
                 key_pos = doc.key(path)
                 if pos is not None and key_pos is not None and key_pos.line < pos.line:
                     pos = key_pos   # a block collection: its key names it better
-            report.error(message, pos, code="schema", hint=hint)
+            report.error(message, pos, code=codes.SCHEMA, hint=hint)
     return report.diagnostics
 
 

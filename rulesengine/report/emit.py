@@ -106,14 +106,13 @@ def eval_text(outcomes, periods, policy_title: str, shown=None, *, terminal: boo
 def write_diff(result, *, fmt: str, out: str | None, excel_safe: bool = False,
                inputs: Iterable = ()) -> None:
     """`regime diff`'s result in `fmt`."""
-    from ..analysis import diff as d
     from . import comparison
 
     inputs = tuple(inputs)
     if fmt == "json":
         _emit(json.dumps(result.to_json(), indent=2, allow_nan=False) + "\n", out, inputs)
     elif fmt == "markdown":
-        _emit(d.render_markdown(result), out, inputs)
+        _emit(comparison.render_markdown(result), out, inputs)
     elif fmt == "csv":
         _csv(comparison.moves_records(result), result.provenance_pair, out, inputs, excel_safe)
     elif fmt == "parquet":
@@ -121,4 +120,4 @@ def write_diff(result, *, fmt: str, out: str | None, excel_safe: bool = False,
     elif fmt == "xlsx":
         _emit(to_xlsx(comparison.diff_sheets(result), result.provenance_pair), out, inputs)
     else:
-        _emit(d.render_text(result), out, inputs)
+        _emit(comparison.render_text(result), out, inputs)

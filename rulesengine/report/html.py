@@ -165,7 +165,7 @@ def _condition_html(c: "Condition") -> str:
 def diff_fragment(d: "DiffResult") -> str:
     """A comparison: its policy changes, the transition matrix (movers highlighted, the
     unchanged diagonal greyed) and who moved because of which change."""
-    from ..analysis.diff import moves_table
+    from .comparison import moves_table
 
     out = [f"<p><b>{esc(d.a.get('id'))} v{esc(d.a.get('version'))}</b> &rarr; "
            f"<b>{esc(d.b.get('id'))} v{esc(d.b.get('version'))}</b>, {esc(d.period)}</p>"]

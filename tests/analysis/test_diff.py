@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from rulesengine import load_policy
 from rulesengine.analysis.diff import diff, revert, structural_diff
 from rulesengine.cli import cli
-from rulesengine.engine.run import evaluate
+from rulesengine.pipeline.run import evaluate
 from rulesengine.policy.serialize import policy_data
 
 

@@ -17,7 +17,7 @@ from rulesengine.analysis.explain import explain, render_text
 from rulesengine.cli import cli
 from rulesengine.data.panel import Entities, Panel
 from rulesengine.engine.reference import evaluate_reference
-from rulesengine.engine.run import assemble, prepare, run_backend
+from rulesengine.pipeline.run import assemble, prepare, run_backend
 from rulesengine.periods import parse_period
 
 HERE = Path(__file__).parent

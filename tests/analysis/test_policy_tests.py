@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from rulesengine.analysis import testing as policy_tests
 from rulesengine.cli.test import command as policy_test_command
 from rulesengine.diagnostics import PolicyError
-from rulesengine.lang.checker import check
+from rulesengine.check.checker import check
 from rulesengine.policy.load import read_policy
 
 MINI = """\

@@ -14,7 +14,7 @@ from rulesengine import load_policy
 from rulesengine.data.panel import Entities, Panel
 from rulesengine.engine.probe import Probe
 from rulesengine.engine.reference import evaluate_reference
-from rulesengine.engine.run import prepare
+from rulesengine.pipeline.run import prepare
 from rulesengine.periods import parse_period
 
 README = Path(__file__).parents[2] / "README.md"

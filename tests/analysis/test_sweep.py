@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from rulesengine.analysis import sweep as sw
 from rulesengine.cli import cli
 from rulesengine.diagnostics import RegimeError
-from rulesengine.engine.run import evaluate
-from rulesengine.policy.revisions import load_ref
+from rulesengine.pipeline.run import evaluate
+from rulesengine.pipeline.revisions import load_ref
 
 GRID = ("bottom_quartile=20:30:1", "sustained_quarters=2:4:1")
 

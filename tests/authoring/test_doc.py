@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from rulesengine.authoring.doc import Words, render
-from rulesengine.lang.checker import check
+from rulesengine.check.checker import check
 from rulesengine.policy.load import load_policy_text
 from tests.authoring.conftest import check_golden
 

@@ -182,8 +182,8 @@ def test_corpus_files_keep_their_meaning(path):
 
 def _outcomes(text: str, name: str):
     from rulesengine.data.sample import sample_panel
-    from rulesengine.engine.run import evaluate
-    from rulesengine.lang.checker import check
+    from rulesengine.pipeline.run import evaluate
+    from rulesengine.check.checker import check
 
     policy = check(load_policy_text(text, bundled_policies_dir() / name))
     return evaluate(policy, sample_panel(), engine="reference").raw
@@ -206,7 +206,7 @@ def test_bundled_policies_evaluate_identically_on_the_sample(path):
 @given(spec=G.policies(), data=G.st.data())
 def test_generated_policies_keep_their_meaning_and_evaluation(spec, data):
     from rulesengine.engine.reference import evaluate_reference
-    from rulesengine.lang.checker import check
+    from rulesengine.check.checker import check
 
     out = format_text(spec.text, "generated.yaml")
     assert_same_meaning(spec.text, out)

@@ -28,7 +28,7 @@ def main(argv: list[str]) -> int:
     from rulesengine.engine.layout import make_layout
     from rulesengine.engine.params import resolve_params
     from rulesengine.engine.reference import evaluate_reference
-    from rulesengine.lang.checker import check
+    from rulesengine.check.checker import check
     from rulesengine.policy.load import load_policy_text
 
     checked = check(load_policy_text(path.read_text(encoding="utf-8"), path))

@@ -35,9 +35,9 @@ def evaluate(policy: Path, rounds: int, go: Path) -> dict:
     from rulesengine.engine.layout import make_layout
     from rulesengine.engine.params import resolve_params
     from rulesengine.engine.reference import evaluate_reference
-    from rulesengine.lang.checker import check
+    from rulesengine.check.checker import check
     from rulesengine.policy.load import load_policy_text
-    from rulesengine.policy.revisions import load_ref
+    from rulesengine.pipeline.revisions import load_ref
 
     trusted = check(load_policy_text(policy.read_text(encoding="utf-8"), policy))
     n, periods = 12, 5

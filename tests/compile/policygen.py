@@ -24,7 +24,7 @@ from rulesengine.diagnostics import PolicyError
 from rulesengine.engine.layout import Layout, make_layout
 from rulesengine.engine.outcomes import RawOutcomes
 from rulesengine.engine.params import resolve_params
-from rulesengine.lang.checker import CheckedPolicy, check
+from rulesengine.check.checker import CheckedPolicy, check
 from rulesengine.policy.load import load_policy_text
 
 NUMERIC = ("number", "percent", "money", "count")

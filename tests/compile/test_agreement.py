@@ -26,7 +26,7 @@ from rulesengine.engine.layout import make_layout
 from rulesengine.engine.params import resolve_params
 from rulesengine.engine.reference import evaluate_reference
 from rulesengine.lang.builtins import BUILTINS
-from rulesengine.lang.checker import check
+from rulesengine.check.checker import check
 from rulesengine.policy.load import load_policy_text
 
 SETTINGS = dict(deadline=None, print_blob=True,

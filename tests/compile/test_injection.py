@@ -23,7 +23,7 @@ from rulesengine.diagnostics import PolicyError
 from rulesengine.engine.layout import make_layout
 from rulesengine.engine.params import resolve_params
 from rulesengine.engine.reference import evaluate_reference
-from rulesengine.lang.checker import check
+from rulesengine.check.checker import check
 from rulesengine.policy.load import load_policy_text
 
 MARKER = Path("/tmp/regime-injection-marker")

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from rulesengine.cli import cli
 from rulesengine.diagnostics import PolicyError
-from rulesengine.lang.checker import check
+from rulesengine.check.checker import check
 from rulesengine.policy.load import ENV_POLICY_PATH, read_policy, search_path
 
 HERE = Path(__file__).resolve().parent

@@ -8,7 +8,7 @@ from typing import Callable
 import pytest
 
 from rulesengine.diagnostics import DataError
-from rulesengine.lang.checker import CheckedPolicy, check
+from rulesengine.check.checker import CheckedPolicy, check
 from rulesengine.policy.load import load_policy_text
 
 ROOT = Path(__file__).resolve().parents[2]

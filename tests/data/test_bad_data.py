@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from rulesengine.data.commands import data as data_cli
+from rulesengine.cli.data import data as data_cli
 from rulesengine.data.loaders import load_panel
 from rulesengine.diagnostics import DataError
 

@@ -44,7 +44,7 @@ from rulesengine.data.decisions import load_decisions
 from rulesengine.data.loaders import load_panel, write_panel
 from rulesengine.data.panel import Entities, Panel
 from rulesengine.diagnostics import DataError, DataWarning
-from rulesengine.engine.run import evaluate
+from rulesengine.pipeline.run import evaluate
 
 from .helpers import make_policy
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from rulesengine.data.commands import data as data_cli
+from rulesengine.cli.data import data as data_cli
 from rulesengine.data.loaders import load_panel
 from rulesengine.data.nhse import (AE_MONTHLY_COLUMNS, AE_MONTHLY_COUNTS,
                                    import_ae_attendances, import_ae_monthly)

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from rulesengine import files
 from rulesengine.cli import cli
-from rulesengine.data.commands import data as data_cli
+from rulesengine.cli.data import data as data_cli
 from rulesengine.diagnostics import RegimeError
 
 from .helpers import write

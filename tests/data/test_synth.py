@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from rulesengine.data.catalogue import LIFETIMES, METRICS
-from rulesengine.data.commands import data as data_cli
+from rulesengine.cli.data import data as data_cli
 from rulesengine.data.loaders import load_panel
 from rulesengine.data.sample import SAMPLE_DIR, SAMPLE_SEED, sample_panel
 from rulesengine.data.synth import REGIONS, synthesize

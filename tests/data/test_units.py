@@ -12,12 +12,12 @@ from click.testing import CliRunner
 
 from rulesengine.cli import cli
 from rulesengine.data.bind import bind
-from rulesengine.data.commands import data as data_cli
+from rulesengine.cli.data import data as data_cli
 from rulesengine.data.loaders import load_panel
 from rulesengine.data.units import unit_warnings
 from rulesengine.diagnostics import DataWarning, PolicyError
-from rulesengine.engine.run import evaluate
-from rulesengine.lang.checker import check
+from rulesengine.pipeline.run import evaluate
+from rulesengine.check.checker import check
 from rulesengine.policy.load import load_policy_text
 
 from .helpers import headlines, write

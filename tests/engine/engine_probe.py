@@ -22,10 +22,10 @@ from rulesengine.data.panel import Entities
 from rulesengine.engine.layout import make_layout
 from rulesengine.engine.outcomes import RawOutcomes
 from rulesengine.engine.params import resolve_params
-from rulesengine.engine.reference import _Reference
+from rulesengine.engine.reference import ReferenceEvaluator
 from rulesengine.engine.vectorised import evaluate_vectorised
 from rulesengine.lang import types as T
-from rulesengine.lang.checker import CheckedPolicy, check
+from rulesengine.check.checker import CheckedPolicy, check
 from rulesengine.policy.load import load_policy_text
 
 N = np.nan
@@ -121,7 +121,7 @@ def probe(probes: Mapping[str, str], *, ents: Entities, data: Mapping[str, objec
     text = policy_text(inputs=inputs, defines=defines, **parts)
     checked = _load(text)
     layout = _layout(checked, ents, data, n_periods, decisions)
-    ref = _Reference(checked, layout)
+    ref = ReferenceEvaluator(checked, layout)
     outcomes = ref.run()
     values = {}
     kinds = {}
@@ -173,7 +173,7 @@ def _check_kernel(parts, inputs, defines, names, values, kinds, checked, ents, d
     text = policy_text(inputs=inputs, defines=defines, rules=rules, levels=levels, **parts)
     aux = _load(text)
     layout = _layout(aux, ents, data, n_periods, decisions)
-    expected = _Reference(aux, layout).run()
+    expected = ReferenceEvaluator(aux, layout).run()
     actual = evaluate_compiled(aux, layout)
     vectorised = evaluate_vectorised(aux, layout)
     for f in ("computed", "level", "candidate", "fired", "unknown", "incomplete", "subject"):

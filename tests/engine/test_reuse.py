@@ -13,7 +13,7 @@ import pytest
 from rulesengine.analysis import diff as D
 from rulesengine.data.panel import Panel
 from rulesengine.engine import reuse as R
-from rulesengine.engine.run import prepare, run_backend
+from rulesengine.pipeline.run import prepare, run_backend
 
 from engine_probe import START, _load, policy_text, trusts
 

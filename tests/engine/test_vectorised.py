@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 from rulesengine.diagnostics import RegimeError
-from rulesengine.engine import run
+from rulesengine.pipeline import run
 from rulesengine.engine.reference import evaluate_reference
-from rulesengine.engine.run import choose_engine, prepare, run_backend
+from rulesengine.pipeline.run import choose_engine, prepare, run_backend
 from rulesengine.engine.vectorised import evaluate_vectorised, level_dependent
-from rulesengine.policy.revisions import load_ref
+from rulesengine.pipeline.revisions import load_ref
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = sorted(p.stem for p in (ROOT / "policies").glob("*.yaml"))
@@ -69,7 +69,7 @@ def test_auto_picks_by_work_and_names_the_engine_that_ran(sample, monkeypatch, t
 
 
 def test_outcomes_record_the_engine(sample):
-    from rulesengine.engine.run import evaluate
+    from rulesengine.pipeline.run import evaluate
 
     checked, _ = load_ref("turnaround2005", policy_path=())
     out = evaluate(checked, sample, engine="reference")

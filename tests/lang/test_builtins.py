@@ -56,7 +56,7 @@ def test_families_hold_their_own_entries_in_order():
 
 def test_registry_imports_without_numba():
     """The checker and the language server read signatures without loading numba."""
-    code = ("import sys; import rulesengine.lang.builtins, rulesengine.lang.checker; "
+    code = ("import sys; import rulesengine.lang.builtins, rulesengine.check.checker; "
             "print('numba' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, check=True)

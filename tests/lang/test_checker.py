@@ -10,7 +10,7 @@ import pytest
 from rulesengine.diagnostics import PolicyError
 from rulesengine.lang import ast
 from rulesengine.lang import types as T
-from rulesengine.lang.checker import CheckedPolicy, Ref, check
+from rulesengine.check.checker import CheckedPolicy, Ref, check
 from rulesengine.policy.load import load_policy_text
 
 HEAD = """\

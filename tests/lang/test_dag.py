@@ -19,9 +19,10 @@ from hypothesis import strategies as st
 from rulesengine.data.panel import Entities
 from rulesengine.engine.layout import make_layout
 from rulesengine.engine.params import resolve_params
-from rulesengine.engine.reference import _Reference
-from rulesengine.lang import ast, lint
-from rulesengine.lang.checker import MAX_NESTING, _Checker, check
+from rulesengine.engine.reference import ReferenceEvaluator
+from rulesengine.check import lint
+from rulesengine.lang import ast
+from rulesengine.check.checker import MAX_NESTING, _Checker, check
 from rulesengine.policy.load import load_policy_text
 
 HEAD = """\
@@ -69,7 +70,7 @@ def counting(budget: int):
     counts: dict[str, int] = {}
     targets = [(ast.Node, "children"), (_Checker, "expr"), (_Checker, "expand"),
                (_Checker, "direction"), (_Checker, "canonical_of"), (lint, "canonical"),
-               (_Reference, "_eval")]
+               (ReferenceEvaluator, "_eval")]
     saved = [(owner, name, getattr(owner, name)) for owner, name in targets]
 
     def wrap(name, fn):
@@ -101,7 +102,7 @@ def evaluate(checked, periods: int = 2) -> None:
     inputs = {"ae_4hr_pct": np.array([[40.0, 60.0, np.nan]] * periods),
               "f": np.array([[1.0, 0.0, np.nan]] * periods)}
     params = resolve_params(checked.policy, "quarter", 2024 * 4, periods)
-    _Reference(checked, make_layout(checked, ents, inputs, params, periods, None)).run()
+    ReferenceEvaluator(checked, make_layout(checked, ents, inputs, params, periods, None)).run()
 
 
 def visits_per_node(text: str) -> tuple[float, float]:

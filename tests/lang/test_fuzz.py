@@ -33,7 +33,7 @@ from rulesengine.engine.layout import make_layout
 from rulesengine.engine.params import resolve_params
 from rulesengine.engine.reference import evaluate_reference
 from rulesengine.lang import parser
-from rulesengine.lang.checker import check
+from rulesengine.check.checker import check
 from rulesengine.periods import parse_period
 from rulesengine.policy.load import load_policy_text
 

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from rulesengine.cli import cli
 from rulesengine.diagnostics import PolicyError
 from rulesengine.lang import parser
-from rulesengine.lang.checker import MAX_NESTING, check
+from rulesengine.check.checker import MAX_NESTING, check
 from rulesengine.policy.document import MAX_NODES, MAX_POLICY_BYTES, MAX_YAML_DEPTH
 from rulesengine.policy.load import MAX_EXTENDS_DEPTH, load_policy_text, read_policy
 

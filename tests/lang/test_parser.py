@@ -7,7 +7,7 @@ import pytest
 
 from rulesengine.diagnostics import Pos
 from rulesengine.lang import ast, parser
-from rulesengine.lang.checker import canonical
+from rulesengine.check.checker import canonical
 
 
 def on_one_line(offset: int) -> tuple[int, int]:

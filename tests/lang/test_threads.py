@@ -14,7 +14,7 @@ import pytest
 
 import rulesengine
 from rulesengine.lang import ast
-from rulesengine.policy.cache import ENV_NO_CACHE
+from rulesengine.pipeline.cache import ENV_NO_CACHE
 
 POLICIES = ["special_measures2013", "turnaround2005"]
 THREADS = 8

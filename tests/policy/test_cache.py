@@ -15,7 +15,7 @@ import pytest
 
 from rulesengine import cachedir
 from rulesengine.diagnostics import PolicyError
-from rulesengine.policy import cache, revisions
+from rulesengine.pipeline import cache, revisions
 from rulesengine.policy.load import bundled_policies_dir
 
 CHILD = """\

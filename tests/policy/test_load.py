@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rulesengine.diagnostics import PolicyError
-from rulesengine.lang.checker import check
+from rulesengine.check.checker import check
 from rulesengine.policy.document import MAX_POLICY_BYTES
 from rulesengine.policy.load import (ENV_POLICY_PATH, bundled_policies_dir, find_policy,
                                      list_policies, read_policy, search_path)

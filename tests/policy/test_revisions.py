@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rulesengine.policy.revisions import load_ref, split_ref
+from rulesengine.pipeline.revisions import load_ref, split_ref
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 

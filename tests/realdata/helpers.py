@@ -19,7 +19,7 @@ from typing import Iterable, Mapping, TypeVar
 import pytest
 
 import rulesengine
-from rulesengine.lang.checker import CheckedPolicy
+from rulesengine.check.checker import CheckedPolicy
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "policies"

@@ -13,7 +13,7 @@ from ...engine.outcomes import Outcomes, decide
 from ...engine.probe import Probe
 from ...lang import ast
 from ...lang.builtins import BUILTINS
-from ...lang.checker import CheckedPolicy
+from ...check.checker import CheckedPolicy
 from .format import Format, ordinal
 from .model import Condition, Explanation, Operand, RuleExplanation
 from .whatif import WhatIf, ranking

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from ...engine.outcomes import Outcomes
-from ...lang.checker import CheckedPolicy
+from ...check.checker import CheckedPolicy
 from ...lang.types import Type
 
 

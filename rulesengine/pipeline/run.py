@@ -4,15 +4,15 @@ assemble Outcomes with provenance."""
 from __future__ import annotations
 
 import os
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Mapping
 
 from ..diagnostics import RegimeError
-from ..lang.checker import CheckedPolicy
-from .layout import Layout, make_layout
+from ..check.checker import CheckedPolicy
+from ..engine.layout import Layout, make_layout
 from ..provenance import build as build_provenance
-from .outcomes import Outcomes, PeriodFrame, RawOutcomes
-from .params import check_overrides, resolve_params
+from ..engine.outcomes import Outcomes, PeriodFrame, RawOutcomes
+from ..engine.params import check_overrides, resolve_params
 
 # --engine: `auto` picks per evaluation; `numba` is the old name of `fused`.
 ENGINES = ("auto", "vectorised", "fused", "reference")
@@ -106,7 +106,7 @@ def choose_engine(checked: CheckedPolicy, layout: Layout, engine: str = "auto", 
         return "vectorised"
     if cells >= FUSED_MIN_CELLS:
         return "fused"
-    from .layout import all_nodes
+    from ..engine.layout import all_nodes
 
     if cells * sum(1 for _ in all_nodes(checked)) < CACHED_FUSED_MIN_WORK:
         return "vectorised"
@@ -120,10 +120,10 @@ def run_backend(checked: CheckedPolicy, layout: Layout, engine: str = "auto", *,
     `values`: see evaluate_vectorised (only the vectorised engine reads and fills it)."""
     used = choose_engine(checked, layout, engine, variants=variants)
     if used == "reference":
-        from .reference import evaluate_reference
+        from ..engine.reference import evaluate_reference
         raw = evaluate_reference(checked, layout)
     elif used == "vectorised":
-        from .vectorised import evaluate_vectorised
+        from ..engine.vectorised import evaluate_vectorised
         raw = evaluate_vectorised(checked, layout, values)
     else:
         from ..compile.kernel import evaluate_compiled
@@ -131,13 +131,45 @@ def run_backend(checked: CheckedPolicy, layout: Layout, engine: str = "auto", *,
     return replace(raw, engine=used)
 
 
+@dataclass(frozen=True)
+class Evaluated:
+    """One evaluation and what it was made from: explain, the report and the Python API read
+    the bound data and the layout beside the outcomes."""
+
+    bound: object               # data.bind.Bound
+    layout: Layout
+    outcomes: Outcomes
+
+
+def finish(checked: CheckedPolicy, prepared, engine: str = "auto", revision: str | None = None,
+           *, params: Mapping[str, float] | None = None, decisions=None,
+           last: int | None = None) -> Evaluated:
+    """Evaluate `prepare`'s result: choose the engine on the whole data, keep only periods up
+    to `last` when given (see `through`), run, and assemble the outcomes. The one sequence
+    every command that evaluates a policy once goes through."""
+    bound, layout, by_cell = prepared
+    used = choose_engine(checked, layout, engine)       # as if every period were evaluated
+    if last is not None:
+        bound, layout, by_cell = through(bound, layout, by_cell, last)
+    raw = run_backend(checked, layout, used)
+    return Evaluated(bound, layout, assemble(checked, bound, raw, by_cell, engine, revision,
+                                             params=params, decisions=decisions))
+
+
+def evaluate_all(checked: CheckedPolicy, data=None, *, decisions=None, engine: str = "auto",
+                 params: Mapping[str, float] | None = None,
+                 revision: str | None = None) -> Evaluated:
+    """`prepare` then `finish`: every period of `data` (a Panel, a path, or None for the
+    bundled sample)."""
+    prepared = prepare(checked, data, decisions=decisions, params=params)
+    return finish(checked, prepared, engine, revision, params=params, decisions=decisions)
+
+
 def evaluate(checked: CheckedPolicy, data=None, *, decisions=None, engine: str = "auto",
              params: Mapping[str, float] | None = None, revision: str | None = None) -> Outcomes:
     """Evaluate a checked policy; `data` is a Panel, a path, or None for the bundled sample."""
-    bound, layout, by_cell = prepare(checked, data, decisions=decisions, params=params)
-    raw = run_backend(checked, layout, engine)
-    return assemble(checked, bound, raw, by_cell, engine, revision, params=params,
-                    decisions=decisions)
+    return evaluate_all(checked, data, decisions=decisions, engine=engine, params=params,
+                        revision=revision).outcomes
 
 
 def assemble(checked: CheckedPolicy, bound, raw: RawOutcomes, by_cell, engine: str = "auto",

@@ -10,16 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from .. import codes
 from ..diagnostics import Diagnostic, PolicyError, Pos, Reporter, Source, did_you_mean, sorted_diagnostics
 from ..periods import PeriodError, parse_period
 from ..policy.model import ENTITY_ATTRIBUTES, PERCENT_SCALES, Policy
-from . import ast
-from . import types as T
-from .builtins import BUILTINS
+from ..lang import ast
+from ..lang import types as T
+from ..lang.builtins import BUILTINS, MEMBER_FUNCTIONS
 from .calls import CallChecks
 from .lint import Lints, canonical
 from .scope import Ref, Scope as _Scope
-from .types import Type
+from ..lang.types import Type
 
 __all__ = ["MAX_NESTING", "CheckedPolicy", "Ref", "canonical", "check"]
 
@@ -31,6 +32,9 @@ MAX_NESTING = 128
 
 RESERVED = {"level", "members", "parent", "all", "true", "false", "higher", "lower"}
 KEYWORDS = {"and", "or", "not", "in", "between", "if", "then", "else"}
+
+# The functions `members` may be given to, from the registry (as the hint names them).
+_MEMBER_FUNCTIONS_TEXT = ", ".join(sorted(MEMBER_FUNCTIONS)[:-1]) + " or " + max(MEMBER_FUNCTIONS)
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,7 @@ class _Checker(CallChecks, Lints):
             if rule.id in first_rule:
                 self.error(f"duplicate rule id '{rule.id}' (first at line "
                            f"{first_rule[rule.id].line})", rule.pos, rule.origin,
-                           code="duplicate-rule")
+                           code=codes.DUPLICATE_RULE)
             first_rule.setdefault(rule.id, rule.pos)
 
         for scale in p.scales.values():
@@ -111,7 +115,7 @@ class _Checker(CallChecks, Lints):
             if rule.level not in self.level_ids and p.levels:
                 self.error(f"rule '{rule.id}': unknown level '{rule.level}'"
                            f"{did_you_mean(rule.level, self.level_ids)}", rule.level_pos,
-                           rule.origin, code="unknown-level")
+                           rule.origin, code=codes.UNKNOWN_LEVEL)
             if rule.when is not None:
                 self.expect_bool(rule.when, _Scope(rule.origin), f"rule '{rule.id}'")
         self.check_nesting(order)
@@ -124,7 +128,7 @@ class _Checker(CallChecks, Lints):
             used_inputs=used_inputs, used_params=used_params,
             diagnostics=tuple(sorted_diagnostics(self.report.diagnostics)))
 
-    def error(self, message: str, pos: Pos | None, origin: Source, *, code: str = "type",
+    def error(self, message: str, pos: Pos | None, origin: Source, *, code: str = codes.TYPE,
               hint: str | None = None) -> None:
         self.report.add(message, pos, source=origin, code=code, hint=hint)
 
@@ -138,39 +142,39 @@ class _Checker(CallChecks, Lints):
         src = p.origin
         if not p.levels:
             self.error("the policy declares no levels (add 'levels:', best first)", p.pos, src,
-                       code="structure")
+                       code=codes.STRUCTURE)
         seen: dict[str, Pos] = {}
         for lv in p.levels:
             if lv.id in seen:
                 self.error(f"level '{lv.id}' is declared twice (first at line "
-                           f"{seen[lv.id].line})", lv.pos, lv.origin, code="duplicate")
+                           f"{seen[lv.id].line})", lv.pos, lv.origin, code=codes.DUPLICATE)
             seen.setdefault(lv.id, lv.pos)
         if p.default is None:
             if p.levels:
                 self.error("the policy has no 'default' level (the level when no rule fires)",
-                           p.pos, src, code="structure")
+                           p.pos, src, code=codes.STRUCTURE)
         elif p.default not in self.level_ids and p.levels:
             self.error(f"default level '{p.default}' is not one of the levels"
                        f"{did_you_mean(p.default, self.level_ids)}", p.default_pos, src,
-                       code="unknown-level")
+                       code=codes.UNKNOWN_LEVEL)
         elif p.levels and p.level(p.default).decided_by:
             self.error(f"the default level '{p.default}' cannot need a decision", p.default_pos,
-                       src, code="structure")
+                       src, code=codes.STRUCTURE)
         if p.entity is None:
             self.error("the policy does not say which kind of body it decides on "
-                       "(add 'entity: trust', 'entity: ics', ...)", p.pos, src, code="structure")
+                       "(add 'entity: trust', 'entity: ics', ...)", p.pos, src, code=codes.STRUCTURE)
         if p.period is None:
             self.error("the policy does not say its period (add 'period: month', 'quarter' or "
-                       "'year')", p.pos, src, code="structure")
+                       "'year')", p.pos, src, code=codes.STRUCTURE)
         if p.peer_group is not None and p.peer_group not in ENTITY_ATTRIBUTES:
             self.error(f"peer_group '{p.peer_group}' is not an entity attribute (one of "
                        f"{', '.join(ENTITY_ATTRIBUTES)}){did_you_mean(p.peer_group, ENTITY_ATTRIBUTES)}",
-                       p.peer_group_pos, src, code="unknown-name")
+                       p.peer_group_pos, src, code=codes.UNKNOWN_NAME)
 
         for scale in p.scales.values():
             if len(set(scale.labels)) != len(scale.labels):
                 self.error(f"scale '{scale.name}' lists a label twice", scale.pos, scale.origin,
-                           code="duplicate")
+                           code=codes.DUPLICATE)
 
         namespaces = [("input", p.inputs), ("param", p.params), ("define", p.defines)]
         owner: dict[str, str] = {}
@@ -182,10 +186,10 @@ class _Checker(CallChecks, Lints):
                             "a built-in function" if name in BUILTINS else
                             "a keyword of the language" if name in KEYWORDS else "a reserved word")
                     self.error(f"{kind} '{name}' has the name of {what}; choose another name",
-                               item.pos, item.origin, code="reserved")
+                               item.pos, item.origin, code=codes.RESERVED)
                 elif name in owner:
                     self.error(f"'{name}' is both {_article(owner[name])} and {_article(kind)}",
-                               item.pos, item.origin, code="duplicate")
+                               item.pos, item.origin, code=codes.DUPLICATE)
                 owner.setdefault(name, kind)
 
         for inp in p.inputs.values():
@@ -193,27 +197,27 @@ class _Checker(CallChecks, Lints):
                 if inp.scale is None:
                     self.error(f"input '{inp.name}' is a rating: say which scale "
                                f"(scale: {next(iter(p.scales), 'name')})", inp.pos, inp.origin,
-                               code="structure")
+                               code=codes.STRUCTURE)
                 elif inp.scale not in p.scales:
                     self.error(f"input '{inp.name}': unknown scale '{inp.scale}'"
                                f"{did_you_mean(inp.scale, p.scales)}", inp.pos, inp.origin,
-                               code="unknown-name")
+                               code=codes.UNKNOWN_NAME)
             elif inp.type == "percent" and inp.scale in PERCENT_SCALES:
                 pass                    # how the data write it: 0.75 or 75 for 75%
             elif inp.scale is not None:
                 self.error(f"input '{inp.name}' has a scale but is not a rating"
                            + (" (scale: fraction or percent is for percent inputs)"
                               if inp.scale in PERCENT_SCALES else ""), inp.pos,
-                           inp.origin, code="structure")
+                           inp.origin, code=codes.STRUCTURE)
             if inp.expect is not None and (inp.type in ("flag", "rating")
                                            or inp.expect[0] > inp.expect[1]):
                 self.error(f"input '{inp.name}': expect {inp.expect[0]:g}..{inp.expect[1]:g} "
                            + ("is for numbers" if inp.type in ("flag", "rating")
                               else "is empty: write the lower bound first"), inp.pos,
-                           inp.origin, code="structure")
+                           inp.origin, code=codes.STRUCTURE)
             if inp.better and inp.type in ("flag", "rating"):
                 self.error(f"input '{inp.name}': 'better' is for numbers; a {inp.type}'s "
-                           "order is fixed", inp.pos, inp.origin, code="structure")
+                           "order is fixed", inp.pos, inp.origin, code=codes.STRUCTURE)
 
         for param in p.params.values():
             starts = [v.start for v in param.values if v.start is not None]
@@ -224,10 +228,10 @@ class _Checker(CallChecks, Lints):
                 except PeriodError as e:
                     parsed = False
                     self.error(f"param '{param.name}': {e}", param.pos, param.origin,
-                               code="period")
+                               code=codes.PERIOD)
             if parsed and starts != sorted(starts, key=lambda s: _period_key(s, p.period)):
                 self.error(f"param '{param.name}': effective-dated values must be in date order",
-                           param.pos, param.origin, code="period")
+                           param.pos, param.origin, code=codes.PERIOD)
 
     def define_order(self) -> tuple[list[str], list[str]]:
         """Defines with dependencies first; cycles reported once each."""
@@ -256,7 +260,7 @@ class _Checker(CallChecks, Lints):
                         if not cyclic & set(loop):
                             d = p.defines[dep]
                             self.error(f"'{dep}' is defined in terms of itself: "
-                                       + " -> ".join(loop), d.pos, d.origin, code="cycle")
+                                       + " -> ".join(loop), d.pos, d.origin, code=codes.CYCLE)
                         cyclic.update(loop)
                     elif not state.get(dep):
                         stack.append((dep, 0))
@@ -317,14 +321,14 @@ class _Checker(CallChecks, Lints):
                 self.refs[node.nid] = Ref("level_var", n)
                 return T.LEVEL
             self.error("'level' is the outcome being decided; use previous(level) for the last "
-                       "period's", node.pos, scope.origin, code="level")
+                       "period's", node.pos, scope.origin, code=codes.LEVEL)
             return T.ERROR
         if scope.level_only and n not in self.level_ids:
             return self.not_level(node, scope)
         if n == "members":
             self.error("'members' stands for an entity's members only as the first argument of "
-                       "count, share, sum, mean, min, max, any or all, e.g. "
-                       "count(members, cond)", node.pos, scope.origin, code="members")
+                       f"{_MEMBER_FUNCTIONS_TEXT}, e.g. count(members, cond)", node.pos,
+                       scope.origin, code=codes.MEMBERS)
             return T.ERROR
         if n in p.inputs:
             inp = p.inputs[n]
@@ -350,11 +354,11 @@ class _Checker(CallChecks, Lints):
             if elsewhere:
                 self.error(f"'{n}' is a label of the '{elsewhere[0]}' scale, not of the "
                            f"'{expected.scale}' scale ({', '.join(labels)})", node.pos,
-                           scope.origin, code="unknown-label")
+                           scope.origin, code=codes.UNKNOWN_LABEL)
                 return T.ERROR
             self.error(f"'{n}' is not a label of the '{expected.scale}' scale "
                        f"({', '.join(labels)}){did_you_mean(n, labels)}", node.pos,
-                       scope.origin, code="unknown-label")
+                       scope.origin, code=codes.UNKNOWN_LABEL)
             return T.ERROR
         if n in self.level_ids and (expected is None or expected == T.LEVEL):
             self.refs[node.nid] = Ref("level", n, self.level_ids[n])
@@ -362,7 +366,7 @@ class _Checker(CallChecks, Lints):
         if expected == T.LEVEL:
             self.error(f"'{n}' is not a level of this policy ({', '.join(self.level_ids)})"
                        f"{did_you_mean(n, self.level_ids)}", node.pos, scope.origin,
-                       code="unknown-level")
+                       code=codes.UNKNOWN_LEVEL)
             return T.ERROR
         owners = self.labels.get(n, [])
         if len(owners) == 1:
@@ -372,12 +376,12 @@ class _Checker(CallChecks, Lints):
         if len(owners) > 1:
             self.error(f"'{n}' is a label of several scales "
                        f"({', '.join(s for s, _ in owners)}); compare it with a rating",
-                       node.pos, scope.origin, code="ambiguous")
+                       node.pos, scope.origin, code=codes.AMBIGUOUS)
             return T.ERROR
         known = (list(p.inputs) + list(p.params) + list(p.defines) + list(ENTITY_ATTRIBUTES)
                  + list(self.level_ids) + list(self.labels))
         self.error(f"unknown name '{n}'{did_you_mean(n, known)}", node.pos, scope.origin,
-                   code="unknown-name")
+                   code=codes.UNKNOWN_NAME)
         return T.ERROR
 
     def input_type(self, inp) -> Type:
@@ -389,13 +393,13 @@ class _Checker(CallChecks, Lints):
 
     def not_level(self, node: ast.Node, scope: _Scope) -> Type:
         self.error("periods_in() takes a condition on 'level' only, such as "
-                   "level >= segment_3", node.pos, scope.origin, code="level")
+                   "level >= segment_3", node.pos, scope.origin, code=codes.LEVEL)
         return T.ERROR
 
     def attribute(self, node: ast.Attribute, scope: _Scope) -> Type:
         if node.obj != "parent":
             self.error(f"'{node.obj}.{node.name}': only 'parent.' can be followed by a name",
-                       node.pos, scope.origin, code="unknown-name")
+                       node.pos, scope.origin, code=codes.UNKNOWN_NAME)
             return T.ERROR
         p = self.policy
         if node.name in p.inputs:
@@ -410,7 +414,7 @@ class _Checker(CallChecks, Lints):
             return T.STRING
         known = list(p.inputs) + list(p.defines) + list(ENTITY_ATTRIBUTES)
         self.error(f"unknown name 'parent.{node.name}'{did_you_mean(node.name, known)}",
-                   node.pos, scope.origin, code="unknown-name")
+                   node.pos, scope.origin, code=codes.UNKNOWN_NAME)
         return T.ERROR
 
     def unary(self, node: ast.Unary, scope: _Scope) -> Type:
@@ -488,7 +492,7 @@ class _Checker(CallChecks, Lints):
                 shown, fix = f"param '{other.name}' ({value:g})", f"give '{other.name}' as"
             self.report.add(f"{what} is a percentage (0-100), compared here with {shown}; did "
                             f"you mean {value * 100:g}%?", other.pos, source=scope.origin,
-                            code="percent-scale", severity="warning",
+                            code=codes.PERCENT_SCALE, severity="warning",
                             hint=f"{fix} {value * 100:g}% for {value * 100:g} percent, or "
                                  f"{value:g}% if you mean less than one percent")
 
@@ -618,7 +622,7 @@ class _Checker(CallChecks, Lints):
             return depth[root.nid]
         self.error(f"{what} is nested too deeply: counting the defines it uses, it is "
                    f"{depth[root.nid]:,} levels deep (the limit is {MAX_NESTING})", pos, origin,
-                   code="too-deep", hint="build it on fewer defines, each used by the next")
+                   code=codes.TOO_DEEP, hint="build it on fewer defines, each used by the next")
         return None
 
 def _article(kind: str) -> str:

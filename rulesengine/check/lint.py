@@ -4,11 +4,12 @@ text independent of layout, by which the shadowing lint compares conditions."""
 
 from __future__ import annotations
 
-from . import ast
+from .. import codes
+from ..lang import ast
 
 
 class Lints:
-    """Lints: a mixin of the checker (lang/checker.py), which provides `policy`, `refs`,
+    """Lints: a mixin of the checker (check/checker.py), which provides `policy`, `refs`,
     `warn`, `level_ids` and the memo tables."""
 
     def lint(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -35,13 +36,13 @@ class Lints:
             for name, item in table.items():
                 if (kind, name) not in used:
                     self.warn(f"{kind} '{name}' is never used by a rule", item.pos, item.origin,
-                              code="unused")
+                              code=codes.UNUSED)
 
         reached = {r.level for r in p.rules}
         for lv in p.levels:
             if lv.id != p.default and lv.id not in reached and not lv.decided_by:
                 self.warn(f"no rule can reach level '{lv.id}'", lv.pos, lv.origin,
-                          code="unreachable-level")
+                          code=codes.UNREACHABLE_LEVEL)
         self.lint_shadowing()
         used_inputs = tuple(n for n in p.inputs if ("input", n) in used)
         used_params = tuple(n for n in p.params if ("param", n) in used)
@@ -64,7 +65,7 @@ class Lints:
         for i, r in enumerate(rules):
             if isinstance(r.when, ast.Bool) and not r.when.value:
                 self.warn(f"rule '{r.id}' can never fire: its condition is false", r.pos,
-                          r.origin, code="shadowed")
+                          r.origin, code=codes.SHADOWED)
                 continue
             implied_by = sorted({j for e in conj[i] for j, d in buckets.get(e, ())
                                  if j != i and d <= conj[i]})
@@ -73,12 +74,12 @@ class Lints:
                 if p.decide == "worst" and self.level_ids[s.level] > self.level_ids[r.level]:
                     self.warn(f"rule '{r.id}' can never change the outcome: whenever it fires, "
                               f"rule '{s.id}' fires too, with the worse level '{s.level}'",
-                              r.pos, r.origin, code="shadowed")
+                              r.pos, r.origin, code=codes.SHADOWED)
                     break
                 if p.decide == "first" and j < i:
                     self.warn(f"rule '{r.id}' can never change the outcome: whenever it fires, "
                               f"the earlier rule '{s.id}' fires first", r.pos, r.origin,
-                              code="shadowed")
+                              code=codes.SHADOWED)
                     break
 
     def expand(self, node: ast.Node) -> ast.Node:

@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import math
 
+from .. import codes
 from ..diagnostics import Pos, did_you_mean
 from ..policy.model import ENTITY_ATTRIBUTES
-from . import ast
-from . import types as T
-from .builtins import BUILTINS, MAX_LOOKBACK, Builtin
+from ..lang import ast
+from ..lang import types as T
+from ..lang.builtins import BUILTINS, MAX_LOOKBACK, Builtin
 from .scope import Ref, Scope
-from .types import Type
+from ..lang.types import Type
 
 
 class CallChecks:
-    """Checking calls: a mixin of the checker (lang/checker.py), which provides `expr`,
+    """Checking calls: a mixin of the checker (check/checker.py), which provides `expr`,
     `error`, `not_level`, `policy`, `refs`, `types`, `directions` and `define_dirs`."""
 
     def call(self, node: ast.Call, scope: Scope) -> Type:
@@ -31,7 +32,7 @@ class CallChecks:
             self.error(what,
                        Pos(node.func_pos.line, node.func_pos.col,
                            node.func_pos.col + len(node.func)), scope.origin,
-                       code="unknown-function")
+                       code=codes.UNKNOWN_FUNCTION)
             for a in node.args:
                 self.expr(a, scope)
             return T.ERROR
@@ -43,7 +44,7 @@ class CallChecks:
                     else ""
                 self.error(f"{spec.name}() has no argument '{kw.name}'{allowed}"
                            f"{did_you_mean(kw.name, spec.kwargs)}", kw.pos, scope.origin,
-                           code="arguments")
+                           code=codes.ARGUMENTS)
         n_params = len(spec.params)
         count = len(node.args)
         if (spec.variadic and count < 1) or (not spec.variadic and count != n_params):
@@ -51,7 +52,7 @@ class CallChecks:
                 f"{n_params} argument{'s' if n_params != 1 else ''}")
             usage = spec.usage()
             self.error(f"{spec.name}() takes {want}, got {count}: {usage}", node.pos,
-                       scope.origin, code="arguments")
+                       scope.origin, code=codes.ARGUMENTS)
             for a in node.args:
                 if not (isinstance(a, ast.Name) and a.name in ("members", "level")):
                     self.expr(a, scope)
@@ -77,7 +78,7 @@ class CallChecks:
                        f"{spec.usage()}" + (f"; for the {spec.name} of several values use "
                                                 f"{spec.name}_of(...)" if spec.name in
                                                 ("min", "max", "sum") else ""),
-                       arg.pos, origin, code="arguments")
+                       arg.pos, origin, code=codes.ARGUMENTS)
             return T.ERROR
         if kind == "level":
             if isinstance(arg, ast.Name) and arg.name == "level":
@@ -85,7 +86,7 @@ class CallChecks:
                 self.types[arg.nid] = T.LEVEL
                 return T.LEVEL
             self.error(f"{spec.name}() takes the word 'level': write {spec.name}(level)",
-                       arg.pos, origin, code="arguments")
+                       arg.pos, origin, code=codes.ARGUMENTS)
             return T.ERROR
         if kind == "levelcond":
             return self.expect(spec, arg, Scope(origin, level_var=True, level_only=True),
@@ -97,7 +98,7 @@ class CallChecks:
             if not (isinstance(arg, ast.Number) and arg.unit == "number"
                     and arg.value == int(arg.value) and 0 <= arg.value <= 12):
                 self.error(f"{spec.name}(): the number of decimal places must be a whole number "
-                           "from 0 to 12", arg.pos, origin, code="arguments")
+                           "from 0 to 12", arg.pos, origin, code=codes.ARGUMENTS)
             return t
         if kind == "pct":
             t = self.expr(arg, scope)
@@ -135,13 +136,13 @@ class CallChecks:
                 if arg.value <= most:
                     return t
                 self.error(f"{spec.name}(): a window reaches back at most {most} periods",
-                           arg.pos, scope.origin, code="arguments")
+                           arg.pos, scope.origin, code=codes.ARGUMENTS)
                 return T.ERROR
         elif isinstance(arg, ast.Name) and self.refs.get(arg.nid, Ref("", "")).kind == "param":
             param = self.policy.params[arg.name]
             if param.kind in ("percent", "money"):
                 self.error(f"{spec.name}(): param '{arg.name}' is {T.describe(Type(param.kind))}, "
-                           f"not a {what}", arg.pos, scope.origin, code="arguments")
+                           f"not a {what}", arg.pos, scope.origin, code=codes.ARGUMENTS)
                 return T.ERROR
             values = [v.value for v in param.values]
             whole = all(math.isfinite(v) and v == int(v) and v >= 1 for v in values)
@@ -150,15 +151,15 @@ class CallChecks:
             if whole:
                 self.error(f"{spec.name}(): param '{arg.name}' is {int(max(values)):,}, but a "
                            f"window reaches back at most {most} periods", arg.pos,
-                           scope.origin, code="arguments")
+                           scope.origin, code=codes.ARGUMENTS)
             else:
                 self.error(f"{spec.name}(): param '{arg.name}' must be a whole {what} of at "
-                           f"least 1 to be used here", arg.pos, scope.origin, code="arguments")
+                           f"least 1 to be used here", arg.pos, scope.origin, code=codes.ARGUMENTS)
             return T.ERROR
         elif t == T.ERROR:
             return t
         self.error(f"{spec.name}(): the {what} must be a whole number of at least 1, "
-                   "written as a number or a param", arg.pos, scope.origin, code="arguments")
+                   "written as a number or a param", arg.pos, scope.origin, code=codes.ARGUMENTS)
         return T.ERROR
 
     def keyword_args(self, spec: Builtin, node: ast.Call, arg_types: list[Type],
@@ -177,14 +178,14 @@ class CallChecks:
                                + ") or 'all'"
                                + (did_you_mean(v.name, ENTITY_ATTRIBUTES + ("all",))
                                   if isinstance(v, ast.Name) else ""),
-                               v.pos, scope.origin, code="arguments")
+                               v.pos, scope.origin, code=codes.ARGUMENTS)
                 self.types[v.nid] = T.STRING
             elif kw.name == "better":
                 if isinstance(v, ast.Name) and v.name in ("higher", "lower"):
                     self.refs[v.nid] = Ref("direction", v.name)
                 else:
                     self.error("better= takes 'higher' or 'lower'", v.pos, scope.origin,
-                               code="arguments")
+                               code=codes.ARGUMENTS)
                 self.types[v.nid] = T.STRING
             else:  # standard=, floor=: thresholds in the unit of the scored value
                 t = self.expr(v, scope)
@@ -194,7 +195,7 @@ class CallChecks:
                                f"{T.describe(t)} vs {T.describe(x)}", v.pos, scope.origin)
         if spec.exclusive and sum(node.kwarg(k) is not None for k in spec.exclusive) > 1:
             self.error(f"{spec.name}() takes {' or '.join(k + '=' for k in spec.exclusive)}, "
-                       "not both", node.pos, scope.origin, code="arguments")
+                       "not both", node.pos, scope.origin, code=codes.ARGUMENTS)
 
     def direction_for(self, spec: Builtin, node: ast.Call, scope: Scope) -> None:
         kw = node.kwarg("better")
@@ -210,7 +211,7 @@ class CallChecks:
                 return
             self.error(f"{spec.name}() needs to know whether higher or lower is better for "
                        "this expression; add better=higher or better=lower", node.args[0].pos,
-                       scope.origin, code="direction")
+                       scope.origin, code=codes.DIRECTION)
             return
         self.directions[node.nid] = d
 

@@ -13,22 +13,9 @@ from pathlib import Path
 
 import click
 
-from ..diagnostics import Diagnostic, RegimeError, data_warnings_to
-
-
-def _clean_errors(func):
-    """Run a command; a RegimeError becomes its diagnostics on stderr and exit status 1."""
-
-    @wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            with data_warnings_to(lambda text: click.echo(text, err=True)):
-                return func(*args, **kwargs)
-        except RegimeError as e:
-            click.echo(e.render(), err=True)
-            sys.exit(1)
-
-    return wrapper
+from .. import codes
+from ..diagnostics import Diagnostic, RegimeError
+from .common import fail_cleanly
 
 
 def _write_errors(func):
@@ -42,7 +29,7 @@ def _write_errors(func):
         except OSError as e:
             where = os.fspath(e.filename) if e.filename else None
             raise RegimeError(Diagnostic(f"cannot write: {e.strerror or e}", file=where,
-                                         code="data")) from None
+                                         code=codes.DATA)) from None
 
     return wrapper
 
@@ -70,10 +57,10 @@ def data() -> None:
 @click.option("--force", is_flag=True,
               help="Write into a folder that holds other files, overwriting files named "
                    "metrics.<format>, entities.csv or README.md.")
-@_clean_errors
+@fail_cleanly
 def synth_cmd(seed: int, out: str, fmt: str, force: bool) -> None:
     """Write a synthetic panel (about 220 trusts, 36 months, every catalogue metric)."""
-    from .sample import write_sample
+    from ..data.sample import write_sample
 
     paths = _write_errors(write_sample)(out, seed, fmt=fmt, force=force)
     for p in paths:
@@ -88,22 +75,22 @@ def synth_cmd(seed: int, out: str, fmt: str, force: bool) -> None:
               help="A policy id or file: check the data has its inputs, labels and ranges.")
 @click.option("--policy-path", "policy_path", multiple=True, type=click.Path(file_okay=False),
               help="A folder of policy files to search first (repeatable).")
-@_clean_errors
+@fail_cleanly
 def validate_cmd(path: str, entities: str | None, policy: str | None,
                  policy_path: tuple[str, ...]) -> None:
     """Check a data file or folder; print a summary or every problem found."""
-    from .loaders import load_panel
+    from ..data.loaders import load_panel
 
     checked = None
     if policy is not None:
-        from ..lang.checker import check
+        from ..check.checker import check
         from ..policy.load import looks_like_path, read_policy, search_path
 
         target = Path(policy) if looks_like_path(policy) else policy
         checked = check(read_policy(target, dirs=search_path(policy_path)))
     panel = load_panel(path, entities=entities, policy=checked)
     if checked is not None:
-        from .bind import bind
+        from ..data.bind import bind
 
         bind(checked, panel)
     click.echo(f"ok: {len(panel.entities)} entities, {panel.n_periods} periods, "
@@ -122,7 +109,7 @@ def _keep_other_entities(panel, path: Path) -> None:
 
     from ..diagnostics import DataError
     from ..files import ENTITIES, read_input
-    from .loaders import write_entities
+    from ..data.loaders import write_entities
 
     if not path.is_file():
         return
@@ -133,7 +120,7 @@ def _keep_other_entities(panel, path: Path) -> None:
             return                      # the same import again
     raise RegimeError(Diagnostic(
         "an entities table with other contents is already here, and this import writes its "
-        "own entities.csv beside the data", file=str(path), code="data",
+        "own entities.csv beside the data", file=str(path), code=codes.DATA,
         hint="import into a new or empty folder, or move that entities.csv away first"))
 
 
@@ -151,7 +138,7 @@ def _check_import_target(out: str, sources: list[str], force: bool) -> None:
     if target.stem.lower() == "entities":
         raise RegimeError(Diagnostic(
             "the data file cannot be named entities: the entities table is written beside it "
-            "as entities.csv", file=out, code="data", hint="name the data file otherwise, "
+            "as entities.csv", file=out, code=codes.DATA, hint="name the data file otherwise, "
             f"e.g. {target.with_name('data' + target.suffix)}"))
     _check_folder(target.parent, out)
     inputs = input_files(sources)
@@ -160,7 +147,7 @@ def _check_import_target(out: str, sources: list[str], force: bool) -> None:
 
 
 def _write(panel, out: str, sources: list[str], force: bool) -> None:
-    from .loaders import write_panel
+    from ..data.loaders import write_panel
 
     target = Path(out)
     fmt = target.suffix.lower().lstrip(".")
@@ -182,11 +169,11 @@ def _check_folder(folder: Path, shown: str) -> None:
             if p.exists():
                 if not p.is_dir():
                     raise RegimeError(Diagnostic(f"{p} is a file, not a folder", file=shown,
-                                                 code="data"))
+                                                 code=codes.DATA))
                 return
     except OSError as e:
         raise RegimeError(Diagnostic(f"cannot read the folder {folder}: {e.strerror or e}",
-                                     file=shown, code="data")) from None
+                                     file=shown, code=codes.DATA)) from None
 
 
 _force_option = click.option(
@@ -205,10 +192,10 @@ _reference_option = click.option(
               help="The file to write (.parquet or .csv); entities.csv goes beside it.")
 @_reference_option
 @_force_option
-@_clean_errors
+@fail_cleanly
 def import_ae_monthly_cmd(src: str, out: str, trust_reference: str | None, force: bool) -> None:
     """NHS England's monthly A&E provider return."""
-    from .nhse import import_ae_monthly
+    from ..data.nhse import import_ae_monthly
 
     sources = [src] + ([trust_reference] if trust_reference else [])
     _check_import_target(out, sources, force)
@@ -224,11 +211,11 @@ def import_ae_monthly_cmd(src: str, out: str, trust_reference: str | None, force
 @click.option("--merge-successors", is_flag=True,
               help="Carry merged trusts' codes to their successors (needs --trust-reference).")
 @_force_option
-@_clean_errors
+@fail_cleanly
 def import_ae_attendances_cmd(src: str, out: str, trust_reference: str | None,
                               merge_successors: bool, force: bool) -> None:
     """The NHS-R Community ae_attendances table (2016-2019)."""
-    from .nhse import import_ae_attendances
+    from ..data.nhse import import_ae_attendances
 
     sources = [src] + ([trust_reference] if trust_reference else [])
     _check_import_target(out, sources, force)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..diagnostics import Diagnostic, PolicyError, Pos
-from .load import (display_name, find_policy, is_file, load_policy_text, looks_like_path,
+from ..policy.load import (display_name, find_policy, is_file, load_policy_text, looks_like_path,
                    search_path)
 
 
@@ -39,7 +39,7 @@ def _exists(name: str) -> bool:
 
 def load_ref(ref: str, *, policy_path: Iterable[str] = ()):
     """(checked policy, git revision or None) for a reference."""
-    from ..lang.checker import check
+    from ..check.checker import check
 
     # Absolute (not resolved: a link keeps its name) so that every file name derived from
     # these is shown the same way whether the policy comes from the cache or not.

@@ -29,9 +29,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .. import __version__, cachedir
+from .. import cachedir
+from ..cachedir import engine_stamp
+from ..version import __version__
 from ..diagnostics import RegimeError
-from .load import Resolution, display_name, is_file
+from ..policy.load import Resolution, display_name, is_file
 
 ENV_NO_CACHE = "REGIME_NO_POLICY_CACHE"
 FORMAT = 1
@@ -66,25 +68,6 @@ def entry_key(path: Path, dirs: Sequence[Path]) -> str:
     parts = [str(FORMAT), __version__, str(Path(path).resolve())]
     parts += [str(Path(d).resolve()) for d in dirs]
     return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:32]
-
-
-@lru_cache(maxsize=1)
-def engine_stamp() -> str:
-    """The regime version and the name, size and modification time of every file of the
-    package's code: an edited checker or model never reads entries an older one wrote."""
-    digest = hashlib.sha256(__version__.encode())
-    top = Path(__file__).resolve().parent.parent
-    for folder, subfolders, files in sorted(os.walk(top)):
-        subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
-        for name in sorted(files):
-            if name.endswith((".py", ".lark", ".json")):
-                try:
-                    st = os.stat(os.path.join(folder, name))
-                except OSError:
-                    continue
-                digest.update(f"{folder}/{name}:{st.st_size}:{st.st_mtime_ns}\n".encode(
-                    "utf-8", "surrogateescape"))
-    return digest.hexdigest()[:32]
 
 
 # --- reading and writing entries ------------------------------------------------------------
@@ -155,8 +138,9 @@ def allowed_classes() -> dict[str, type]:
     """The only classes an entry may name: the frozen dataclasses of the modules a checked
     policy is made of."""
     from .. import diagnostics
-    from ..lang import ast, checker, scope, types
-    from . import model
+    from ..check import checker, scope
+    from ..lang import ast, types
+    from ..policy import model
 
     out = {}
     for module in (diagnostics, ast, types, scope, checker, model):
