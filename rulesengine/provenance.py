@@ -32,6 +32,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from .files import open_input
+from .version import __version__
+
 SCHEMA = "regime.provenance/1"
 
 
@@ -47,7 +50,6 @@ class DecisionsFile:
         """Name and sha256 of a decisions file (already read and validated by the loader)."""
         h = hashlib.sha256()
         # streamed: the loader has accepted the file, but its digest needs no copy of it
-        from .files import open_input
 
         with open_input(path) as f:         # the one guarded open (files.py)
             for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -125,7 +127,6 @@ def build(checked, bound, backend: str, *, revision: str | None = None,
           decisions: str | os.PathLike | Sequence[str | os.PathLike] | None = None
           ) -> Provenance:
     """The provenance of evaluating `checked` over `bound` data with `backend`."""
-    from .version import __version__
 
     p = checked.policy
     numba_version = None

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
+from ..check.checker import check
 from ..diagnostics import Diagnostic, PolicyError, RegimeError, did_you_mean
+from ..lang.types import Type, describe
 from ..periods import parse_period
 from ..policy.model import ParamValue, Policy
 
@@ -54,7 +56,6 @@ def parse_overrides(checked: "CheckedPolicy", items: Sequence[str]) -> dict[str,
     if not items:
         return {}
     # imported only when there is a value to read (the policy builder imports the parser)
-    from ..lang.types import Type, describe
     from ..policy.build import parse_quantity
 
     out: dict[str, float] = {}
@@ -83,7 +84,6 @@ def check_overrides(checked: "CheckedPolicy", overrides: Mapping[str, float], *,
     that are not finite, and values the checker rejects where the param is used (a window
     or lag must be a whole number of periods within the language's limits). The policy is
     re-checked with the values in place, so the rules are the checker's, not a copy."""
-    from ..check.checker import check
 
     if not overrides:
         return

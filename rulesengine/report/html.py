@@ -11,6 +11,8 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Sequence
 
+from ..analysis.explain import explain
+
 if TYPE_CHECKING:
     from ..analysis.diff import DiffResult
     from ..analysis.explain import Condition, Explanation
@@ -386,7 +388,6 @@ def build_report(checked, outcomes: "Outcomes", layout, t: int, *,
     searches, which would take minutes over a whole country) and lay out the page."""
     import numpy as np
 
-    from ..analysis.explain import explain
 
     subjects = np.flatnonzero(outcomes.raw.subject[t])
     ids = outcomes.entities.ids
