@@ -44,8 +44,9 @@ from .. import codes
 from ..diagnostics import DataError, Diagnostic, did_you_mean
 from ..files import DATA, read_input
 from ..periods import PeriodError, check_plausible, parse_period
-from .loaders import _UTF16, _clip, _Errors, _fields, _looks_utf16, separator_hint
 from .panel import Entities, Panel
+from .read import _UTF16, _Errors, _fields, _looks_utf16, separator_hint
+from .values import _clip
 
 AE_MONTHLY_COUNTS = (
     "ae_attendances_type_1", "ae_attendances_type_2", "ae_attendances_other_ae_department",

@@ -39,7 +39,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from rulesengine.data import loaders
+from rulesengine.data import read, values
 from rulesengine.data.decisions import load_decisions
 from rulesengine.data.loaders import load_panel, write_panel
 from rulesengine.data.panel import Entities, Panel
@@ -151,8 +151,8 @@ def comparable(panel):
 
 
 def tiny_blocks(monkeypatch):
-    monkeypatch.setattr(loaders, "_BLOCK", 3)
-    monkeypatch.setattr(loaders, "_FLUSH_CELLS", 2)
+    monkeypatch.setattr(read, "_BLOCK", 3)
+    monkeypatch.setattr(read, "_FLUSH_CELLS", 2)
 
 
 def check_csv(tmp_path, text: str, choice: int) -> None:
@@ -191,7 +191,7 @@ def round_trip(tmp_path, panel) -> None:
             if m in panel.labels and m not in again.labels:
                 # Without a policy a metric's type is inferred: a rating whose labels all read
                 # as numbers once normalised ("0\x08" -> "0") reads back as numbers.
-                assert all(loaders._number(w) is not None for w in panel.labels[m])
+                assert all(values._number(w) is not None for w in panel.labels[m])
             elif m in panel.labels:
                 words = lambda arr, labels: [None if v != v else labels[int(v)]
                                              for v in arr.ravel()]

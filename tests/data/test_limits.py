@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from rulesengine.data import loaders
+from rulesengine.data import read
 from rulesengine.data.loaders import load_panel
 
 from .helpers import headlines, write
@@ -47,7 +47,7 @@ def test_repeated_parquet_rows_are_refused_from_the_metadata(tmp_path, monkeypat
 
 def test_a_csv_over_the_cell_limit_stops_while_reading(tmp_path, monkeypatch):
     monkeypatch.setenv("REGIME_MAX_CELLS", "30")
-    monkeypatch.setattr(loaders, "_FLUSH_CELLS", 6)
+    monkeypatch.setattr(read, "_FLUSH_CELLS", 6)
     rows = "".join(f"T{i},2023-04,1\n" for i in range(20))
     path = write(tmp_path, "big.csv", "entity,period,x\n" + rows)
     (headline, hint), = hints(lambda: load_panel(path))
@@ -66,8 +66,8 @@ def test_a_sparse_panel_over_the_cell_limit_is_refused(tmp_path, monkeypatch):
 
 
 def test_a_file_of_nul_bytes_is_not_read_as_one_line(tmp_path, monkeypatch):
-    monkeypatch.setattr(loaders, "_MAX_LINE", 1000)
-    monkeypatch.setattr(loaders, "_BLOCK", 100)
+    monkeypatch.setattr(read, "_MAX_LINE", 1000)
+    monkeypatch.setattr(read, "_BLOCK", 100)
     path = tmp_path / "zeros.csv"
     path.write_bytes(b"entity,period,x\n" + b"\0" * 5000)
     assert headlines(lambda: load_panel(path)) == [

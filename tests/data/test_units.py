@@ -13,7 +13,8 @@ from click.testing import CliRunner
 from rulesengine.cli import cli
 from rulesengine.data.bind import bind
 from rulesengine.cli.data import data as data_cli
-from rulesengine.data.loaders import load_panel, unit_warnings
+from rulesengine.data.loaders import load_panel
+from rulesengine.data.units import unit_warnings
 from rulesengine.diagnostics import DataWarning, PolicyError
 from rulesengine.pipeline.run import evaluate
 from rulesengine.check.checker import check
