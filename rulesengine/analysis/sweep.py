@@ -200,46 +200,125 @@ def draw_seed(seed: int, variant: int, draw: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(seed), int(variant), int(draw)]))
 
 
+def perturbed(base: np.ndarray, noise: Noise, rng: np.random.Generator,
+              kind: str | None) -> np.ndarray:
+    """An input's values with noise drawn from `rng`; missing values stay missing,
+    percentages stay within 0..100 and counts stay non-negative."""
+    sd = noise.sd * np.abs(base) if noise.relative else noise.sd
+    value = base + rng.standard_normal(base.shape) * sd
+    if kind == "percent":
+        value = np.clip(value, 0.0, 100.0)
+    elif kind == "count":
+        value = np.maximum(value, 0.0)
+    return value
+
+
 def perturb(layout, noise: Sequence[Noise], rng: np.random.Generator, kinds: Mapping[str, str]):
-    """A Layout whose noisy inputs are perturbed; missing values stay missing, percentages
-    stay within 0..100 and counts stay non-negative."""
+    """A Layout whose noisy inputs are perturbed (`perturbed`, in the order given)."""
     if not noise:
         return layout
     inputs = dict(layout.inputs)
     for n in noise:
-        base = layout.inputs[n.metric]
-        sd = n.sd * np.abs(base) if n.relative else n.sd
-        value = base + rng.standard_normal(base.shape) * sd
-        kind = kinds.get(n.metric)
-        if kind == "percent":
-            value = np.clip(value, 0.0, 100.0)
-        elif kind == "count":
-            value = np.maximum(value, 0.0)
-        inputs[n.metric] = value
+        inputs[n.metric] = perturbed(layout.inputs[n.metric], n, rng, kinds.get(n.metric))
     return replace(layout, inputs=inputs)
 
 
-def run_variants(checked, layout, design: Design, variants: Sequence[int], *, draws: int,
-                 noise: Sequence[Noise], seed: int, periods: Sequence[int], engine: str,
-                 kinds: Mapping[str, str]) -> np.ndarray:
-    """Levels [len(variants), draws, T, E] for the given variant indices: the unit of work a
-    local loop or a Dask task runs. `engine` is the one that runs (not `auto`)."""
-    from ..pipeline.run import run_backend
+class Batches:
+    """What every batch of a sweep needs, made once (and scattered once to Dask workers):
+    the policy specialised to the sweep (engine/batch.py: the values every variant shares,
+    computed once; the residual policy that varies), the design, the noise and the engine
+    that runs the residual. `run` evaluates a batch of variants; the residual's compiled
+    kernel is loaded once per process and its arguments bound once (compile/batch.py)."""
 
-    periods = np.asarray(periods, dtype=np.int64)
-    out = np.full((len(variants), draws, len(periods), layout.n_entities), -1, dtype=np.int16)
-    base_params = dict(layout.params)
-    for i, v in enumerate(variants):
-        params = dict(base_params)
-        for name, value in design.params(v).items():
-            params[name] = np.full(layout.n_periods, value, dtype=np.float64)
-        varied = replace(layout, params=params)
-        for d in range(draws):
-            noisy = perturb(varied, noise, draw_seed(seed, v, d), kinds) if noise else varied
-            raw = run_backend(checked, noisy, engine)
-            level = raw.level[periods].astype(np.int16)
-            out[i, d] = np.where(raw.subject[periods], level, -1)
-    return out
+    def __init__(self, spec, design: Design, *, noise: Sequence[Noise], draws: int, seed: int,
+                 looked_at: Sequence[int], engine: str, kinds: Mapping[str, str],
+                 noise_base: Mapping[str, np.ndarray]) -> None:
+        self.spec = spec
+        self.design = design
+        self.noise = tuple(noise)
+        self.draws = draws
+        self.seed = seed
+        # the periods looked at, as indices into the residual's periods
+        self.looked_at = np.asarray(looked_at, dtype=np.int64) - spec.start
+        self.engine = engine
+        self.kinds = dict(kinds)
+        # a draw's noise is drawn over the whole of an input (as `perturb` draws it), then
+        # cut to the residual's periods: the same numbers however the sweep is evaluated
+        self.noise_base = dict(noise_base)
+        self._runner = None
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_runner"] = None         # a compiled kernel is loaded by each worker
+        return state
+
+    def _noisy(self, variant: int, draw: int) -> dict[str, np.ndarray]:
+        rng = draw_seed(self.seed, variant, draw)
+        start, stop = self.spec.start, self.spec.start + self.spec.n_periods
+        out = {}
+        for n in self.noise:
+            out[n.metric] = perturbed(self.noise_base[n.metric], n, rng,
+                                      self.kinds.get(n.metric))[start:stop]
+        return out
+
+    def run(self, variants: Sequence[int]) -> np.ndarray:
+        """Levels [len(variants), draws, T, E] for the given variant indices: the unit of
+        work a local loop or a Dask task runs."""
+        spec, t = self.spec, self.looked_at
+        out = np.full((len(variants), self.draws, len(t), spec.layout.n_entities), -1,
+                      dtype=np.int16)
+        evaluate = self._evaluator()
+        for i, v in enumerate(variants):
+            params = self.design.params(v)
+            for d in range(self.draws):
+                level, subject = evaluate(params, self._noisy(v, d) if self.noise else None)
+                out[i, d] = np.where(subject[t], level[t], -1)
+        return out
+
+    def _evaluator(self):
+        """(params, inputs) -> (level, subject) over the residual's periods."""
+        if self.engine == "fused":
+            if self._runner is None:
+                from ..compile.batch import CompiledVariants
+
+                self._runner = CompiledVariants(self.spec, ceilings(self.design))
+            return self._runner.run
+        if self.engine == "vectorised":
+            from ..engine.vectorised import evaluate_vectorised as evaluate
+        else:
+            from ..engine.reference import evaluate_reference as evaluate
+
+        def run(params, inputs):
+            raw = evaluate(self.spec.checked, self.spec.layout_for(params, inputs))
+            return raw.level, raw.subject
+        return run
+
+
+def run_variants(batches: Batches, variants: Sequence[int]) -> np.ndarray:
+    """Levels [len(variants), draws, T, E] of the given variants (a Dask task)."""
+    return batches.run(variants)
+
+
+def specialised(checked, layout, design: Design, noise: Sequence[Noise],
+                looked_at: Sequence[int]):
+    """The policy specialised to a sweep over `layout` (engine/batch.py)."""
+    from ..engine.batch import specialise, unspecialised
+
+    names = list(design.names)
+    metrics = sorted({n.metric for n in noise})
+    try:
+        return specialise(checked, layout, params=names, inputs=metrics, looked_at=looked_at,
+                          ceilings=ceilings(design))
+    except RecursionError:
+        return unspecialised(checked, layout, params=names, inputs=metrics)
+
+
+def ceilings(design: Design) -> dict[str, float]:
+    """The largest value each swept param takes: how far back a window may reach, and the
+    size of a compiled kernel's ring buffers."""
+    if not design.names or not len(design.values):
+        return {}
+    return {n: float(design.values[:, j].max()) for j, n in enumerate(design.names)}
 
 
 def batches(n: int, size: int) -> list[range]:
@@ -284,22 +363,25 @@ def sweep(checked, data=None, *, design: Design, noise: Sequence[Noise] = (), dr
             f"{len(periods):,} period(s) x {layout.n_entities:,} organisations",
             code=codes.TOO_LARGE, hint="fewer variants, draws or periods (--period), or "
                                    + RESULT_CELLS.hint))
-    # One compiled kernel serves every variant and draw, so the whole sweep's size says
-    # whether compiling it pays (pipeline/run.py's thresholds).
+    # What no variant changes is computed once; what varies is the residual policy, and
+    # the whole sweep's size says whether compiling its kernel pays (pipeline/run.py's
+    # thresholds): one compiled kernel serves every variant and draw.
     from ..pipeline.run import choose_engine
 
-    engine = choose_engine(checked, layout, engine, variants=n_variants * draws)
+    spec = specialised(checked, layout, design, noise, periods)
+    engine = choose_engine(spec.checked, spec.layout, engine, variants=n_variants * draws)
     size = batch_size or max(1, min(1000, math.ceil(n_variants / 16)))
     work = batches(n_variants, size)
-    common = dict(draws=draws, noise=tuple(noise), seed=seed, periods=periods, engine=engine,
-                  kinds=kinds)
+    plan = Batches(spec, design, noise=noise, draws=draws, seed=seed, looked_at=periods,
+                   engine=engine, kinds=kinds,
+                   noise_base={n.metric: layout.inputs[n.metric] for n in noise})
     if dask:
-        parts = _run_dask(dask, checked, layout, design, work, common, progress)
+        parts = _run_dask(dask, plan, work, progress)
     else:
         parts = []
         done = 0
         for b in work:
-            parts.append(run_variants(checked, layout, design, b, **common))
+            parts.append(plan.run(b))
             done += len(b)
             if progress:
                 progress(done, n_variants)
@@ -316,7 +398,14 @@ def sweep(checked, data=None, *, design: Design, noise: Sequence[Noise] = (), dr
                    level_labels=tuple(lv.label for lv in p.levels))
     return SweepResult(policy_id=p.id, policy_version=p.version, policy_hash=p.content_hash,
                        design=design, noise=tuple(noise), draws=draws, seed=seed, run=run,
-                       engine=engine, base=base)
+                       engine=engine, base=base, batch=_batch_summary(spec))
+
+
+def _batch_summary(spec) -> dict:
+    """How the sweep was split: shared values computed once, what each variant evaluates."""
+    return {"shared_values": spec.shared, "policy_nodes": spec.nodes,
+            "residual_nodes": spec.residual_nodes, "judgement_rules_left_out":
+            spec.dropped_rules, "periods_evaluated": spec.n_periods}
 
 
 def _up_to(layout, n: int):
@@ -409,9 +498,10 @@ def integral_params(checked, names: Sequence[str]) -> dict[str, bool]:
     return out
 
 
-def _run_dask(address: str, checked, layout, design: Design, work: Sequence[range], common,
+def _run_dask(address: str, plan: Batches, work: Sequence[range],
               progress) -> list[np.ndarray]:
-    """Variant batches as Dask tasks; the layout is scattered to the workers once."""
+    """Variant batches as Dask tasks; the specialised policy (residual, shared values, data)
+    is scattered to the workers once, and each worker loads the residual's kernel once."""
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -432,9 +522,8 @@ def _run_dask(address: str, checked, layout, design: Design, work: Sequence[rang
     else:
         raise RegimeError(f"--dask {address}: give local, local:N or tcp://HOST:PORT")
     try:
-        shared = client.scatter([checked, layout, design], broadcast=True)
-        futures = [client.submit(run_variants, shared[0], shared[1], shared[2], list(b),
-                                 pure=False, **common) for b in work]
+        shared = client.scatter(plan, broadcast=True)
+        futures = [client.submit(run_variants, shared, list(b), pure=False) for b in work]
         index = {f.key: i for i, f in enumerate(futures)}
         parts: list = [None] * len(futures)
         done = 0
@@ -442,7 +531,7 @@ def _run_dask(address: str, checked, layout, design: Design, work: Sequence[rang
             parts[index[future.key]] = future.result()
             done += len(work[index[future.key]])
             if progress:
-                progress(done, design.n_variants)
+                progress(done, plan.design.n_variants)
         return parts
     finally:
         client.close()
@@ -464,6 +553,7 @@ class SweepResult:
     run: SweepRun
     engine: str
     base: "Provenance | None" = None     # the provenance every variant shares
+    batch: Mapping | None = None         # how the work was split (_batch_summary)
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     # tidy tables, one per view -----------------------------------------------------------------
