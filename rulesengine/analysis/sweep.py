@@ -722,6 +722,8 @@ class SweepResult:
                         "variants": self.design.n_variants,
                         "noise": [n.describe() for n in self.noise], "draws": self.draws,
                         "seed": self.seed}
+        if self.batch is not None:
+            out["sweep"]["batch"] = dict(self.batch)
         return out
 
 
