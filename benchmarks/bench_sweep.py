@@ -52,6 +52,26 @@ def best_of(fn, repeat: int) -> tuple[float, float]:
     return min(w for w, _ in runs), min(c for _, c in runs)
 
 
+def whole_policy(checked, panel, design, period: str, n: int):
+    """CPU seconds for the first n variants, each by the whole policy's compiled kernel over
+    every period up to the last looked at (engine/batch.py's `unspecialised`), the arguments
+    bound once."""
+    from rulesengine.analysis import sweep as sw
+    from rulesengine.engine.batch import unspecialised
+    from rulesengine.pipeline.run import prepare
+
+    bound, layout, _ = prepare(checked, panel)
+    looked = sw.select_periods(bound.period_labels, bound.period_kind, period)
+    layout = layout.head(max(looked) + 1)
+    spec = unspecialised(checked, layout, params=design.names)
+    plan = sw.Batches(spec, design, noise=(), draws=1, seed=0, looked_at=looked,
+                      engine="fused", kinds={}, noise_base={})
+    plan.run([0])                   # compile or load outside the timing
+    t0 = time.process_time()
+    plan.run(range(n))
+    return time.process_time() - t0
+
+
 def main() -> None:
     parser = C.standard_args(__doc__.splitlines()[0])
     parser.add_argument("--variants", type=int, default=10_000)
@@ -99,6 +119,11 @@ def main() -> None:
                                                        period=period))
     assert np.array_equal(cold.run.levels, warm.run.levels)
 
+    # what the batching buys over one whole compiled kernel per variant (nothing shared,
+    # every period, arguments still bound once): a few hundred variants of the same design
+    whole_n = min(300, n)
+    whole_cpu = whole_policy(checked, panel, design, period, whole_n)
+
     V = design.n_variants
     b = warm.batch or {}
     split = (f"{b.get('shared_values')} shared values computed once; residual "
@@ -125,6 +150,17 @@ def main() -> None:
                       eval_cpu / (warm_cpu / V), "x", f">= {TARGET_RATIO:.0f}x",
                       eval_cpu / (warm_cpu / V) >= TARGET_RATIO,
                       f"eval {eval_cpu * 1e3:.1f} ms CPU"))
+    rows.append(C.Row("sweep", "whole-policy kernel per variant / batched variant, warm, CPU",
+                      (whole_cpu / whole_n) / (warm_cpu / V), "x", "",
+                      None, f"whole policy {whole_cpu / whole_n * 1e3:.3f} ms CPU a variant "
+                      f"({whole_n} variants, every period, nothing shared)"))
+    # peak resident memory of this process (kilobytes on Linux): numba, the kernels, the data,
+    # the shared values, and the levels of every variant (int16)
+    import resource
+
+    rows.append(C.Row("sweep", "peak resident memory of the process",
+                      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "MB", "", None,
+                      f"levels held: {warm.run.levels.nbytes / 2**20:.1f} MB"))
     if args.dask:
         _, wall, _ = timed(lambda: sw.sweep(checked, panel, design=design, period=period,
                                             dask=args.dask))
