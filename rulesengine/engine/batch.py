@@ -45,7 +45,7 @@ from ..check.scope import Ref
 from ..lang import ast
 from ..lang import types as T
 from ..lang.builtins import BUILTINS, KWARG_ROLES
-from .layout import Layout
+from .layout import Layout, all_nodes
 from .reuse import signatures
 from .vectorised import _sizes_vary, _Vectorised, level_dependent
 from .reference import ReferenceEvaluator
@@ -89,7 +89,7 @@ def unspecialised(checked: CheckedPolicy, layout: Layout, *, params: Sequence[st
                   inputs: Sequence[str] = ()) -> Specialised:
     """The whole policy as its own residual (nothing shared, every period): for what
     `specialise` cannot take apart (a chain of defines deeper than Python's stack)."""
-    n = sum(1 for _ in _all_nodes(checked))
+    n = sum(1 for _ in all_nodes(checked))
     return Specialised(checked, layout, 0, tuple(params), tuple(inputs), 0, n, n, 0)
 
 
@@ -169,9 +169,14 @@ def specialise(checked: CheckedPolicy, layout: Layout, *, params: Sequence[str] 
     # the shared values, once, over every period of the data
     values = _shared_values(checked, layout, rewriter.frontier)
 
-    synthetic = {name: node for name, node in rewriter.frontier.items()}
-    key = hashlib.sha256(repr((p.content_hash, sorted(params), sorted(inputs),
-                               sorted(synthetic), [r.id for r in kept])).encode()).hexdigest()
+    synthetic = dict(rewriter.frontier)
+    # The residual's own identity (compile_policy memoises plans by it) is its expressions
+    # as rewritten: which values are shared, and which are one array, can change with the
+    # data (two inputs bound to one array give one shared rank).
+    key = hashlib.sha256(repr((p.content_hash, [r.id for r in kept], [r.when for r in new_rules],
+                               sorted((n, repr(d.expr)) for n, d in defines.items()),
+                               applies.expr if applies is not None else None)).encode()
+                         ).hexdigest()
     policy = replace(p, rules=new_rules, defines=defines, applies_to=applies,
                      content_hash=f"{p.content_hash}:residual:{key[:16]}")
     residual = replace(checked, policy=policy,
@@ -194,19 +199,9 @@ def specialise(checked: CheckedPolicy, layout: Layout, *, params: Sequence[str] 
                   decisions=layout.decisions[start:stop],
                   rule_levels=np.array([level_index[r.level] for r in kept], dtype=np.int64),
                   rule_judgement=np.zeros(len(kept), dtype=bool))
-    whole = sum(1 for _ in _all_nodes(checked))
+    whole = sum(1 for _ in all_nodes(checked))
     return Specialised(residual, cut, start, tuple(params), tuple(inputs), len(synthetic),
-                       whole, sum(1 for _ in _all_nodes(residual)), len(dropped))
-
-
-def _all_nodes(checked: CheckedPolicy):
-    p = checked.policy
-    roots = [d.expr for d in p.defines.values() if d.expr is not None]
-    roots += [r.when for r in p.rules if r.when is not None]
-    if p.applies_to is not None and p.applies_to.expr is not None:
-        roots.append(p.applies_to.expr)
-    for root in roots:
-        yield from ast.walk(root)
+                       whole, sum(1 for _ in all_nodes(residual)), len(dropped))
 
 
 class _Residual:
@@ -224,7 +219,7 @@ class _Residual:
         self.types: dict[int, T.Type] = {}
         self.refs: dict[int, Ref] = {}
         self.inputs_read: set[str] = set()
-        self.next_nid = max((n.nid for n in _all_nodes(checked)), default=0) + 1
+        self.next_nid = max((n.nid for n in all_nodes(checked)), default=0) + 1
         taken = set(checked.policy.inputs) | set(checked.policy.params) | set(
             checked.policy.defines)
         self.prefix = "shared"
