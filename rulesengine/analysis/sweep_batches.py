@@ -10,6 +10,7 @@ process, or Dask workers with any partitioning).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from typing import TYPE_CHECKING, Mapping, Sequence
 
@@ -71,11 +72,11 @@ class Batches:
         # a draw's noise is drawn over the whole of an input (as `perturb` draws it), then
         # cut to the residual's periods: the same numbers however the sweep is evaluated
         self.noise_base = dict(noise_base)
-        self._runner = None
+        self._runners: dict[int, object] = {}
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state["_runner"] = None         # a compiled kernel is loaded by each worker
+        state["_runners"] = {}          # a compiled kernel is loaded by each worker
         return state
 
     def _noisy(self, variant: int, draw: int) -> dict[str, np.ndarray]:
@@ -104,11 +105,16 @@ class Batches:
     def _evaluator(self):
         """(params, inputs) -> (level, subject) over the residual's periods."""
         if self.engine == "fused":
-            if self._runner is None:
+            # one per thread: a variant writes its params into the runner's arrays, and a
+            # Dask worker may run two tasks of one sweep in two threads at once
+            thread = threading.get_ident()
+            runner = self._runners.get(thread)
+            if runner is None:
                 from ..compile.batch import CompiledVariants
 
-                self._runner = CompiledVariants(self.spec, ceilings(self.design))
-            return self._runner.run
+                runner = self._runners[thread] = CompiledVariants(self.spec,
+                                                                  ceilings(self.design))
+            return runner.run
         if self.engine == "vectorised":
             from ..engine.vectorised import evaluate_vectorised as evaluate
         else:

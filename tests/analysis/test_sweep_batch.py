@@ -196,3 +196,23 @@ def test_a_rule_that_reads_levels_keeps_every_period(sample):
     spec = specialise(plain, layout, params=["bottom_quartile"],
                       looked_at=[layout.n_periods - 1])
     assert spec.start == 0 and spec.n_periods == layout.n_periods
+
+
+def test_two_threads_running_batches_of_one_sweep_agree_with_one(sample):
+    """A Dask worker may run two tasks of a sweep at once: each thread has its own kernel
+    arguments (a variant writes its params into them)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    checked = _checked("oversight2021")
+    design = random_design(checked, random.Random(152), 5, 16, names=SWEPT)
+    bound, layout, _ = prepare(checked, sample)
+    looked = sw.select_periods(bound.period_labels, bound.period_kind, "2021/22")
+    layout = layout.head(max(looked) + 1)
+    plan = sw.Batches(sw.specialised(checked, layout, design, (), looked), design, noise=(),
+                      draws=1, seed=0, looked_at=looked, engine="fused", kinds={},
+                      noise_base={})
+    alone = plan.run(range(16))
+    with ThreadPoolExecutor(2) as pool:
+        halves = list(pool.map(plan.run, [range(0, 8), range(8, 16)] * 3))
+    for i, part in enumerate(halves):
+        assert np.array_equal(part, alone[:8] if i % 2 == 0 else alone[8:])
