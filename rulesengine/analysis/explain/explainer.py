@@ -39,6 +39,7 @@ class Explainer:
         self.probe = Probe(checked, layout, outcomes.raw.level.astype(np.float64))
         self.fmt = Format(checked, outcomes)
         self.texts: dict[int, str] = {}
+        self._rankings: dict[int, list[ast.Call]] = {}
         p = checked.policy
         for d in p.defines.values():
             self._index_text(d.expr, d.text)
@@ -51,6 +52,13 @@ class Explainer:
         for n in ast.walk(root):
             self.texts[n.nid] = " ".join(text[n.span[0]:n.span[1]].split())
 
+    def rankings(self, root: ast.Node) -> list[ast.Call]:
+        """The calls ranking a value among peers under root (not through defines)."""
+        found = self._rankings.get(root.nid)
+        if found is None:
+            found = self._rankings[root.nid] = [n for n in ast.walk(root) if ranking(n)]
+        return found
+
     def explain(self, entity: str, t: int, *, what_if: bool = True) -> Explanation:
         """Explain entity's outcome in period index t (see explain())."""
         ids = self.outcomes.entities.ids
@@ -62,6 +70,7 @@ class Explainer:
 class _Explainer(WhatIf):
     def __init__(self, shared: Explainer, e: int, t: int, what_if: bool = True) -> None:
         self.what_if = what_if
+        self.shared = shared
         self.c = shared.checked
         self.p = shared.checked.policy
         self.o = shared.outcomes
@@ -243,9 +252,7 @@ class _Explainer(WhatIf):
     def rank_context(self, side: ast.Node, comparison: ast.Node) -> list[str]:
         """Peer context for rank calls on an input: value, position among peers, cut-off."""
         out = []
-        for n in ast.walk(self.resolve(side)[0]):
-            if not ranking(n):
-                continue
+        for n in self.shared.rankings(self.resolve(side)[0]):
             arg, _ = self.resolve(n.args[0])
             x = self.val(arg)
             if isinstance(x, str):

@@ -109,6 +109,7 @@ class WhatIf:
         inp = self.p.inputs[name]
         v = float(self.L.inputs[name][self.t, self.e])
         if inp.type in ("flag", "rating"):
+            self.prefetch(name, self.options(name, v))
             for x in self.options(name, v):
                 if self.level_at(name, x) == lv.index:
                     text = f"{inp.label} becomes {self.fmt.value(x, self.input_type(name))}"
@@ -203,9 +204,9 @@ class WhatIf:
         goal = "not fired" if status == "fired" else "fired"
         verb = "stops firing" if status == "fired" else "fires"
         if inp.type in ("flag", "rating"):
+            self.prefetch(name, self.options(name, v))
             for o in self.options(name, v):
-                probe = self.probe.with_input(name, self.t, self.e, o)
-                if self.rule_status(rule, probe) == goal:
+                if self.rule_status(rule, self.probe_at(name, o)) == goal:
                     shown = self.fmt.value(o, self.input_type(name))
                     text = f"{verb} if {inp.label} becomes {shown}"
                     return Flip(name, inp.label, v, o, text), abs(o - v) / 4.0
@@ -457,7 +458,11 @@ class WhatIf:
         integer = self.p.inputs[name].type == "count"
         scale = max(self.spread(name), abs(v), 1e-6)
         best: Crossing | None = None
-        for points in self.candidates(name, v):
+        up, down = self.candidates(name, v)
+        # what the scans try first, both ways, in one evaluation
+        self.prefetch(name, [v] + [points[i] for points in (up, down)
+                                   for i in self.coarse(points, signature)])
+        for points in (up, down):
             if best is not None:
                 points = [x for x in points if abs(x - v) <= abs(best.after - v)]
             hit = self.first_hit(name, points, v, reaches, signature)
@@ -482,10 +487,7 @@ class WhatIf:
 
         if signature is None or len(points) <= 40:
             return scan(0, len(points))
-        k = math.ceil(len(points) / 32)
-        coarse = list(range(k - 1, len(points), k))
-        if coarse[-1] != len(points) - 1:
-            coarse.append(len(points) - 1)
+        coarse = self.coarse(points, signature)
         self.prefetch(name, [v] + [points[c] for c in coarse])
         prev, prev_sig = -1, signature(v)
         for c in coarse:
@@ -496,6 +498,18 @@ class WhatIf:
                     return found
             prev, prev_sig = c, now
         return None
+
+    @staticmethod
+    def coarse(points: list[float], signature) -> list[int]:
+        """The indexes first_hit tries first: every k-th (and the last) when it can skip
+        between them, else the first 40."""
+        if signature is None or len(points) <= 40:
+            return list(range(min(len(points), 40)))
+        k = math.ceil(len(points) / 32)
+        coarse = list(range(k - 1, len(points), k))
+        if coarse[-1] != len(points) - 1:
+            coarse.append(len(points) - 1)
+        return coarse
 
     def bisect(self, name: str, lo: float, hi: float, reaches, integer: bool,
                scale: float) -> tuple[float, float]:
@@ -588,9 +602,9 @@ class WhatIf:
             candidates = [float(i) for i in range(len(self.p.scales[inp.scale].labels))]
         else:
             candidates = sorted(set(float(x) for x in col[~np.isnan(col)]))
+        self.prefetch(name, candidates)
         fires = [x for x in candidates
-                 if self.rule_status(rule, self.probe.with_input(name, self.t, self.e, x))
-                 == "fired"]
+                 if self.rule_status(rule, self.probe_at(name, x)) == "fired"]
         ityp = Type(inp.type) if inp.type not in ("rating", "flag") else (
             Type("rating", inp.scale) if inp.type == "rating" else Type("bool"))
         note = f"unknown because {inp.label} is missing"
