@@ -98,7 +98,6 @@ def build_index(text: str, file: str, types: dict[str, str] | None = None) -> Po
 
 
 def _parent_file(ref: str, path: Path) -> Path | None:
-
     try:
         return find_policy(ref, [path.parent] + search_path(), relative_to=path.parent).resolve()
     except (RegimeError, OSError, ValueError):
@@ -532,7 +531,6 @@ def make_server():
 
 
 def _read(file: str) -> str:
-
     try:
         # The guarded read (files.py): a pipe or device named like a policy never blocks.
         return read_input(file, limit=POLICY).decode("utf-8")

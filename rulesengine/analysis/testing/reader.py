@@ -152,7 +152,6 @@ class _Reader:
     # entities ---------------------------------------------------------------------------
 
     def entities(self):
-
         subject = self.data.get("entity") or {}
         if not isinstance(subject, dict):
             self.error("'entity' must be a mapping (id, kind, type, parent, region)",
@@ -310,11 +309,9 @@ class _Reader:
         return number
 
     def scale_labels(self, scale: str) -> list[str]:
-
         return [normalise_label(x) for x in self.p.scales[scale].labels]
 
     def label(self, raw, scale: str, labels: list[str], what: str, where) -> float | None:
-
         shown = ", ".join(labels)
         if not isinstance(raw, str):
             self.error(f"{what} is a rating: write a label of scale '{scale}' ({shown}), not "
