@@ -15,6 +15,7 @@ from ...diagnostics import Pos, Reporter, did_you_mean, elide
 from ...lang import types as T
 from ...periods import PeriodError, format_period, parse_period
 from ...policy.document import Document
+from ...quantities import parse_quantity
 from .cases import (_PERIOD_EXAMPLE, _PLURAL, DEFAULT_TOLERANCE, MAX_CASE_ENTITIES,
                     MAX_CASE_PERIODS, Case, Check, Expectation, ReadCase)
 
@@ -294,8 +295,6 @@ class _Reader:
 
     @staticmethod
     def quantity(raw, unit: str) -> float | None:
-        from ...policy.build import parse_quantity
-
         if isinstance(raw, bool):
             return None
         if isinstance(raw, (int, float)):
@@ -327,8 +326,6 @@ class _Reader:
     # params and decisions ---------------------------------------------------------------
 
     def params(self) -> dict[str, float]:
-        from ...policy.build import parse_quantity
-
         spec = self.data.get("params") or {}
         out: dict[str, float] = {}
         if not isinstance(spec, dict):
