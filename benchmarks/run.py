@@ -29,6 +29,7 @@ BENCHES = {
     "segments": "bench_segments.py",      # 6. a 4-rule policy vs hand-written code, serial
     "tiers": "bench_tiers.py",            # 7. scaling 1e3..1e7, where each tier takes over
     "startup": "bench_startup.py",        # 8. whole processes: cold, warm, 2,000 rules
+    "explain": "bench_explain.py",        # 9. explain's what-if searches, the report's explanations
 }
 EXTRAS = {"whatif": "whatif_kernel.py"}   # run only when named in --only
 

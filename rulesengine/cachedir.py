@@ -22,16 +22,18 @@ exit), so it gives the same results, only slower.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import os
 import shutil
 import stat
 import sys
 import tempfile
-import hashlib
 import threading
 from functools import lru_cache
 from pathlib import Path
 
+from .diagnostics import RegimeError
+from .files import read_input, write_output
 from .version import __version__
 
 ENV_CACHE_DIR = "REGIME_CACHE_DIR"
@@ -101,7 +103,6 @@ def scratch() -> Path:
             try:
                 made = Path(tempfile.mkdtemp(prefix="regime-cache-"))
             except OSError as e:
-                from .diagnostics import RegimeError
                 raise RegimeError(f"no folder to compile kernels in (the cache is off and no "
                                   f"temporary folder is writable: {_why(e)}); set "
                                   f"{ENV_CACHE_DIR}, or use --engine reference") from None
@@ -123,8 +124,6 @@ def private_subfolder(base: Path, name: str) -> Path:
 def read_entry(path: Path) -> bytes | None:
     """A cache entry's bytes, or None when there is no regular file to read (missing, a
     folder, a pipe that would block the read, unreadable): a miss."""
-    from .diagnostics import RegimeError
-    from .files import read_input
 
     try:
         return read_input(path)
@@ -136,7 +135,6 @@ def write_entry(path: Path, data: bytes) -> None:
     """Replace a cache entry all at once (files.write_output), private (0600): whatever is in
     its place (a folder, a pipe, a link) is damage and is replaced, not written into. Raises
     OSError when it cannot be written."""
-    from .files import write_output
 
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path)

@@ -14,12 +14,15 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..check.checker import CheckedPolicy, check
+from ..data.sample import sample_panel
 from ..diagnostics import PolicyError, RegimeError
 from ..engine.outcomes import Outcomes
-from ..pipeline.run import assemble, choose_engine, prepare, run_backend, through
+from ..engine.reuse import Evaluated
 from ..lang import ast
-from ..check.checker import CheckedPolicy, check
 from ..lang.parser import NodeIds
+from ..periods import PeriodError, format_period, parse_period
+from ..pipeline.run import assemble, choose_engine, prepare, run_backend, through
 from ..policy.model import Policy
 from ..policy.serialize import policy_data
 from ..provenance import ProvenancePair
@@ -287,9 +290,7 @@ def diff(a: CheckedPolicy, b: CheckedPolicy, panel=None, *, decisions=None,
         period = None
     if panel is None:
         # read once: attribution evaluates many variants on the same data
-        from ..data.sample import sample_panel
         panel = sample_panel()
-    from ..engine.reuse import Evaluated
 
     memo: dict = {}     # each input converted once for A, B and every variant of B
     step(0, 2, f"evaluating A ({a.policy.id})")
@@ -396,7 +397,6 @@ def _run(policy: CheckedPolicy, panel, decisions, engine, revision, memo, *, par
 
 def _period_label(text: str, kind: str) -> str:
     """A period as the user typed it (2024-Q4, 2024/25 Q3, 2024-12) in the policies' form."""
-    from ..periods import PeriodError, format_period, parse_period
 
     try:
         return format_period(kind, parse_period(text, kind).ordinal)

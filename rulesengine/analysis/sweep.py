@@ -2,13 +2,10 @@
 
 A sweep answers two questions every regime raises: how much does the answer depend on the
 numbers nobody published (`--grid`, `--sample`), and how sure are we of an organisation's
-level given noisy data (`--noise`)? The data are bound once (one Layout); each variant swaps
-the param arrays and each draw perturbs the input arrays, and the same engine that `regime
-eval` uses evaluates it, so a variant's outcome equals `regime eval --param ...` exactly.
-
-Determinism: a draw's random numbers come from a generator seeded by (seed, variant, draw),
-never by batch or worker, so a sweep gives the same numbers however it is split up (one
-process, or Dask workers with any partitioning).
+level given noisy data (`--noise`)? The data are bound once; what no variant changes is
+computed once, and each variant (and draw) evaluates only the rest (sweep_batches.py,
+engine/batch.py), so a variant's outcome equals `regime eval --param ...` exactly. A draw's
+random numbers come from (seed, variant, draw): the same however the sweep is split up.
 
 Statistics come from well-kept libraries: designs from `scipy.stats.qmc` (Latin hypercube,
 scrambled Sobol) and SALib (Saltelli's scheme for Sobol indices, Morris trajectories);
@@ -28,6 +25,11 @@ import numpy as np
 from .. import codes
 from ..diagnostics import Diagnostic, RegimeError
 from ..files import Limit
+# the batched running of variants and draws; draw_seed, perturb, perturbed, run_variants and
+# ceilings are re-exported, so that this module stays the sweep's one public surface
+from .sweep_batches import (  # noqa: F401
+    Batches, _batch_summary, _run_dask, batches, ceilings, draw_seed, perturb, perturbed,
+    run_variants, specialised)
 
 if TYPE_CHECKING:
     from ..provenance import Provenance
@@ -195,57 +197,6 @@ class SweepRun:
     level_labels: tuple[str, ...]
 
 
-def draw_seed(seed: int, variant: int, draw: int) -> np.random.Generator:
-    """The generator for one (variant, draw): independent of how the sweep is split up."""
-    return np.random.default_rng(np.random.SeedSequence([int(seed), int(variant), int(draw)]))
-
-
-def perturb(layout, noise: Sequence[Noise], rng: np.random.Generator, kinds: Mapping[str, str]):
-    """A Layout whose noisy inputs are perturbed; missing values stay missing, percentages
-    stay within 0..100 and counts stay non-negative."""
-    if not noise:
-        return layout
-    inputs = dict(layout.inputs)
-    for n in noise:
-        base = layout.inputs[n.metric]
-        sd = n.sd * np.abs(base) if n.relative else n.sd
-        value = base + rng.standard_normal(base.shape) * sd
-        kind = kinds.get(n.metric)
-        if kind == "percent":
-            value = np.clip(value, 0.0, 100.0)
-        elif kind == "count":
-            value = np.maximum(value, 0.0)
-        inputs[n.metric] = value
-    return replace(layout, inputs=inputs)
-
-
-def run_variants(checked, layout, design: Design, variants: Sequence[int], *, draws: int,
-                 noise: Sequence[Noise], seed: int, periods: Sequence[int], engine: str,
-                 kinds: Mapping[str, str]) -> np.ndarray:
-    """Levels [len(variants), draws, T, E] for the given variant indices: the unit of work a
-    local loop or a Dask task runs. `engine` is the one that runs (not `auto`)."""
-    from ..pipeline.run import run_backend
-
-    periods = np.asarray(periods, dtype=np.int64)
-    out = np.full((len(variants), draws, len(periods), layout.n_entities), -1, dtype=np.int16)
-    base_params = dict(layout.params)
-    for i, v in enumerate(variants):
-        params = dict(base_params)
-        for name, value in design.params(v).items():
-            params[name] = np.full(layout.n_periods, value, dtype=np.float64)
-        varied = replace(layout, params=params)
-        for d in range(draws):
-            noisy = perturb(varied, noise, draw_seed(seed, v, d), kinds) if noise else varied
-            raw = run_backend(checked, noisy, engine)
-            level = raw.level[periods].astype(np.int16)
-            out[i, d] = np.where(raw.subject[periods], level, -1)
-    return out
-
-
-def batches(n: int, size: int) -> list[range]:
-    return [range(i, min(i + size, n)) for i in range(0, n, size)]
-
-
 def sweep(checked, data=None, *, design: Design, noise: Sequence[Noise] = (), draws: int = 1,
           seed: int = 0, period: str | None = None, decisions=None,
           params: Mapping[str, float] | None = None, engine: str = "auto",
@@ -284,22 +235,25 @@ def sweep(checked, data=None, *, design: Design, noise: Sequence[Noise] = (), dr
             f"{len(periods):,} period(s) x {layout.n_entities:,} organisations",
             code=codes.TOO_LARGE, hint="fewer variants, draws or periods (--period), or "
                                    + RESULT_CELLS.hint))
-    # One compiled kernel serves every variant and draw, so the whole sweep's size says
-    # whether compiling it pays (pipeline/run.py's thresholds).
+    # What no variant changes is computed once; what varies is the residual policy, and
+    # the whole sweep's size says whether compiling its kernel pays (pipeline/run.py's
+    # thresholds): one compiled kernel serves every variant and draw.
     from ..pipeline.run import choose_engine
 
-    engine = choose_engine(checked, layout, engine, variants=n_variants * draws)
+    spec = specialised(checked, layout, design, noise, periods)
+    engine = choose_engine(spec.checked, spec.layout, engine, variants=n_variants * draws)
     size = batch_size or max(1, min(1000, math.ceil(n_variants / 16)))
     work = batches(n_variants, size)
-    common = dict(draws=draws, noise=tuple(noise), seed=seed, periods=periods, engine=engine,
-                  kinds=kinds)
+    plan = Batches(spec, design, noise=noise, draws=draws, seed=seed, looked_at=periods,
+                   engine=engine, kinds=kinds,
+                   noise_base={n.metric: layout.inputs[n.metric] for n in noise})
     if dask:
-        parts = _run_dask(dask, checked, layout, design, work, common, progress)
+        parts = _run_dask(dask, plan, work, progress)
     else:
         parts = []
         done = 0
         for b in work:
-            parts.append(run_variants(checked, layout, design, b, **common))
+            parts.append(plan.run(b))
             done += len(b)
             if progress:
                 progress(done, n_variants)
@@ -316,7 +270,7 @@ def sweep(checked, data=None, *, design: Design, noise: Sequence[Noise] = (), dr
                    level_labels=tuple(lv.label for lv in p.levels))
     return SweepResult(policy_id=p.id, policy_version=p.version, policy_hash=p.content_hash,
                        design=design, noise=tuple(noise), draws=draws, seed=seed, run=run,
-                       engine=engine, base=base)
+                       engine=engine, base=base, batch=_batch_summary(spec))
 
 
 def _up_to(layout, n: int):
@@ -409,47 +363,6 @@ def integral_params(checked, names: Sequence[str]) -> dict[str, bool]:
     return out
 
 
-def _run_dask(address: str, checked, layout, design: Design, work: Sequence[range], common,
-              progress) -> list[np.ndarray]:
-    """Variant batches as Dask tasks; the layout is scattered to the workers once."""
-    try:
-        from dask.distributed import Client, LocalCluster, as_completed
-    except ImportError:
-        raise RegimeError("--dask needs Dask: pip install 'regime[dask]'") from None
-    cluster = None
-    if address == "local" or address.startswith("local:"):
-        workers = int(address.split(":", 1)[1]) if ":" in address else 2
-        if workers < 1:
-            raise RegimeError(f"--dask {address}: give at least one worker")
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-        client = Client(cluster)
-    elif address.startswith("tcp://"):
-        try:
-            client = Client(address, timeout=30)
-        except OSError as e:
-            raise RegimeError(f"--dask {address}: cannot reach the scheduler ({e})") from None
-    else:
-        raise RegimeError(f"--dask {address}: give local, local:N or tcp://HOST:PORT")
-    try:
-        shared = client.scatter([checked, layout, design], broadcast=True)
-        futures = [client.submit(run_variants, shared[0], shared[1], shared[2], list(b),
-                                 pure=False, **common) for b in work]
-        index = {f.key: i for i, f in enumerate(futures)}
-        parts: list = [None] * len(futures)
-        done = 0
-        for future in as_completed(futures):
-            parts[index[future.key]] = future.result()
-            done += len(work[index[future.key]])
-            if progress:
-                progress(done, design.n_variants)
-        return parts
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-
 # --- results ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -464,6 +377,7 @@ class SweepResult:
     run: SweepRun
     engine: str
     base: "Provenance | None" = None     # the provenance every variant shares
+    batch: Mapping | None = None         # how the work was split (_batch_summary)
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     # tidy tables, one per view -----------------------------------------------------------------
@@ -632,6 +546,8 @@ class SweepResult:
                         "variants": self.design.n_variants,
                         "noise": [n.describe() for n in self.noise], "draws": self.draws,
                         "seed": self.seed}
+        if self.batch is not None:
+            out["sweep"]["batch"] = dict(self.batch)
         return out
 
 

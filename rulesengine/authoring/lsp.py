@@ -23,9 +23,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from ..check.checker import check
 from ..diagnostics import Diagnostic, PolicyError, Pos, RegimeError
+from ..files import POLICY, read_input
 from ..lang.builtins import BUILTINS, Builtin
+from ..lang.types import describe
+from ..policy.load import find_policy, load_policy_text, read_policy_file, search_path
 from ..policy.model import ENTITY_ATTRIBUTES
+from ..version import __version__
 
 DEBOUNCE_SECONDS = 0.1
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -93,8 +98,6 @@ def build_index(text: str, file: str, types: dict[str, str] | None = None) -> Po
 
 
 def _parent_file(ref: str, path: Path) -> Path | None:
-    from ..policy.load import find_policy, search_path
-
     try:
         return find_policy(ref, [path.parent] + search_path(), relative_to=path.parent).resolve()
     except (RegimeError, OSError, ValueError):
@@ -103,7 +106,6 @@ def _parent_file(ref: str, path: Path) -> Path | None:
 
 def _index_parent(index: PolicyIndex, parent: Path) -> None:
     from ..policy.document import load_document
-    from ..policy.load import read_policy_file
 
     try:
         doc = load_document(read_policy_file(parent), str(parent))
@@ -302,9 +304,6 @@ def analyse(text: str, file: str) -> Analysis:
     """Every diagnostic `regime check` reports for the text (errors and warnings), and the
     defines' types when it checks. (The index of names is built separately, when asked for:
     diagnostics are what must come quickly.)"""
-    from ..check.checker import check
-    from ..lang.types import describe
-    from ..policy.load import load_policy_text
 
     diagnostics: list[Diagnostic] = []
     types: dict[str, str] = {}
@@ -359,7 +358,6 @@ def make_server():
     from lsprotocol import types as t
     from pygls.lsp.server import LanguageServer
 
-    from ..version import __version__
 
     server = LanguageServer("regime", __version__)
     pending: dict[str, asyncio.Task] = {}
@@ -533,9 +531,6 @@ def make_server():
 
 
 def _read(file: str) -> str:
-    from ..diagnostics import RegimeError
-    from ..files import POLICY, read_input
-
     try:
         # The guarded read (files.py): a pipe or device named like a policy never blocks.
         return read_input(file, limit=POLICY).decode("utf-8")

@@ -11,16 +11,17 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from .. import codes
-from ..diagnostics import Diagnostic, PolicyError, Pos, Reporter, Source, did_you_mean, sorted_diagnostics
-from ..periods import PeriodError, parse_period
-from ..policy.model import ENTITY_ATTRIBUTES, PERCENT_SCALES, Policy
-from ..lang import ast
-from ..lang import types as T
+from ..diagnostics import (Diagnostic, PolicyError, Pos, Reporter, Source, did_you_mean,
+                           sorted_diagnostics)
+from ..lang import ast, types as T
 from ..lang.builtins import BUILTINS, MEMBER_FUNCTIONS
+from ..lang.types import Type
+from ..periods import PeriodError, parse_period
+from ..policy.effective import desugar  # rules' `effective:` ranges -> dated params
+from ..policy.model import ENTITY_ATTRIBUTES, PERCENT_SCALES, Policy
 from .calls import CallChecks
 from .lint import Lints, canonical
 from .scope import Ref, Scope as _Scope
-from ..lang.types import Type
 
 __all__ = ["MAX_NESTING", "CheckedPolicy", "Ref", "canonical", "check"]
 
@@ -61,7 +62,6 @@ class CheckedPolicy:
 
 def check(policy: Policy) -> CheckedPolicy:
     """Check a policy; raise PolicyError listing every error (warnings ride along)."""
-    from ..policy.effective import desugar   # rules' `effective:` ranges -> dated params
     return _Checker(desugar(policy)).run()
 
 

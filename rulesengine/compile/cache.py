@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Callable
 
 from .. import cachedir
+from ..version import __version__
 
 ENV_CACHE_DIR = cachedir.ENV_CACHE_DIR
 _VERIFIED = b"regime-sha256:"      # first line of a stored numba file: the payload's digest
@@ -50,7 +51,6 @@ def _library_digest() -> str:
     # import numba (half a second) when the answer may be not to use it
     from importlib.metadata import version
 
-    from ..version import __version__
 
     text = (Path(__file__).parent / "library.py").read_bytes()
     return hashlib.sha256(text + __version__.encode() + version("numba").encode()).hexdigest()
@@ -105,7 +105,7 @@ def _load_or_build(folder: Path, key: str, source: str, warm) -> Callable:
             _write_source(path, source)
         staging = _fresh(cachedir.private_subfolder(cachedir.scratch(), "staging") / key)
         have = _unpack(stored, staging)
-        from . import numba_cache     # imports numba: only when a kernel is loaded or built
+        from . import numba_cache  # imports numba: only when a kernel is loaded or built
 
         numba_cache.install()
         numba_cache.stage(path, staging, source)

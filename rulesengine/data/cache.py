@@ -31,6 +31,7 @@ from typing import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from .. import cachedir
 from ..cachedir import engine_stamp
 from ..diagnostics import Pos
 from .panel import Entities, Panel
@@ -69,8 +70,6 @@ def entry_key(files: Sequence[Path]) -> str:
 
 
 def _folder() -> Path | None:
-    from .. import cachedir
-
     return cachedir.folder("data")
 
 
@@ -155,8 +154,6 @@ def _metric(entry: Path, spec: dict, shape: tuple[int, int]) -> np.ndarray:
 
 
 def _read(entry: Path, load: Callable[[], Panel]) -> Panel | None:
-    from .. import cachedir
-
     # the guarded read: a pipe in the manifest's place is a miss, not a wait
     data = cachedir.read_entry(entry / MANIFEST)
     if data is None:

@@ -18,6 +18,7 @@ from .. import codes
 from ..diagnostics import DataError, Diagnostic, Pos, did_you_mean, warn_data
 from ..files import DECISIONS, read_input
 from ..periods import PeriodError, format_period, parse_period
+from ..policy.load import display_name
 from ..policy.model import Policy
 from .panel import Entities
 
@@ -41,7 +42,6 @@ def load_decisions(path: str | Path, policy: Policy, entities: Entities, period_
                    ) -> tuple[np.ndarray, dict[tuple[int, int], Decision]]:
     """The decisions as a [periods, entities] array of level indexes (NaN = none) plus the
     decisions themselves by (period index, entity index)."""
-    from ..policy.load import display_name
 
     name = display_name(Path(path))
     data = read_input(path, limit=DECISIONS, shown=name, error=DataError)

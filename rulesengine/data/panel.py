@@ -16,7 +16,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from ..diagnostics import Pos
-from ..periods import format_period
+from ..periods import format_period, parse_period
 
 ENTITY_COLUMNS = ("entity", "name", "kind", "type", "parent", "region")
 # Optional columns of the entities table: an organisation's lifetime and what it became.
@@ -181,8 +181,6 @@ class Panel:
         return sorted(self.values)
 
     def period_index(self, label_or_ordinal) -> int:
-        from ..periods import parse_period
-
         ordinal = (label_or_ordinal if isinstance(label_or_ordinal, int)
                    else parse_period(label_or_ordinal, self.period_kind).ordinal)
         i = ordinal - self.start

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .. import codes
 from ..diagnostics import Diagnostic, RegimeError
+from ..files import open_input, write_output
 from .loaders import load_panel, write_panel
 from .panel import Panel
 
@@ -84,7 +85,6 @@ def check_sample_folder(out: str | os.PathLike, *, fmt: str = "parquet",
 def _starts_with_title(readme: Path) -> bool:
     """Whether the file begins with the sample README's title (reading only that much: the
     folder is the user's, and its README.md may be anything)."""
-    from ..files import open_input
 
     title = README_TITLE.encode("utf-8")
     try:
@@ -102,7 +102,6 @@ def write_sample(out: str | os.PathLike, seed: int, *, fmt: str = "parquet",
     the other format is removed (the folder would otherwise hold the data twice); with
     `force`, the sample's files are written into any folder, overwriting files of their names.
     Raises RegimeError for another folder, or a path that cannot be a folder."""
-    from ..files import write_output
     from .synth import synthesize
 
     stale = check_sample_folder(out, fmt=fmt, force=force)

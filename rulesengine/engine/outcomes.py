@@ -14,6 +14,7 @@ import numpy as np
 from ..data.decisions import Decision
 from ..data.panel import Entities
 from ..diagnostics import RegimeError
+from ..periods import PeriodError, format_period, parse_period
 from ..provenance import Provenance  # the record every output carries; defined once there
 
 NO_LEVEL = -1
@@ -213,7 +214,6 @@ def select_periods(outcomes, period: str | None) -> list[int]:
         return [outcomes.n_periods - 1]
     if period == "all":
         return list(range(outcomes.n_periods))
-    from ..periods import PeriodError, format_period, parse_period
 
     try:
         ordinal = parse_period(period, outcomes.period_kind).ordinal

@@ -29,11 +29,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .. import cachedir
+from .. import cachedir, diagnostics
 from ..cachedir import engine_stamp
-from ..version import __version__
+from ..check import checker, scope
 from ..diagnostics import RegimeError
+from ..files import POLICY, read_input
+from ..lang import ast, types
+from ..policy import model
 from ..policy.load import Resolution, display_name, is_file
+from ..version import __version__
 
 ENV_NO_CACHE = "REGIME_NO_POLICY_CACHE"
 FORMAT = 1
@@ -95,8 +99,6 @@ def _read(entry: Path, key: str):
 
 
 def _unchanged(read, absent) -> bool:
-    from ..files import POLICY, read_input
-
     for file, digest in read:
         try:
             # the guarded read: a policy file swapped for a pipe since is a miss, not a hang
@@ -137,10 +139,6 @@ def _write(entry: Path, key: str, seen: Resolution, checked) -> None:
 def allowed_classes() -> dict[str, type]:
     """The only classes an entry may name: the frozen dataclasses of the modules a checked
     policy is made of."""
-    from .. import diagnostics
-    from ..check import checker, scope
-    from ..lang import ast, types
-    from ..policy import model
 
     out = {}
     for module in (diagnostics, ast, types, scope, checker, model):

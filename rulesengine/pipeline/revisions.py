@@ -10,9 +10,11 @@ import subprocess
 from pathlib import Path
 from typing import Callable, Iterable
 
+from ..check.checker import check
 from ..diagnostics import Diagnostic, PolicyError, Pos
+from ..files import POLICY, read_input
 from ..policy.load import (display_name, find_policy, is_file, load_policy_text, looks_like_path,
-                   search_path)
+                           search_path)
 
 
 def split_ref(ref: str, known: Callable[[str], bool] | None = None) -> tuple[str, str | None]:
@@ -39,7 +41,6 @@ def _exists(name: str) -> bool:
 
 def load_ref(ref: str, *, policy_path: Iterable[str] = ()):
     """(checked policy, git revision or None) for a reference."""
-    from ..check.checker import check
 
     # Absolute (not resolved: a link keeps its name) so that every file name derived from
     # these is shown the same way whether the policy comes from the cache or not.
@@ -77,8 +78,6 @@ def _names_policy(name: str, dirs) -> bool:
 
 
 def _read_disk(path: Path) -> str:
-    from ..files import POLICY, read_input
-
     data = read_input(path, limit=POLICY, shown=display_name(path), error=PolicyError)
     return _decode(data, display_name(path))
 

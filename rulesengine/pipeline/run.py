@@ -7,12 +7,21 @@ import os
 from dataclasses import dataclass, replace
 from typing import Mapping
 
-from ..diagnostics import RegimeError
 from ..check.checker import CheckedPolicy
-from ..engine.layout import Layout, make_layout
-from ..provenance import build as build_provenance
+from ..compile.kernel import evaluate_compiled, is_cached
+from ..data.bind import bind
+from ..data.decisions import load_decisions
+from ..data.loaders import load_panel
+from ..data.panel import Panel
+from ..data.sample import sample_panel
+from ..diagnostics import RegimeError
+from ..engine.layout import Layout, all_nodes, make_layout
 from ..engine.outcomes import Outcomes, PeriodFrame, RawOutcomes
 from ..engine.params import check_overrides, resolve_params
+from ..engine.reference import evaluate_reference
+from ..engine.vectorised import evaluate_vectorised
+from ..policy.effective import policy_mask, policy_range_text
+from ..provenance import build as build_provenance
 
 # --engine: `auto` picks per evaluation; `numba` is the old name of `fused`.
 ENGINES = ("auto", "vectorised", "fused", "reference")
@@ -36,17 +45,12 @@ def prepare(checked: CheckedPolicy, data=None, *, decisions: str | os.PathLike |
     """(bound data, layout, decisions by cell) for a policy over `data` (a Panel, a path, or
     None for the bundled sample). `memo`: see data.bind.bind (for many policies over one
     panel)."""
-    from ..data.bind import bind
-    from ..data.decisions import load_decisions
-    from ..data.panel import Panel
 
     if data is None:
-        from ..data.sample import sample_panel
         panel = sample_panel()
     elif isinstance(data, Panel):
         panel = data
     else:
-        from ..data.loaders import load_panel
         panel = load_panel(data, policy=checked)
     check_overrides(checked, params or {})
     bound = bind(checked, panel, memo=memo)
@@ -70,7 +74,6 @@ def prepare(checked: CheckedPolicy, data=None, *, decisions: str | os.PathLike |
 
 def period_frame(checked: CheckedPolicy, bound) -> PeriodFrame:
     """The periods of `bound` data and which of them the policy was in force in."""
-    from ..policy.effective import policy_mask, policy_range_text
 
     p = checked.policy
     in_effect = policy_mask(p, bound.period_kind, bound.start, bound.n_periods)
@@ -106,11 +109,9 @@ def choose_engine(checked: CheckedPolicy, layout: Layout, engine: str = "auto", 
         return "vectorised"
     if cells >= FUSED_MIN_CELLS:
         return "fused"
-    from ..engine.layout import all_nodes
 
     if cells * sum(1 for _ in all_nodes(checked)) < CACHED_FUSED_MIN_WORK:
         return "vectorised"
-    from ..compile.kernel import is_cached
     return "fused" if is_cached(checked, layout) else "vectorised"
 
 
@@ -120,13 +121,10 @@ def run_backend(checked: CheckedPolicy, layout: Layout, engine: str = "auto", *,
     `values`: see evaluate_vectorised (only the vectorised engine reads and fills it)."""
     used = choose_engine(checked, layout, engine, variants=variants)
     if used == "reference":
-        from ..engine.reference import evaluate_reference
         raw = evaluate_reference(checked, layout)
     elif used == "vectorised":
-        from ..engine.vectorised import evaluate_vectorised
         raw = evaluate_vectorised(checked, layout, values)
     else:
-        from ..compile.kernel import evaluate_compiled
         raw = evaluate_compiled(checked, layout)
     return replace(raw, engine=used)
 

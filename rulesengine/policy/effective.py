@@ -25,6 +25,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..diagnostics import RegimeError
 from ..lang import ast
 from ..periods import Period, convert, first_month, format_period, parse_period
 from .model import Param, ParamValue, Policy, Rule
@@ -194,7 +195,6 @@ def check_periods(outcomes, periods, policy_id: str, *, strict: bool = False,
                   option: str = "--period") -> str | None:
     """A warning naming the policy's range when any of `periods` is outside it (None when all
     are inside); with `strict`, a RegimeError instead."""
-    from ..diagnostics import RegimeError
 
     if not outcomes.in_effect:
         return None

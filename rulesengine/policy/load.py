@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from .. import codes
 from ..diagnostics import Diagnostic, PolicyError, Pos, Reporter, Source, did_you_mean
+from ..files import POLICY, read_input
 from .model import Policy
 
 if TYPE_CHECKING:
@@ -164,7 +165,6 @@ def list_policies(dirs: Sequence[Path]) -> list[PolicyInfo]:
 def read_policy_file(path: Path) -> str:
     """A policy file's text, refused with a PolicyError when it is not a regular file within
     the size limit or not UTF-8 (the line and column of the first bad byte)."""
-    from ..files import POLICY, read_input
 
     name = display_name(path)
     # Refused before reading: a pipe, a device, a folder, a file over the size limit.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from ..analysis.diff import DiffResult
+from ..periods import format_label, parse_period
 from .escape import markdown, terminal
 from .tabular import Records, to_markdown
 
@@ -21,7 +22,6 @@ def relabel(d: DiffResult, style: str) -> DiffResult:
     """The same diff with periods labelled in `style` ("calendar" or "nhs": 2025/26 Q3)."""
     from dataclasses import replace
 
-    from ..periods import format_label, parse_period
 
     if style == "calendar" or d.provenance_pair is None:
         return d

@@ -13,6 +13,7 @@ import math
 from typing import Sequence
 
 from ..engine.outcomes import Outcomes
+from ..periods import format_label, parse_period
 from .escape import markdown
 from .tabular import Records, to_markdown
 
@@ -26,7 +27,6 @@ def relabel(outcomes: Outcomes, style: str) -> Outcomes:
     for writing out; look periods up (--period) before relabelling."""
     from dataclasses import replace
 
-    from ..periods import format_label, parse_period
 
     if style == "calendar":
         return outcomes

@@ -19,7 +19,7 @@ import math
 from pathlib import Path
 from typing import Sequence
 
-from ..diagnostics import RegimeError
+from ..diagnostics import RegimeError, did_you_mean
 from .escape import xlsx_cell
 from .tabular import Records
 
@@ -42,7 +42,6 @@ def choose_format(fmt: str | None, out: str | None) -> str:
     implied = SUFFIXES.get(suffix)
     if fmt is None:
         if implied is None and suffix:
-            from ..diagnostics import did_you_mean
 
             raise RegimeError(f"--out {out}: the suffix '{suffix}' names no format; give "
                               f"--format ({', '.join(FORMATS)}) or end the name in one of "

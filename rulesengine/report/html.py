@@ -11,6 +11,8 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Sequence
 
+from ..analysis.explain import Explainer
+
 if TYPE_CHECKING:
     from ..analysis.diff import DiffResult
     from ..analysis.explain import Condition, Explanation
@@ -386,12 +388,10 @@ def build_report(checked, outcomes: "Outcomes", layout, t: int, *,
     searches, which would take minutes over a whole country) and lay out the page."""
     import numpy as np
 
-    from ..analysis.explain import explain
-
     subjects = np.flatnonzero(outcomes.raw.subject[t])
     ids = outcomes.entities.ids
-    explanations = [explain(checked, outcomes, layout, ids[int(e)], t, what_if=False)
-                    for e in subjects]
+    explainer = Explainer(checked, outcomes, layout)
+    explanations = [explainer.explain(ids[int(e)], t, what_if=False) for e in subjects]
     p = checked.policy
     title = f"{p.title} ({p.id} v{p.version}): {outcomes.period_labels[t]}"
     return report_page(outcomes, t, explanations, title=title, comparison=comparison)

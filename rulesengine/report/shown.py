@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..diagnostics import RegimeError, did_you_mean
+from ..engine.probe import Probe
 from ..lang import ast
 from ..lang.builtins import PEER_FUNCTIONS
 
@@ -53,8 +54,6 @@ class Shown:
     """The --show columns of one evaluation: `headers`, and `values(t, e)` per row."""
 
     def __init__(self, checked, outcomes, layout, kinds: tuple[str, ...]) -> None:
-        from ..engine.probe import Probe
-
         self.checked = checked
         self.outcomes = outcomes
         self.layout = layout

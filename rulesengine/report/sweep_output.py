@@ -74,6 +74,12 @@ def print_summary(result) -> None:
                f" ({d.method}), {shown}; engine {result.engine}")
     if prov["sweep"]["noise"]:
         click.echo("noise: " + ", ".join(prov["sweep"]["noise"]) + f"; seed {result.seed}")
+    split = prov["sweep"].get("batch")
+    if split:
+        click.echo(f"batched: {split['shared_values']} shared values computed once; each run "
+                   f"evaluates {split['residual_nodes']} of the policy's {split['policy_nodes']} "
+                   f"expression nodes over {split['periods_evaluated']} period"
+                   f"{'s' * (split['periods_evaluated'] != 1)}")
     counts = _variant_counts(result)
     levels = list(run.level_ids)
     label = dict(zip(run.level_ids, run.level_labels))

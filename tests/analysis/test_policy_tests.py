@@ -341,7 +341,7 @@ tests:
 # --- the compiled kernel -----------------------------------------------------------------------
 
 def test_a_kernel_that_disagrees_with_the_reference_fails_the_case(tmp_path, monkeypatch):
-    import rulesengine.compile.kernel as kernel
+    import rulesengine.analysis.testing.runner as runner
     from rulesengine.engine.reference import evaluate_reference
 
     def wrong(checked, layout, **kw):
@@ -350,7 +350,7 @@ def test_a_kernel_that_disagrees_with_the_reference_fails_the_case(tmp_path, mon
         level[0, 0] = 0
         return type(raw)(**{**raw.__dict__, "level": level})
 
-    monkeypatch.setattr(kernel, "evaluate_compiled", wrong)
+    monkeypatch.setattr(runner, "evaluate_compiled", wrong)     # the kernel the runner calls
     result = run(policy_file(tmp_path, PASSING), kernel=True)
     assert [c.status for c in result.cases] == ["failed"]
     assert [d.message for d in result.cases[0].diagnostics] == [

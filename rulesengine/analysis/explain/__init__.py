@@ -10,10 +10,10 @@ the outcome incomplete; and a judgement decision if one overrides.
 
 from __future__ import annotations
 
-from .explainer import explain
+from .explainer import Explainer, explain
 from .format import format_money, ordinal
 from .model import Condition, Crossing, Explanation, Flip, Move, Operand, RuleExplanation
 from .render import render_markdown, render_text
 
-__all__ = ["Condition", "Crossing", "Explanation", "Flip", "Move", "Operand", "RuleExplanation",
-           "explain", "format_money", "ordinal", "render_markdown", "render_text"]
+__all__ = ["Condition", "Crossing", "Explainer", "Explanation", "Flip", "Move", "Operand",
+           "RuleExplanation", "explain", "format_money", "ordinal", "render_markdown", "render_text"]

@@ -16,7 +16,7 @@ from ...lang.builtins import BUILTINS
 from ...check.checker import CheckedPolicy
 from .format import Format, ordinal
 from .model import Condition, Explanation, Operand, RuleExplanation
-from .whatif import WhatIf, ranking
+from .whatif import Point, WhatIf, ranking
 
 
 # --- the explainer ---------------------------------------------------------------------------
@@ -26,33 +26,24 @@ def explain(checked: CheckedPolicy, outcomes: Outcomes, layout: Layout, entity: 
     """Explain entity's outcome in period index t. what_if=False leaves out what would flip
     each rule and move the outcome (the searches are most of the work), for a report that
     explains every organisation."""
-    ids = outcomes.entities.ids
-    if entity not in ids:
-        raise RegimeError(f"no entity '{entity}' in the data{did_you_mean(entity, ids)}")
-    return _Explainer(checked, outcomes, layout, ids.index(entity), t, what_if).run()
+    return Explainer(checked, outcomes, layout).explain(entity, t, what_if=what_if)
 
 
-class _Explainer(WhatIf):
-    def __init__(self, checked: CheckedPolicy, outcomes: Outcomes, layout: Layout, e: int,
-                 t: int, what_if: bool = True) -> None:
-        self.what_if = what_if
-        self.c = checked
-        self.p = checked.policy
-        self.o = outcomes
-        self.L = layout
-        self.e = e
-        self.t = t
+class Explainer:
+    """Explanations of one evaluation: what they all share (every expression's values over
+    all organisations, the expressions' texts) is computed once, so a report explaining every
+    organisation evaluates the policy once, not once per organisation."""
+
+    def __init__(self, checked: CheckedPolicy, outcomes: Outcomes, layout: Layout) -> None:
+        self.checked, self.outcomes, self.layout = checked, outcomes, layout
         self.probe = Probe(checked, layout, outcomes.raw.level.astype(np.float64))
         self.fmt = Format(checked, outcomes)
-        self._probes: dict[tuple[str, float], Probe] = {}
-        self._peer_values: dict[str, np.ndarray] = {}
-        self._constants: list[float] | None = None
-        self._levels: dict[tuple[str, float], int] = {}
-        self._watched: list[ast.Node] | None = None
         self.texts: dict[int, str] = {}
-        for d in self.p.defines.values():
+        self._rankings: dict[int, list[ast.Call]] = {}
+        p = checked.policy
+        for d in p.defines.values():
             self._index_text(d.expr, d.text)
-        for r in self.p.rules:
+        for r in p.rules:
             self._index_text(r.when, r.text)
 
     def _index_text(self, root: ast.Node | None, text: str) -> None:
@@ -61,10 +52,51 @@ class _Explainer(WhatIf):
         for n in ast.walk(root):
             self.texts[n.nid] = " ".join(text[n.span[0]:n.span[1]].split())
 
+    def rankings(self, root: ast.Node) -> list[ast.Call]:
+        """The calls ranking a value among peers under root (not through defines)."""
+        found = self._rankings.get(root.nid)
+        if found is None:
+            found = self._rankings[root.nid] = [n for n in ast.walk(root) if ranking(n)]
+        return found
+
+    def explain(self, entity: str, t: int, *, what_if: bool = True) -> Explanation:
+        """Explain entity's outcome in period index t (see explain())."""
+        ids = self.outcomes.entities.ids
+        if entity not in ids:
+            raise RegimeError(f"no entity '{entity}' in the data{did_you_mean(entity, ids)}")
+        return _Explainer(self, ids.index(entity), t, what_if).run()
+
+
+class _Explainer(WhatIf):
+    def __init__(self, shared: Explainer, e: int, t: int, what_if: bool = True) -> None:
+        self.what_if = what_if
+        self.shared = shared
+        self.c = shared.checked
+        self.p = shared.checked.policy
+        self.o = shared.outcomes
+        self.L = shared.layout
+        self.e = e
+        self.t = t
+        self.probe = shared.probe
+        self.fmt = shared.fmt
+        self.texts = shared.texts
+        self._points: dict[tuple[str, float], Point] = {}
+        self._signatures: dict[tuple[int, str, float], bytes] = {}
+        self._watches: dict[tuple[int, ...], int] = {}
+        self._conditions: dict[int, list[ast.Node]] = {}
+        self._own_inputs: dict[int, list[str]] = {}
+        self._candidates: dict[tuple[str, float], tuple[list[float], list[float]]] = {}
+        self._peer_values: dict[str, np.ndarray] = {}
+        self._constants: list[float] | None = None
+        self._levels: dict[tuple[str, float], int] = {}
+        self._watched: list[ast.Node] | None = None
+
     # values --------------------------------------------------------------------------------
 
-    def val(self, node: ast.Node, probe: Probe | None = None, t: int | None = None):
-        v = (probe or self.probe).value(node, self.t if t is None else t)[self.e]
+    def val(self, node: ast.Node, probe: Probe | Point | None = None, t: int | None = None):
+        t = self.t if t is None else t
+        v = probe.value(node, t) if isinstance(probe, Point) else \
+            (probe or self.probe).value(node, t)[self.e]
         return v if isinstance(v, str) else float(v)
 
     def shown(self, node: ast.Node, probe: Probe | None = None, t: int | None = None) -> str:
@@ -220,9 +252,7 @@ class _Explainer(WhatIf):
     def rank_context(self, side: ast.Node, comparison: ast.Node) -> list[str]:
         """Peer context for rank calls on an input: value, position among peers, cut-off."""
         out = []
-        for n in ast.walk(self.resolve(side)[0]):
-            if not ranking(n):
-                continue
+        for n in self.shared.rankings(self.resolve(side)[0]):
             arg, _ = self.resolve(n.args[0])
             x = self.val(arg)
             if isinstance(x, str):

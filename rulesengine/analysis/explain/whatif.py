@@ -9,11 +9,29 @@ from dataclasses import replace
 import numpy as np
 
 from ...engine.outcomes import decide
-from ...engine.probe import Probe
+from ...engine.probe import Probe, Scenarios
 from ...lang import ast
 from ...lang.builtins import BUILTINS, builtin, peer_grouping
 from ...lang.types import Type
 from .model import Crossing, Flip, Move
+
+
+# Bisection rounds evaluated together (2**n - 1 midpoints): fewer evaluations against more
+# values each (benchmarks/bench_explain.py)
+_LOOKAHEAD = 3
+
+
+class Point:
+    """One what-if of a Scenarios evaluation: what `val` reads instead of a Probe."""
+
+    __slots__ = ("rows", "k")
+
+    def __init__(self, rows: Scenarios, k: int) -> None:
+        self.rows, self.k = rows, k
+
+    def value(self, node: ast.Node, t: int):
+        """The organisation's value of node in period t."""
+        return self.rows.value(node, self.k, t)
 
 
 def ranking(n: ast.Node) -> bool:
@@ -33,7 +51,13 @@ class WhatIf:
         re-evaluated (ranks against the peers' unchanged values), then decide()."""
         key = (name, x)
         if key not in self._levels:
-            self._levels[key] = self.decide_level(self.probe_at(name, x))
+            # decided for every value evaluated with x at once
+            rows = self.probe_at(name, x).rows
+            values = np.array([rows.column(r.when) for r in self.p.rules], np.float64)
+            d = decide(values == 1, np.isnan(values), self.L.rule_levels,
+                       self.L.rule_judgement, self.L.default_level, self.p.decide == "first")
+            for k, value in enumerate(rows.values.tolist()):
+                self._levels[(name, value)] = int(d.computed[k])
         return self._levels[key]
 
     def decide_level(self, probe: Probe) -> int:
@@ -67,26 +91,27 @@ class WhatIf:
         for lv in self.p.levels:
             if lv.decided_by or lv.index == current:
                 continue            # a judgement level is set by a decision, not by a change
-            best: tuple[float, Move] | None = None
-            for name in inputs:
-                found = self.move_input(name, lv)
-                if found is not None and (best is None or found[0] < best[0]):
-                    best = found
+            found = [m for m in (self.move_input(name, lv) for name in inputs) if m is not None]
+            # the smallest change (the first input among equals) that a fresh evaluation
+            # confirms; each costs a whole evaluation, so the smallest is checked first
+            found.sort(key=lambda m: m[0])
+            best = next((move for _, move in found
+                         if self.verified_level(move.input, move.after) == lv.index), None)
             if best is None:
                 out.append(Move(lv.id, lv.label, None, None, None, None,
                                 "no change to a single input of this organisation this period "
                                 "reaches it"))
             else:
-                out.append(best[1])
+                out.append(best)
         return out
 
     def move_input(self, name: str, lv) -> tuple[float, Move] | None:
         inp = self.p.inputs[name]
         v = float(self.L.inputs[name][self.t, self.e])
         if inp.type in ("flag", "rating"):
+            self.prefetch(name, self.options(name, v))
             for x in self.options(name, v):
-                if self.level_at(name, x) == lv.index and self.verified_level(name, x) == \
-                        lv.index:
+                if self.level_at(name, x) == lv.index:
                     text = f"{inp.label} becomes {self.fmt.value(x, self.input_type(name))}"
                     return abs(x - v) / 4.0, Move(lv.id, lv.label, name, inp.label, v, x, text)
             return None
@@ -95,7 +120,7 @@ class WhatIf:
                              for n in self.conditions_of(r.when)]
         crossing = self.nearest(name, v, lambda x: self.level_at(name, x) == lv.index,
                                 self.signature(name, self._watched))
-        if crossing is None or self.verified_level(name, crossing.after) != lv.index:
+        if crossing is None:
             return None
         return self.cost(name, v, crossing), Move(
             lv.id, lv.label, name, inp.label, v, crossing.after,
@@ -105,6 +130,11 @@ class WhatIf:
 
     def own_inputs(self, root: ast.Node) -> list[str]:
         """Inputs of this entity a condition reads (not its members' or its parent's)."""
+        if root.nid not in self._own_inputs:
+            self._own_inputs[root.nid] = self._own_inputs_of(root)
+        return self._own_inputs[root.nid]
+
+    def _own_inputs_of(self, root: ast.Node) -> list[str]:
         out: list[str] = []
         seen: set[int] = set()
         stack = [root]
@@ -174,9 +204,9 @@ class WhatIf:
         goal = "not fired" if status == "fired" else "fired"
         verb = "stops firing" if status == "fired" else "fires"
         if inp.type in ("flag", "rating"):
+            self.prefetch(name, self.options(name, v))
             for o in self.options(name, v):
-                probe = self.probe.with_input(name, self.t, self.e, o)
-                if self.rule_status(rule, probe) == goal:
+                if self.rule_status(rule, self.probe_at(name, o)) == goal:
                     shown = self.fmt.value(o, self.input_type(name))
                     text = f"{verb} if {inp.label} becomes {shown}"
                     return Flip(name, inp.label, v, o, text), abs(o - v) / 4.0
@@ -256,6 +286,12 @@ class WhatIf:
         and steps doubling away from v (for thresholds far outside it). Trying them nearest
         first finds a band (a condition true only between two values) that steps alone would
         jump over."""
+        key = (name, v)
+        if key not in self._candidates:        # every search of `name` tries the same
+            self._candidates[key] = self._candidates_for(name, v)
+        return self._candidates[key]
+
+    def _candidates_for(self, name: str, v: float) -> tuple[list[float], list[float]]:
         inp = self.p.inputs[name]
         col = self.L.inputs[name][self.t]
         known = np.unique(col[~np.isnan(col)])
@@ -317,21 +353,34 @@ class WhatIf:
             self._constants = sorted(x for x in found if math.isfinite(x))
         return self._constants
 
-    def probe_at(self, name: str, x: float) -> Probe:
-        """A what-if probe with this organisation's `name` set to x this period; the last few
-        are kept, since a search asks several questions of the same value."""
-        key = (name, x)
-        probe = self._probes.get(key)
-        if probe is None:
-            probe = self.probe.with_input(name, self.t, self.e, x)
-            if len(self._probes) >= 16:
-                self._probes.pop(next(iter(self._probes)))
-            self._probes[key] = probe
-        return probe
+    def probe_at(self, name: str, x: float) -> "Point":
+        """The what-if with this organisation's `name` set to x this period. Every value tried
+        is kept (the searches for different rules and levels try many of the same values),
+        and is evaluated with others where the search knows what it will ask next
+        (prefetch)."""
+        point = self._points.get((name, x))
+        if point is None:
+            self.prefetch(name, [x])
+            point = self._points[(name, x)]
+        return point
+
+    def prefetch(self, name: str, xs) -> None:
+        """Evaluate the what-ifs of `name` at the values xs not tried yet, all at once."""
+        new = [x for x in dict.fromkeys(float(x) for x in xs) if (name, x) not in self._points]
+        if not new:
+            return
+        rows = Scenarios(self.probe, name, self.t, self.e, new)
+        for k, x in enumerate(new):
+            self._points[(name, x)] = Point(rows, k)
 
     def conditions_of(self, root: ast.Node) -> list[ast.Node]:
         """Every true/false node under root, through defines: what a search watches to know
         whether anything changed between two values it tried."""
+        if root.nid not in self._conditions:
+            self._conditions[root.nid] = self._conditions_under(root)
+        return self._conditions[root.nid]
+
+    def _conditions_under(self, root: ast.Node) -> list[ast.Node]:
         out: list[ast.Node] = []
         seen: set[int] = set()
         stack = [root]
@@ -353,9 +402,28 @@ class WhatIf:
         return out
 
     def signature(self, name: str, nodes: list[ast.Node]):
-        def sig(x: float) -> tuple:
-            probe = self.probe_at(name, x)
-            return tuple(self.truth(self.val(n, probe)) for n in nodes)
+        """The truth of `nodes` with `name` at a value, as something to compare between
+        values: only the nodes that read `name` (the others are the same at every value), and
+        kept, since every search of `name` watching the same nodes asks about the same
+        values."""
+        reads = self.probe._reads
+        nodes = [n for n in nodes if name in reads.get(n.nid, ())]
+        watch = self._watches.setdefault(tuple(n.nid for n in nodes), len(self._watches))
+        seen = self._signatures
+
+        def sig(x: float) -> bytes:
+            key = (watch, name, x)
+            found = seen.get(key)
+            if found is None:
+                # for every value evaluated with x at once: true 1, false 0, unknown 2
+                rows = self.probe_at(name, x).rows
+                truth = np.array([rows.column(n) for n in nodes], np.float64).reshape(
+                    len(nodes), len(rows))
+                codes = np.where(np.isnan(truth), 2, truth == 1).astype(np.int8)
+                for k, value in enumerate(rows.values.tolist()):
+                    seen[(watch, name, value)] = codes[:, k].tobytes()
+                found = seen[key]
+            return found
         return sig
 
     def search(self, name: str, evaluate, goal_status: str | None = None,
@@ -390,47 +458,37 @@ class WhatIf:
         integer = self.p.inputs[name].type == "count"
         scale = max(self.spread(name), abs(v), 1e-6)
         best: Crossing | None = None
-        for points in self.candidates(name, v):
+        up, down = self.candidates(name, v)
+        # what the scans try first, both ways, in one evaluation
+        self.prefetch(name, [v] + [points[i] for points in (up, down)
+                                   for i in self.coarse(points, signature)])
+        for points in (up, down):
             if best is not None:
                 points = [x for x in points if abs(x - v) <= abs(best.after - v)]
-            hit = self.first_hit(points, v, reaches, signature)
+            hit = self.first_hit(name, points, v, reaches, signature)
             if hit is None:
                 continue
-            lo, hi = hit             # lo does not reach it, hi does
-            for _ in range(80):
-                if integer and abs(hi - lo) <= 1:
-                    break
-                if not integer and abs(hi - lo) <= scale * 1e-10:
-                    break
-                mid = (lo + hi) / 2.0
-                if integer:
-                    mid = math.floor(mid) if hi > lo else math.ceil(mid)
-                    if mid in (lo, hi):
-                        break
-                if reaches(mid):
-                    hi = mid
-                else:
-                    lo = mid
-            crossing = self.shown_value(v, hi - v, self.p.inputs[name].type, reaches)
+            lo, hi = self.bisect(name, *hit, reaches, integer, scale)
+            crossing = self.shown_value(name, v, hi - v, reaches)
             if best is None or abs(crossing.after - v) < abs(best.after - v):
                 best = crossing
         return best
 
-    @staticmethod
-    def first_hit(points: list[float], v: float, reaches, signature) -> tuple[float, float] | None:
+    def first_hit(self, name: str, points: list[float], v: float, reaches,
+                  signature) -> tuple[float, float] | None:
         """(the last point before it, the first point where reaches() holds), or None."""
         def scan(i: int, j: int) -> tuple[float, float] | None:
             for k in range(i, j):
+                if (name, points[k]) not in self._points:
+                    self.prefetch(name, points[k:min(j, k + 40)])
                 if reaches(points[k]):
                     return (points[k - 1] if k else v), points[k]
             return None
 
         if signature is None or len(points) <= 40:
             return scan(0, len(points))
-        k = math.ceil(len(points) / 32)
-        coarse = list(range(k - 1, len(points), k))
-        if coarse[-1] != len(points) - 1:
-            coarse.append(len(points) - 1)
+        coarse = self.coarse(points, signature)
+        self.prefetch(name, [v] + [points[c] for c in coarse])
         prev, prev_sig = -1, signature(v)
         for c in coarse:
             now = signature(points[c])
@@ -441,11 +499,63 @@ class WhatIf:
             prev, prev_sig = c, now
         return None
 
-    def shown_value(self, v: float, delta: float, kind: str, changed) -> Crossing:
+    @staticmethod
+    def coarse(points: list[float], signature) -> list[int]:
+        """The indexes first_hit tries first: every k-th (and the last) when it can skip
+        between them, else the first 40."""
+        if signature is None or len(points) <= 40:
+            return list(range(min(len(points), 40)))
+        k = math.ceil(len(points) / 32)
+        coarse = list(range(k - 1, len(points), k))
+        if coarse[-1] != len(points) - 1:
+            coarse.append(len(points) - 1)
+        return coarse
+
+    def bisect(self, name: str, lo: float, hi: float, reaches, integer: bool,
+               scale: float) -> tuple[float, float]:
+        """Bisection between lo (does not reach it) and hi (does), to a count's unit or to
+        1e-10 of the input's scale. The next few rounds' midpoints, whichever way each goes,
+        are evaluated together beforehand: the same steps, for a few evaluations instead of
+        one per step."""
+        def middle(lo: float, hi: float) -> float | None:
+            if integer and abs(hi - lo) <= 1:
+                return None
+            if not integer and abs(hi - lo) <= scale * 1e-10:
+                return None
+            mid = (lo + hi) / 2.0
+            if integer:
+                mid = math.floor(mid) if hi > lo else math.ceil(mid)
+                if mid in (lo, hi):
+                    return None
+            return mid
+
+        for step in range(80):
+            mid = middle(lo, hi)
+            if mid is None:
+                break
+            if (name, mid) not in self._points:
+                ahead, level = [], [(lo, hi)]
+                for _ in range(min(_LOOKAHEAD, 80 - step)):
+                    nxt = []
+                    for a, b in level:
+                        m = middle(a, b)
+                        if m is not None:
+                            ahead.append(m)
+                            nxt += [(a, m), (m, b)]
+                    level = nxt
+                self.prefetch(name, ahead)
+            if reaches(mid):
+                hi = mid
+            else:
+                lo = mid
+        return lo, hi
+
+    def shown_value(self, name: str, v: float, delta: float, changed) -> Crossing:
         """What to report for a change of `delta` found by bisection (just past the boundary):
         the boundary rounded to the precision the explanation shows, when reaching it changes
         the outcome; the rounded boundary as a strict one when only values beyond it do (the
         value itself, when any move that way does); else one shown step further."""
+        kind = self.p.inputs[name].type
         a = abs(delta)
         if kind == "percent":
             unit = 0.1
@@ -459,6 +569,8 @@ class WhatIf:
         digits = max(0, -math.floor(math.log10(unit)))
         nearest = round(round((v + delta) / unit) * unit, digits)
         step = math.copysign(unit, delta)
+        further = round(nearest + step, digits)
+        self.prefetch(name, [nearest, nearest + step * 1e-6, further])
         if (nearest - v) * delta > 0:
             if changed(nearest):
                 return Crossing(nearest, nearest, False)
@@ -469,7 +581,6 @@ class WhatIf:
             # the boundary is v itself, to the precision shown: v + delta (just past it) is
             # the verified value
             return Crossing(v + delta, v, True)
-        further = round(nearest + step, digits)
         if (further - v) * delta > 0 and changed(further):
             return Crossing(further, further, False)
         return Crossing(v + delta, v + delta, False)
@@ -491,9 +602,9 @@ class WhatIf:
             candidates = [float(i) for i in range(len(self.p.scales[inp.scale].labels))]
         else:
             candidates = sorted(set(float(x) for x in col[~np.isnan(col)]))
+        self.prefetch(name, candidates)
         fires = [x for x in candidates
-                 if self.rule_status(rule, self.probe.with_input(name, self.t, self.e, x))
-                 == "fired"]
+                 if self.rule_status(rule, self.probe_at(name, x)) == "fired"]
         ityp = Type(inp.type) if inp.type not in ("rating", "flag") else (
             Type("rating", inp.scale) if inp.type == "rating" else Type("bool"))
         note = f"unknown because {inp.label} is missing"

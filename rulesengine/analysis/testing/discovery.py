@@ -6,13 +6,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-
 from ... import codes
+from ...check.checker import check
 from ...diagnostics import Diagnostic, PolicyError, RegimeError, Reporter
 from ...policy.document import Document, load_document
+from ...policy.load import (POLICY_SUFFIXES, display_name, find_policy, list_policies, read_policy,
+                            read_policy_file, search_path)
 from .cases import PolicyResult
 from .runner import run_cases
-
 
 # --- finding policies and test files ------------------------------------------------------------
 
@@ -30,8 +31,6 @@ class _Group:
 
 
 def _yaml_files(folder: Path) -> list[Path]:
-    from ...policy.load import POLICY_SUFFIXES
-
     try:
         return sorted(p for p in folder.iterdir() if p.suffix in POLICY_SUFFIXES
                       and p.is_file() and not p.name.startswith("."))
@@ -40,8 +39,6 @@ def _yaml_files(folder: Path) -> list[Path]:
 
 
 def _read_doc(path: Path) -> Document:
-    from ...policy.load import read_policy_file, display_name
-
     return load_document(read_policy_file(path), display_name(path))
 
 
@@ -93,7 +90,6 @@ def validate_test_file(doc: Document) -> list[Diagnostic]:
 def test_file_target(doc: Document, path: Path, dirs: Sequence[Path]) -> Path:
     """The policy file a test file's `tests_for:` names: an id (looked up beside the tests
     folder first) or a path relative to the test file."""
-    from ...policy.load import find_policy
 
     ref = str(doc.data[TEST_FILE_KEY])
     here = path.parent
@@ -110,7 +106,6 @@ def test_file_target(doc: Document, path: Path, dirs: Sequence[Path]) -> Path:
 def discover(refs: Sequence[str], dirs: Sequence[Path]) -> tuple[list[_Group], list[Diagnostic]]:
     """The policies to test for command-line references (ids, policy files, test files,
     folders; every policy in `dirs` when there are none), with their test files."""
-    from ...policy.load import find_policy, list_policies
 
     groups: dict[Path, _Group] = {}
     problems: list[Diagnostic] = []
@@ -172,8 +167,6 @@ def discover(refs: Sequence[str], dirs: Sequence[Path]) -> tuple[list[_Group], l
 
 def run_group(g: _Group, dirs: Sequence[Path], *, kernel: bool = True) -> PolicyResult:
     """Load and check a group's policy, then run the cases of its file and test files."""
-    from ...check.checker import check
-    from ...policy.load import display_name, read_policy
 
     name = display_name(g.path)
     try:
@@ -203,7 +196,6 @@ def run_group(g: _Group, dirs: Sequence[Path], *, kernel: bool = True) -> Policy
 def run_tests(refs: Sequence[str] = (), *, policy_path: Sequence[str] = (),
               kernel: bool = True) -> tuple[list[PolicyResult], list[Diagnostic]]:
     """Run the test cases of the policies `refs` names (all known policies by default)."""
-    from ...policy.load import search_path
 
     dirs = search_path(policy_path)
     groups, problems = discover(refs, dirs)

@@ -8,14 +8,16 @@ import math
 import numpy as np
 
 from ... import codes
+from ...check.checker import CheckedPolicy
+from ...data.catalogue import METRICS
+from ...data.panel import Entities, normalise_label
 from ...diagnostics import Pos, Reporter, did_you_mean, elide
 from ...lang import types as T
-from ...check.checker import CheckedPolicy
 from ...periods import PeriodError, format_period, parse_period
 from ...policy.document import Document
-from .cases import (Case, Check, DEFAULT_TOLERANCE, Expectation, MAX_CASE_ENTITIES,
-                    MAX_CASE_PERIODS, ReadCase, _PERIOD_EXAMPLE, _PLURAL)
-
+from ...quantities import parse_quantity
+from .cases import (_PERIOD_EXAMPLE, _PLURAL, DEFAULT_TOLERANCE, MAX_CASE_ENTITIES,
+                    MAX_CASE_PERIODS, Case, Check, Expectation, ReadCase)
 
 # --- reading a case ----------------------------------------------------------------------------
 
@@ -151,8 +153,6 @@ class _Reader:
     # entities ---------------------------------------------------------------------------
 
     def entities(self):
-        from ...data.panel import Entities
-
         subject = self.data.get("entity") or {}
         if not isinstance(subject, dict):
             self.error("'entity' must be a mapping (id, kind, type, parent, region)",
@@ -295,8 +295,6 @@ class _Reader:
 
     @staticmethod
     def quantity(raw, unit: str) -> float | None:
-        from ...policy.build import parse_quantity
-
         if isinstance(raw, bool):
             return None
         if isinstance(raw, (int, float)):
@@ -310,13 +308,9 @@ class _Reader:
         return number
 
     def scale_labels(self, scale: str) -> list[str]:
-        from ...data.panel import normalise_label
-
         return [normalise_label(x) for x in self.p.scales[scale].labels]
 
     def label(self, raw, scale: str, labels: list[str], what: str, where) -> float | None:
-        from ...data.panel import normalise_label
-
         shown = ", ".join(labels)
         if not isinstance(raw, str):
             self.error(f"{what} is a rating: write a label of scale '{scale}' ({shown}), not "
@@ -332,8 +326,6 @@ class _Reader:
     # params and decisions ---------------------------------------------------------------
 
     def params(self) -> dict[str, float]:
-        from ...policy.build import parse_quantity
-
         spec = self.data.get("params") or {}
         out: dict[str, float] = {}
         if not isinstance(spec, dict):
@@ -564,7 +556,6 @@ _BAD = object()
 def _signed(metric: str) -> bool:
     """A percentage that may be negative (a deficit as a share of income): the data loaders'
     rule, from the metric catalogue."""
-    from ...data.catalogue import METRICS
 
     return metric in METRICS and METRICS[metric].signed
 

@@ -10,16 +10,21 @@ from typing import Any, Sequence
 import numpy as np
 
 from ... import codes
-from ...diagnostics import Diagnostic, RegimeError, Reporter
-from ...engine.outcomes import RawOutcomes
-from ...lang import types as T
 from ...check.checker import CheckedPolicy
+from ...compile.kernel import evaluate_compiled
+from ...data.bind import bind
+from ...data.panel import Panel, normalise_label
+from ...diagnostics import Diagnostic, RegimeError, Reporter
+from ...engine.layout import make_layout
+from ...engine.outcomes import RawOutcomes
+from ...engine.params import resolve_params
+from ...engine.reference import ReferenceEvaluator
+from ...lang import types as T
 from ...periods import format_period
 from ...policy.document import Document
 from ..coverage import Coverage
 from .cases import Case, CaseResult, Check
 from .reader import read_cases
-
 
 # --- running a case ----------------------------------------------------------------------------
 
@@ -34,11 +39,6 @@ class Run:
 
 def evaluate_case(checked: CheckedPolicy, case: Case, *, kernel: bool = True) -> Run:
     """Run a case through the reference evaluator and (unless told not to) the kernel."""
-    from ...data.bind import bind
-    from ...data.panel import Panel, normalise_label
-    from ...engine.layout import make_layout
-    from ...engine.params import resolve_params
-    from ...engine.reference import ReferenceEvaluator
 
     p = checked.policy
     P, E = case.n_periods, len(case.entities)
@@ -58,7 +58,6 @@ def evaluate_case(checked: CheckedPolicy, case: Case, *, kernel: bool = True) ->
     raw = ref.run()
     compiled = None
     if kernel:
-        from ...compile.kernel import evaluate_compiled
 
         compiled = evaluate_compiled(checked, layout)
     return Run(ref, raw, compiled)

@@ -67,7 +67,13 @@ def seq_sum(a: np.ndarray, axis: int = 0) -> np.ndarray:
     must agree to the last bit)."""
     if a.shape[axis] == 0:
         return np.zeros(np.delete(a.shape, axis)) if a.ndim > 1 else np.float64(0.0)
-    return np.take(np.add.accumulate(a, axis=axis), -1, axis=axis)
+    # a running total (not np.add.accumulate, which keeps every partial sum: n times the
+    # memory, most of the time of a what-if over hundreds of values)
+    terms = np.moveaxis(a, axis, 0)
+    total = terms[0].copy()
+    for term in terms[1:]:
+        total += term
+    return total if a.ndim > 1 else total[()]
 
 
 def round_to(x: np.ndarray, digits: int) -> np.ndarray:
