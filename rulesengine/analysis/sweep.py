@@ -279,7 +279,7 @@ def _up_to(layout, n: int):
         return layout
     return replace(layout, n_periods=n, inputs={k: v[:n] for k, v in layout.inputs.items()},
                    params={k: v[:n] for k, v in layout.params.items()},
-                   decisions=layout.decisions[:n])
+                   decisions=layout.decisions[:n], kind_subject=layout.kind_subject[:n])
 
 
 def select_periods(labels: Sequence[str], kind: str, period: str | None) -> list[int]:
