@@ -276,6 +276,45 @@ def test_restructured_policies(seed_and_text):
     check_text(text, path, evaluate=True)
 
 
+def _schema_verdicts(text: str, name: str):
+    """(the compiled check's verdict, jsonschema's) on the text's document, or None when the
+    text is not a YAML document regime reads."""
+    from rulesengine.policy import schema
+    from rulesengine.policy.document import load_document
+
+    try:
+        doc = load_document(text, name)
+    except PolicyError:
+        return None
+    schema.compile_fast_path()
+    fast = schema.is_valid_fast(doc.data)
+    schema._compiled.clear()            # jsonschema alone, as a process that never compiles
+    try:
+        slow = schema.validate(doc) == []
+    finally:
+        schema.compile_fast_path()
+    return fast, slow
+
+
+@settings(QUICK, max_examples=150)
+@given(st.one_of(restructured(), mutated()))
+def test_the_compiled_schema_check_agrees_with_jsonschema(seed_and_text):
+    """The language server's fast validity check (policy/schema.py) never passes a document
+    jsonschema refuses, nor refuses one it passes."""
+    path, text = seed_and_text
+    verdicts = _schema_verdicts(text, str(path))
+    if verdicts is not None:
+        assert verdicts[0] == verdicts[1]
+
+
+@pytest.mark.parametrize("path", SEEDS + sorted((ROOT / "tests" / "corpus").glob("*.yaml")),
+                         ids=lambda p: p.name)
+def test_the_compiled_schema_check_agrees_on_every_seed_and_corpus_file(path):
+    verdicts = _schema_verdicts(path.read_text(encoding="utf-8"), str(path))
+    if verdicts is not None:
+        assert verdicts[0] == verdicts[1]
+
+
 @pytest.mark.parametrize("value", HOSTILE_VALUES)
 def test_every_hostile_value_as_a_param(value):
     text = SEED_TEXT[SAMPLE].replace("\nparams:\n", f"\nparams:\n  fuzzed: {value}\n", 1)
