@@ -6,6 +6,7 @@ point at the offending key or value, and suggest the closest valid word.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from functools import lru_cache
@@ -48,7 +49,10 @@ def compile_fast_path() -> None:
     if not _compiled:
         import fastjsonschema       # only processes that ask for the fast path pay for it
 
-        _compiled.append(fastjsonschema.compile(policy_schema()))
+        # a copy: fastjsonschema rewrites every $ref in the schema it is given to an
+        # absolute URI, which would change the schema jsonschema validates and the server
+        # hands to editors
+        _compiled.append(fastjsonschema.compile(copy.deepcopy(policy_schema())))
 
 
 def is_valid_fast(data) -> bool | None:
