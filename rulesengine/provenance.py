@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from .files import open_input
+from .quantities import exact_text
 from .version import __version__
 
 SCHEMA = "regime.provenance/1"
@@ -100,7 +101,7 @@ class Provenance:
         parts = [f"policy {self.policy_id}{rev} v{self.policy_version} "
                  f"sha256:{self.policy_hash[:12]}", f"data sha256:{self.data_digest[:12]}"]
         if self.params:
-            parts.append("params " + ", ".join(f"{k}={_number(v)}" for k, v in self.params))
+            parts.append("params " + ", ".join(f"{k}={exact_text(v)}" for k, v in self.params))
         parts += [f"decisions {d.file} sha256:{d.digest[:12]}" for d in self.decisions]
         parts.append(f"regime {self.engine_version} ({self.backend})")
         return " · ".join(parts)
@@ -114,7 +115,7 @@ class Provenance:
                 if isinstance(v, list):
                     v = "; ".join(v)
                 out.append((f"{section}.{k}", "" if v is None else str(v)))
-        out += [(f"params.{k}", _number(v)) for k, v in self.params]
+        out += [(f"params.{k}", exact_text(v)) for k, v in self.params]
         for i, d in enumerate(self.decisions):
             out += [(f"decisions.{i}.file", d.file), (f"decisions.{i}.digest", d.digest)]
         out += [("periods.kind", self.period_kind or ""), ("periods.labels",
@@ -148,10 +149,6 @@ def build(checked, bound, backend: str, *, revision: str | None = None,
         params=tuple(sorted((str(k), float(v)) for k, v in (params or {}).items())),
         decisions=tuple(DecisionsFile.of(f) for f in files),
         period_kind=bound.period_kind, periods=tuple(bound.period_labels))
-
-
-def _number(v: float) -> str:
-    return str(int(v)) if float(v).is_integer() else repr(float(v))
 
 
 def _shown(path: str | os.PathLike) -> str:

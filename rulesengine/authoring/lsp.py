@@ -29,6 +29,7 @@ from ..files import POLICY, read_input
 from ..lang.builtins import BUILTINS, Builtin
 from ..lang.types import describe
 from ..policy.load import find_policy, load_policy_text, read_policy_file, search_path
+from ..policy import schema
 from ..policy.model import ENTITY_ATTRIBUTES
 from ..version import __version__
 
@@ -98,7 +99,6 @@ def build_index(text: str, file: str, types: dict[str, str] | None = None) -> Po
 
 
 def _parent_file(ref: str, path: Path) -> Path | None:
-
     try:
         return find_policy(ref, [path.parent] + search_path(), relative_to=path.parent).resolve()
     except (RegimeError, OSError, ValueError):
@@ -365,6 +365,9 @@ def make_server():
     indexes: dict[str, tuple[str, PolicyIndex | None]] = {}     # uri -> (text, its index)
     types: dict[str, dict[str, str]] = {}                       # uri -> last known define types
     lock = threading.Lock()       # analyses run in worker threads, one at a time
+    # The schema's compiled validity check pays off from the second analysis on; compiling
+    # it beside the first keeps the first diagnostics as quick as before.
+    threading.Thread(target=schema.compile_fast_path, daemon=True).start()
 
     def publish(uri: str, text: str, analysis: Analysis) -> None:
         file = uri_to_path(uri)
@@ -532,7 +535,6 @@ def make_server():
 
 
 def _read(file: str) -> str:
-
     try:
         # The guarded read (files.py): a pipe or device named like a policy never blocks.
         return read_input(file, limit=POLICY).decode("utf-8")

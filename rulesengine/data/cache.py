@@ -70,7 +70,6 @@ def entry_key(files: Sequence[Path]) -> str:
 
 
 def _folder() -> Path | None:
-
     return cachedir.folder("data")
 
 
@@ -155,7 +154,6 @@ def _metric(entry: Path, spec: dict, shape: tuple[int, int]) -> np.ndarray:
 
 
 def _read(entry: Path, load: Callable[[], Panel]) -> Panel | None:
-
     # the guarded read: a pipe in the manifest's place is a miss, not a wait
     data = cachedir.read_entry(entry / MANIFEST)
     if data is None:

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import codes
 from ..diagnostics import Diagnostic, Pos, did_you_mean, warn_data
 from ..files import CELLS, DATA, ENTITIES
 from ..periods import (KINDS, PeriodError, check_plausible, format_period, parse_period,
@@ -437,7 +438,7 @@ class _Loader:
             warn_data(Diagnostic(
                 f"metric '{metric}' is not an input of policy '{self.model.id}' and is "
                 f"ignored; did you mean '{near}'? (names are matched exactly, case included)",
-                file=t.file, pos=Pos(line, col), severity="warning", code="near-name"))
+                file=t.file, pos=Pos(line, col), severity="warning", code=codes.NEAR_NAME))
 
     def _first_values(self, metric: str, group: list[_Cells], ent: np.ndarray,
                       ordinal: np.ndarray) -> np.ndarray:

@@ -140,7 +140,6 @@ class Panel:
         return sorted(self.values)
 
     def period_index(self, label_or_ordinal) -> int:
-
         ordinal = (label_or_ordinal if isinstance(label_or_ordinal, int)
                    else parse_period(label_or_ordinal, self.period_kind).ordinal)
         i = ordinal - self.start

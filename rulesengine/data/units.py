@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import codes
 from ..diagnostics import Diagnostic, warn_data
 
 
@@ -86,7 +87,7 @@ def unit_warning(inp, name: str, arr: np.ndarray, data_name: str) -> Diagnostic 
     if message is None:
         return None
     return Diagnostic(message, file=inp.origin.file, pos=inp.pos, severity="warning",
-                      code="units", hint=hint, source_line=inp.origin.line(inp.pos.line))
+                      code=codes.UNITS, hint=hint, source_line=inp.origin.line(inp.pos.line))
 
 
 def warn_units(policy, inputs, data_name: str) -> None:

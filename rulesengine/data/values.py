@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from ..diagnostics import Pos, did_you_mean
+from ..quantities import exact_text, parse_decimal
 from .catalogue import METRICS
 from .panel import normalise_label
 
@@ -217,17 +218,8 @@ def _clip(text: str, width: int = 60) -> str:
         f"({len(text):,} characters)"
 
 
-def _number(text: str) -> float | None:
-    s = text.strip()
-    # Python's float() also reads "1_000" and other scripts' digits ("٣٣"): numbers in data
-    # are written in ASCII decimal, as the policy language reads them.
-    if not s or "_" in s or not s.isascii():
-        return None
-    try:
-        v = float(s)
-    except ValueError:
-        return None
-    return v if np.isfinite(v) else None
+# Numbers in data are written in ASCII decimal, as the policy language reads them.
+_number = parse_decimal
 
 
 def _parse_value(raw: str, mtype: str) -> float | None:
@@ -245,6 +237,4 @@ def _parse_value(raw: str, mtype: str) -> float | None:
 
 
 def _fmt(v: float) -> str:
-    if v != v:
-        return ""
-    return str(int(v)) if float(v).is_integer() and abs(v) < 1e15 else repr(float(v))
+    return "" if v != v else exact_text(v)

@@ -17,6 +17,7 @@ from ..diagnostics import Diagnostic, PolicyError, RegimeError, did_you_mean
 from ..lang.types import Type, describe
 from ..periods import parse_period
 from ..policy.model import ParamValue, Policy
+from ..quantities import exact_text, parse_quantity
 
 if TYPE_CHECKING:
     from ..check.checker import CheckedPolicy
@@ -56,7 +57,6 @@ def parse_overrides(checked: "CheckedPolicy", items: Sequence[str]) -> dict[str,
     if not items:
         return {}
     # imported only when there is a value to read (the policy builder imports the parser)
-    from ..policy.build import parse_quantity
 
     out: dict[str, float] = {}
     for item in items:
@@ -97,7 +97,7 @@ def check_overrides(checked: "CheckedPolicy", overrides: Mapping[str, float], *,
     try:
         check(replace(policy, params=params))
     except PolicyError as e:
-        shown = ", ".join(f"{n}={_fmt(v)}" for n, v in overrides.items())
+        shown = ", ".join(f"{n}={exact_text(v)}" for n, v in overrides.items())
         raise RegimeError([Diagnostic(f"{what} {shown}: a value this policy cannot use, "
                                       "because:")] + e.errors) from None
 
@@ -115,5 +115,3 @@ def _number(text: str):
         return text
 
 
-def _fmt(v: float) -> str:
-    return str(int(v)) if v == int(v) else repr(v)

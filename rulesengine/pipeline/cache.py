@@ -99,7 +99,6 @@ def _read(entry: Path, key: str):
 
 
 def _unchanged(read, absent) -> bool:
-
     for file, digest in read:
         try:
             # the guarded read: a policy file swapped for a pipe since is a miss, not a hang

@@ -78,7 +78,6 @@ def _names_policy(name: str, dirs) -> bool:
 
 
 def _read_disk(path: Path) -> str:
-
     data = read_input(path, limit=POLICY, shown=display_name(path), error=PolicyError)
     return _decode(data, display_name(path))
 

@@ -12,29 +12,10 @@ from dataclasses import dataclass
 from .. import codes
 from ..diagnostics import MAX_NUMBER_CHARS, Pos, Reporter, elide
 from ..lang import parser
+from ..quantities import parse_quantity
 from .document import Document
 from .effective import rule_from_spec as rule_range
 from .model import Define, Input, Level, Param, ParamValue, Rule, Scale, Stage, Timetable
-
-_PERCENT = re.compile(r"^(-?[0-9]+(?:\.[0-9]+)?)%$")
-_MONEY = re.compile(r"^(-?)£([0-9]+(?:\.[0-9]+)?)(bn|[km])?$")
-_MONEY_SCALE = {None: 1.0, "k": 1e3, "m": 1e6, "bn": 1e9}
-
-
-def parse_quantity(value) -> tuple[float, str]:
-    """A param value as (number, unit): 25 -> (25, number), "25%" -> (25, percent),
-    "£1.5m" -> (1.5e6, money). The schema has already checked the form."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value), "number"
-    m = _PERCENT.match(str(value))
-    if m:
-        return float(m.group(1)), "percent"
-    m = _MONEY.match(str(value))
-    if m:
-        sign = -1.0 if m.group(1) else 1.0
-        return sign * float(m.group(2)) * _MONEY_SCALE[m.group(3)], "money"
-    raise ValueError(f"not a quantity: {value!r}")
-
 
 _EXPECT = re.compile(r"\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*%?\s*\.\.\s*"
                      r"([-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*%?\s*", re.ASCII)

@@ -5,6 +5,7 @@ policy after its `extends` chain is merged. Loading the text again gives the sam
 
 from __future__ import annotations
 
+from ..quantities import json_number
 from .effective import GENERATED_PREFIX
 from .model import Policy
 
@@ -45,7 +46,7 @@ def policy_data(policy: Policy) -> dict:
             "type": i.type, "better": i.better, "label": i.label, "unit": i.unit,
             "scale": i.scale, "aggregate": i.aggregate, "source": i.source, "note": i.note,
             "effective": _range(i.effective_from, i.effective_to),
-            "expect": None if i.expect is None else "..".join(str(_number(x)) for x in i.expect)})
+            "expect": None if i.expect is None else "..".join(str(json_number(x)) for x in i.expect)})
             for name, i in policy.inputs.items()}
     if policy.defines:
         data["define"] = {name: d.text for name, d in policy.defines.items()}
@@ -68,9 +69,9 @@ def _range(date_from, date_to) -> dict | None:
 def _param(p) -> dict:
     out: dict = {}
     if len(p.values) == 1 and p.values[0].start is None:
-        out["value"] = _number(p.values[0].value)
+        out["value"] = json_number(p.values[0].value)
     else:
-        out["values"] = [{"from": v.start, "value": _number(v.value)} for v in p.values]
+        out["values"] = [{"from": v.start, "value": json_number(v.value)} for v in p.values]
     out["unit"] = p.unit
     for key in ("note", "source", "published"):
         value = getattr(p, key)
@@ -79,16 +80,12 @@ def _param(p) -> dict:
     return out
 
 
-def _number(x: float):
-    return int(x) if float(x).is_integer() and abs(x) < 2 ** 53 else float(x)
-
-
 def _drop_none(d: dict) -> dict:
     return {k: v for k, v in d.items() if v is not None}
 
 
 def policy_text(policy: Policy) -> str:
     """The policy as YAML text."""
-    from .document import dump_yaml   # quoted so that it reads back the same
+    from .document import dump_yaml  # quoted so that it reads back the same
 
     return dump_yaml(policy_data(policy))

@@ -54,7 +54,6 @@ class Shown:
     """The --show columns of one evaluation: `headers`, and `values(t, e)` per row."""
 
     def __init__(self, checked, outcomes, layout, kinds: tuple[str, ...]) -> None:
-
         self.checked = checked
         self.outcomes = outcomes
         self.layout = layout

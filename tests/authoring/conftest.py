@@ -1,5 +1,5 @@
 """Shared helpers for the authoring tools' tests: golden files (regenerated with
-REGIME_REGENERATE_GOLDEN=1) and the `slow` marker's long runs skipped unless asked for."""
+REGIME_REGENERATE_GOLDEN=1)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,6 @@ import pytest
 HERE = Path(__file__).resolve().parent
 GOLDEN = HERE / "golden"
 REGENERATE = os.environ.get("REGIME_REGENERATE_GOLDEN") == "1"
-
-
-def pytest_collection_modifyitems(config, items):
-    if config.getoption("-m") or os.environ.get("REGIME_SLOW") == "1":
-        return
-    skip = pytest.mark.skip(reason="long property-based run: use -m slow or REGIME_SLOW=1")
-    for item in items:
-        if "slow" in item.keywords and HERE in Path(str(item.path)).resolve().parents:
-            item.add_marker(skip)
 
 
 def check_golden(name: str, actual: str) -> None:

@@ -7,7 +7,7 @@ diagnostic must render, and a policy that checks is evaluated by the reference e
 small panel without error.
 
 The default runs keep CI cheap (a few hundred examples in all). The `slow` variants run many
-more: `pytest -m slow tests/lang/test_fuzz.py` (or set REGIME_SLOW=1). They run for
+more: `pytest -m slow tests/lang/test_fuzz.py`. They run for
 REGIME_FUZZ_MINUTES minutes each (default 1; 10 or more for a real campaign), starting a fresh
 hypothesis search as often as the time allows (the `fuzz_campaign` fixture, which prints
 the number of examples tried). Inputs that once found a bug are kept below as
@@ -17,7 +17,6 @@ the number of examples tried). Inputs that once found a bug are kept below as
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -48,13 +47,6 @@ QUICK = settings(max_examples=60, deadline=None,
 SLOW = settings(max_examples=3000, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.function_scoped_fixture])
-
-
-@pytest.fixture
-def slow_enabled(request):
-    if "slow" not in (request.config.getoption("markexpr") or "") and \
-            not os.environ.get("REGIME_SLOW"):
-        pytest.skip("long fuzzing run: select it with -m slow or REGIME_SLOW=1")
 
 
 _FIRST_PERIOD = {"month": "2024-01", "quarter": "2024-Q1", "year": "2024/25"}
@@ -284,6 +276,45 @@ def test_restructured_policies(seed_and_text):
     check_text(text, path, evaluate=True)
 
 
+def _schema_verdicts(text: str, name: str):
+    """(the compiled check's verdict, jsonschema's) on the text's document, or None when the
+    text is not a YAML document regime reads."""
+    from rulesengine.policy import schema
+    from rulesengine.policy.document import load_document
+
+    try:
+        doc = load_document(text, name)
+    except PolicyError:
+        return None
+    schema.compile_fast_path()
+    fast = schema.is_valid_fast(doc.data)
+    schema._compiled.clear()            # jsonschema alone, as a process that never compiles
+    try:
+        slow = schema.validate(doc) == []
+    finally:
+        schema.compile_fast_path()
+    return fast, slow
+
+
+@settings(QUICK, max_examples=150)
+@given(st.one_of(restructured(), mutated()))
+def test_the_compiled_schema_check_agrees_with_jsonschema(seed_and_text):
+    """The language server's fast validity check (policy/schema.py) never passes a document
+    jsonschema refuses, nor refuses one it passes."""
+    path, text = seed_and_text
+    verdicts = _schema_verdicts(text, str(path))
+    if verdicts is not None:
+        assert verdicts[0] == verdicts[1]
+
+
+@pytest.mark.parametrize("path", SEEDS + sorted((ROOT / "tests" / "corpus").glob("*.yaml")),
+                         ids=lambda p: p.name)
+def test_the_compiled_schema_check_agrees_on_every_seed_and_corpus_file(path):
+    verdicts = _schema_verdicts(path.read_text(encoding="utf-8"), str(path))
+    if verdicts is not None:
+        assert verdicts[0] == verdicts[1]
+
+
 @pytest.mark.parametrize("value", HOSTILE_VALUES)
 def test_every_hostile_value_as_a_param(value):
     text = SEED_TEXT[SAMPLE].replace("\nparams:\n", f"\nparams:\n  fuzzed: {value}\n", 1)
@@ -297,7 +328,7 @@ SLOW_RUN = settings(SLOW, max_examples=500, database=None)
 
 
 @pytest.mark.slow
-def test_slow_random_expressions(slow_enabled, fuzz_campaign):
+def test_slow_random_expressions(fuzz_campaign):
     @SLOW_RUN
     @given(st.one_of(st.text(max_size=400), token_soup))
     def search(text):
@@ -308,7 +339,7 @@ def test_slow_random_expressions(slow_enabled, fuzz_campaign):
 
 
 @pytest.mark.slow
-def test_slow_random_policy_files(slow_enabled, fuzz_campaign):
+def test_slow_random_policy_files(fuzz_campaign):
     @SLOW_RUN
     @given(st.one_of(st.text(max_size=2000), st.binary(max_size=500).map(
         lambda b: b.decode("utf-8", "replace"))))
@@ -319,7 +350,7 @@ def test_slow_random_policy_files(slow_enabled, fuzz_campaign):
 
 
 @pytest.mark.slow
-def test_slow_mutated_policies(slow_enabled, fuzz_campaign):
+def test_slow_mutated_policies(fuzz_campaign):
     @SLOW_RUN
     @given(mutated())
     def search(seed_and_text):
@@ -330,7 +361,7 @@ def test_slow_mutated_policies(slow_enabled, fuzz_campaign):
 
 
 @pytest.mark.slow
-def test_slow_restructured_policies(slow_enabled, fuzz_campaign):
+def test_slow_restructured_policies(fuzz_campaign):
     @SLOW_RUN
     @given(restructured())
     def search(seed_and_text):

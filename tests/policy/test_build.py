@@ -9,7 +9,7 @@ import pytest
 
 from rulesengine.diagnostics import split_lines
 from rulesengine.lang import ast
-from rulesengine.policy.build import parse_quantity
+from rulesengine.quantities import parse_quantity
 from rulesengine.policy.load import load_policy_text, read_policy
 
 ROOT = Path(__file__).resolve().parent.parent.parent

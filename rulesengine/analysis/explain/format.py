@@ -4,30 +4,14 @@ from __future__ import annotations
 
 import math
 
-from ...engine.outcomes import Outcomes
 from ...check.checker import CheckedPolicy
+from ...engine.outcomes import Outcomes
 from ...lang.types import Type
-
+from ...quantities import money_text, rounded_text
 
 # --- formatting ------------------------------------------------------------------------------
 
-def _trim(x: float, digits: int) -> str:
-    text = f"{x:,.{digits}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
-
-
-def format_money(x: float) -> str:
-    sign = "-" if x < 0 else ""
-    a = abs(x)
-    if a >= 1e9:
-        return f"{sign}£{_trim(a / 1e9, 2)}bn"
-    if a >= 1e6:
-        return f"{sign}£{_trim(a / 1e6, 2)}m"
-    if a >= 1e3:
-        return f"{sign}£{_trim(a / 1e3, 1)}k"
-    return f"{sign}£{_trim(a, 0)}"
+format_money = money_text     # the name explain has always exported
 
 
 class Format:
@@ -65,11 +49,11 @@ class Format:
         if kind == "bool":
             return "true" if x == 1 else "false"
         if kind == "percent":
-            return f"{_trim(x, 1)}%"
+            return f"{rounded_text(x, 1)}%"
         if kind == "money":
             return format_money(x)
         if kind == "count":
-            return _trim(x, 1)
+            return rounded_text(x, 1)
         if kind == "rating":
             labels = self.p.scales[t.scale].labels
             i = int(x)
@@ -78,12 +62,12 @@ class Format:
             ids = [lv.id for lv in self.p.levels]
             i = int(x)
             return self.level_labels.get(ids[i], ids[i]) if 0 <= i < len(ids) else str(x)
-        return _trim(x, 3 if abs(x) < 10 else 2)
+        return rounded_text(x, 3 if abs(x) < 10 else 2)
 
     def change(self, delta: float, t: Type) -> str:
         a = abs(delta)
         if t.kind == "percent":
-            return f"{_trim(a, 1)} point{'s' if a != 1 else ''}"
+            return f"{rounded_text(a, 1)} point{'s' if a != 1 else ''}"
         if t.kind == "money":
             return format_money(a)
         return self.value(a, t)

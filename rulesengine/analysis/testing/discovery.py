@@ -31,7 +31,6 @@ class _Group:
 
 
 def _yaml_files(folder: Path) -> list[Path]:
-
     try:
         return sorted(p for p in folder.iterdir() if p.suffix in POLICY_SUFFIXES
                       and p.is_file() and not p.name.startswith("."))
@@ -40,7 +39,6 @@ def _yaml_files(folder: Path) -> list[Path]:
 
 
 def _read_doc(path: Path) -> Document:
-
     return load_document(read_policy_file(path), display_name(path))
 
 

@@ -15,6 +15,7 @@ from ...diagnostics import Pos, Reporter, did_you_mean, elide
 from ...lang import types as T
 from ...periods import PeriodError, format_period, parse_period
 from ...policy.document import Document
+from ...quantities import parse_quantity
 from .cases import (_PERIOD_EXAMPLE, _PLURAL, DEFAULT_TOLERANCE, MAX_CASE_ENTITIES,
                     MAX_CASE_PERIODS, Case, Check, Expectation, ReadCase)
 
@@ -152,7 +153,6 @@ class _Reader:
     # entities ---------------------------------------------------------------------------
 
     def entities(self):
-
         subject = self.data.get("entity") or {}
         if not isinstance(subject, dict):
             self.error("'entity' must be a mapping (id, kind, type, parent, region)",
@@ -295,8 +295,6 @@ class _Reader:
 
     @staticmethod
     def quantity(raw, unit: str) -> float | None:
-        from ...policy.build import parse_quantity
-
         if isinstance(raw, bool):
             return None
         if isinstance(raw, (int, float)):
@@ -310,11 +308,9 @@ class _Reader:
         return number
 
     def scale_labels(self, scale: str) -> list[str]:
-
         return [normalise_label(x) for x in self.p.scales[scale].labels]
 
     def label(self, raw, scale: str, labels: list[str], what: str, where) -> float | None:
-
         shown = ", ".join(labels)
         if not isinstance(raw, str):
             self.error(f"{what} is a rating: write a label of scale '{scale}' ({shown}), not "
@@ -330,8 +326,6 @@ class _Reader:
     # params and decisions ---------------------------------------------------------------
 
     def params(self) -> dict[str, float]:
-        from ...policy.build import parse_quantity
-
         spec = self.data.get("params") or {}
         out: dict[str, float] = {}
         if not isinstance(spec, dict):
