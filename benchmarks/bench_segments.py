@@ -37,16 +37,6 @@ BYTES_REGIME = 5 * 8 + 2 * 3 + 8 * 2 + 1 * 2   # inputs; level, computed, candid
 BYTES_HAND = 5 * 8 + 2
 
 
-def cpu_best(fns: dict, repeat: int) -> dict[str, float]:
-    best = {k: float("inf") for k in fns}
-    for _ in range(repeat):
-        for name, fn in fns.items():
-            t0 = time.process_time()
-            fn()
-            best[name] = min(best[name], time.process_time() - t0)
-    return best
-
-
 def main(argv=None) -> list[C.Row]:
     parser = C.standard_args(__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,1000000,4000000",
@@ -85,14 +75,14 @@ def main(argv=None) -> list[C.Row]:
             _, lay, _ = prepare(checked, panel)
             run_backend(checked, lay, "fused")
 
-        best = cpu_best({
+        best = C.interleaved_best({
             "hand": lambda: hand(*a, out),
             "masks": lambda: S.masks(*a),
             "fused": lambda: run_backend(checked, layout, "fused"),
             "vectorised": lambda: run_backend(checked, layout, "vectorised"),
             "prepare+fused": end_to_end,
             "copy": lambda: np.copyto(dst, big),
-        }, args.repeat)
+        }, args.repeat, clock=time.process_time)
         label = f"{n * PERIODS:,} cells"
         h = best["hand"]
         print(f"{label}: hand {h * 1e3:.2f} ms, masks {best['masks'] * 1e3:.2f} ms, "

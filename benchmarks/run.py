@@ -30,6 +30,8 @@ BENCHES = {
     "tiers": "bench_tiers.py",            # 7. scaling 1e3..1e7, where each tier takes over
     "startup": "bench_startup.py",        # 8. whole processes: cold, warm, 2,000 rules
     "explain": "bench_explain.py",        # 9. explain's what-if searches, the report's explanations
+    "sweep": "bench_sweep.py",            # 10. 10,000 sweep variants, batched, vs one eval
+    "lsp": "bench_lsp.py",                # 11. the language server: change -> diagnostics
 }
 EXTRAS = {"whatif": "whatif_kernel.py"}   # run only when named in --only
 

@@ -226,7 +226,7 @@ def sweep(checked, data=None, *, design: Design, noise: Sequence[Noise] = (), dr
     periods = select_periods(bound.period_labels, bound.period_kind, period)
     # Every operator looks back (lags, windows, previous(level)), never forward, so periods
     # after the last one looked at cannot change it: leave them out of every evaluation.
-    layout = _up_to(layout, max(periods) + 1)
+    layout = layout.head(max(periods) + 1)
     n_variants = design.n_variants
     results = n_variants * draws * len(periods) * layout.n_entities
     if results > RESULT_CELLS.value():
@@ -271,15 +271,6 @@ def sweep(checked, data=None, *, design: Design, noise: Sequence[Noise] = (), dr
     return SweepResult(policy_id=p.id, policy_version=p.version, policy_hash=p.content_hash,
                        design=design, noise=tuple(noise), draws=draws, seed=seed, run=run,
                        engine=engine, base=base, batch=_batch_summary(spec))
-
-
-def _up_to(layout, n: int):
-    """The layout's first n periods."""
-    if n >= layout.n_periods:
-        return layout
-    return replace(layout, n_periods=n, inputs={k: v[:n] for k, v in layout.inputs.items()},
-                   params={k: v[:n] for k, v in layout.params.items()},
-                   decisions=layout.decisions[:n])
 
 
 def select_periods(labels: Sequence[str], kind: str, period: str | None) -> list[int]:

@@ -29,7 +29,7 @@ from ..files import POLICY, read_input
 from ..lang.builtins import BUILTINS, Builtin
 from ..lang.types import describe
 from ..policy.load import find_policy, load_policy_text, read_policy_file, search_path
-from ..policy import schema
+from ..policy import schema as policy_schema
 from ..policy.model import ENTITY_ATTRIBUTES
 from ..version import __version__
 
@@ -367,7 +367,7 @@ def make_server():
     lock = threading.Lock()       # analyses run in worker threads, one at a time
     # The schema's compiled validity check pays off from the second analysis on; compiling
     # it beside the first keeps the first diagnostics as quick as before.
-    threading.Thread(target=schema.compile_fast_path, daemon=True).start()
+    threading.Thread(target=policy_schema.compile_fast_path, daemon=True).start()
 
     def publish(uri: str, text: str, analysis: Analysis) -> None:
         file = uri_to_path(uri)

@@ -20,6 +20,7 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
+from .. import codes
 from ..diagnostics import DataError, Diagnostic, Pos, did_you_mean, sorted_diagnostics
 from ..files import CELLS, DATA, Limit, open_input
 from .panel import ENTITY_COLUMNS
@@ -44,7 +45,7 @@ class _Errors:
         self.count += 1
         if len(self.items) < _MAX_KEPT:
             pos = Pos(line, col or 1) if line is not None else None
-            self.items.append(Diagnostic(message, file=file, pos=pos, code="data", hint=hint))
+            self.items.append(Diagnostic(message, file=file, pos=pos, code=codes.DATA, hint=hint))
 
     def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
         for d in diagnostics:
@@ -61,7 +62,7 @@ class _Errors:
         shown = (sorted_diagnostics(data) + sorted_diagnostics(policy))[:MAX_REPORTED]
         if self.count > len(shown):
             shown.append(Diagnostic(f"{self.count - len(shown)} more problems not shown "
-                                    f"(fix these first)", file=where, code="data"))
+                                    f"(fix these first)", file=where, code=codes.DATA))
         raise DataError(shown)
 
 

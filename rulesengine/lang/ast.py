@@ -9,9 +9,17 @@ expression id.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from typing import Iterator
 
 from ..diagnostics import Pos
+
+
+@lru_cache(maxsize=None)
+def _field_names(cls: type) -> tuple[str, ...]:
+    """A node class's fields past the common three (which hold no children), looked up once:
+    every pass over the tree asks for them (dataclasses.fields rebuilds its tuple each call)."""
+    return tuple(f.name for f in fields(cls) if f.name not in ("nid", "pos", "span"))
 
 
 @dataclass(frozen=True)
@@ -21,8 +29,8 @@ class Node:
     span: tuple[int, int]       # [start, end) offsets in the expression text
 
     def children(self) -> Iterator["Node"]:
-        for f in fields(self):
-            value = getattr(self, f.name)
+        for name in _field_names(type(self)):
+            value = getattr(self, name)
             if isinstance(value, Node):
                 yield value
             elif isinstance(value, tuple):

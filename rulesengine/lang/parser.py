@@ -301,10 +301,20 @@ def parse(text: str, locate: Locate, ids: NodeIds) -> ast.Node:
         raise SyntaxProblem("empty expression", 0)
     _check_bracket_depth(text)
     try:
-        tree = _lark().parse(text)
+        tree = _parse_tree(text)
     except UnexpectedInput as e:
         raise _explain(e, text) from None
     return _Builder(_Context(text, locate, ids)).build(tree)
+
+
+@lru_cache(maxsize=4096)
+def _parse_tree(text: str) -> Tree:
+    """Lark's parse tree of `text`, remembered: a language server re-checks a policy on every
+    keystroke, when all its expressions but one are the text they were. The tree only says
+    where in `text` each token is, so one tree serves wherever the text appears (positions
+    and node ids are the builder's, made fresh on every parse), and nothing changes it.
+    A failing parse raises, and is not remembered."""
+    return _lark().parse(text)
 
 
 def _check_bracket_depth(text: str) -> None:

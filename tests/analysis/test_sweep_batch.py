@@ -216,3 +216,27 @@ def test_two_threads_running_batches_of_one_sweep_agree_with_one(sample):
         halves = list(pool.map(plan.run, [range(0, 8), range(8, 16)] * 3))
     for i, part in enumerate(halves):
         assert np.array_equal(part, alone[:8] if i % 2 == 0 else alone[8:])
+
+
+def test_decisions_and_the_reference_engine_give_what_eval_gives(sample, tmp_path):
+    """A decision overrides the computed level in the residual as in a whole evaluation; the
+    reference engine runs the residual when asked."""
+    checked = _checked("oversight2021")
+    bound, _, _ = prepare(checked, sample)
+    trusts = [e for e, k in zip(bound.entities.ids, bound.entities.kinds) if k == "trust"]
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text("entity,period,level,decided_by,reason\n"
+                         f"{trusts[0]},2021-Q4,segment_4,the region,RSP entry agreed\n"
+                         f"{trusts[1]},2022-Q1,segment_1,the region,judged high performing\n")
+    design = sw.grid_design([sw.parse_grid("bottom_quartile=15,35")])
+    result = sw.sweep(checked, sample, design=design, period="2021/22", engine="reference",
+                      decisions=str(decisions))
+    assert result.engine == "reference"
+    labels = list(evaluate(checked, sample).period_labels)
+    looked = [labels.index(p) for p in result.run.period_labels]
+    for v in range(2):
+        raw = evaluate(checked, sample, params=design.params(v), decisions=str(decisions)).raw
+        assert np.array_equal(result.run.levels[v, 0],
+                              np.where(raw.subject, raw.level, -1)[looked])
+    first = list(bound.entities.ids).index(trusts[0])
+    assert (result.run.levels[:, 0, result.run.period_labels.index("2021-Q4"), first] == 3).all()
