@@ -24,6 +24,7 @@ empty kernel and data cache) and warm, wall time.
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import tempfile
 import time
@@ -146,11 +147,16 @@ def measure(policy: str, n_orgs: int, repeat: int, old_orgs: int) -> list[C.Row]
     return rows
 
 
-def whole(env: dict) -> float:
+def whole(env: dict) -> tuple[float, float]:
+    """(wall, CPU) seconds of one whole process: on a machine shared with other work the CPU
+    time says what the process itself cost."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run([C.PYTHON, CLI, *WHOLE], env=env, cwd=C.ROOT, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main(argv=None) -> list[C.Row]:
@@ -169,13 +175,14 @@ def main(argv=None) -> list[C.Row]:
         rows = []
         for policy in ("oversight2025", "oversight2021"):
             rows += measure(policy, args.organisations, args.repeat, args.old)
-        cold = whole(C.cache_env(Path(tmp) / "cold"))
-        warm = min(whole(C.cache_env(Path(tmp) / "cold")) for _ in range(args.repeat))
-        print(f"\nwhole process {' '.join(WHOLE)}: cold {cold:.2f} s, warm {warm:.2f} s")
+        cold, cold_cpu = whole(C.cache_env(Path(tmp) / "cold"))
+        warm, warm_cpu = min(whole(C.cache_env(Path(tmp) / "cold")) for _ in range(args.repeat))
+        print(f"\nwhole process {' '.join(WHOLE)}: cold {cold:.2f} s ({cold_cpu:.2f} s CPU), "
+              f"warm {warm:.2f} s ({warm_cpu:.2f} s CPU)")
         rows += [C.Row("explain", "regime explain oversight2025 T002, cold (process)", cold, "s",
-                       "< 5 s", cold < 5.0),
+                       "< 5 s", cold < 5.0, f"{cold_cpu:.2f} s CPU"),
                  C.Row("explain", "regime explain oversight2025 T002, warm (process)", warm, "s",
-                       "< 2 s", warm < 2.0)]
+                       "< 2 s", warm < 2.0, f"{warm_cpu:.2f} s CPU")]
     C.finish(rows, args, "regime explain")
     return rows
 
