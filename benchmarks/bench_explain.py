@@ -81,17 +81,6 @@ def one_at_a_time():
     return explain
 
 
-def cpu_best(fns: dict, repeat: int) -> dict[str, float]:
-    """Best-of-N CPU seconds of this process per contender, run in turn."""
-    best = {k: float("inf") for k in fns}
-    for _ in range(repeat):
-        for name, fn in fns.items():
-            t0 = time.process_time()
-            fn()
-            best[name] = min(best[name], time.process_time() - t0)
-    return best
-
-
 def measure(policy: str, n_orgs: int, repeat: int, old_orgs: int) -> list[C.Row]:
     from rulesengine.analysis.explain import Explainer
     from rulesengine.pipeline.run import evaluate_all
@@ -120,9 +109,9 @@ def measure(policy: str, n_orgs: int, repeat: int, old_orgs: int) -> list[C.Row]
     fns = {"eval": lambda: evaluate_all(checked),
            "report": report,
            **{f"explain {e}": (lambda e=e: explain(e)) for e in chosen}}
-    best = cpu_best(fns, repeat)
-    slow = cpu_best({f"old {e}": (lambda e=e: old(Explainer(checked, outcomes, layout), e, t))
-                     for e in chosen[:old_orgs]}, 1)
+    best = C.interleaved_best(fns, repeat, clock=time.process_time)
+    slow = C.interleaved_best({f"old {e}": (lambda e=e: old(Explainer(checked, outcomes, layout), e, t))
+                     for e in chosen[:old_orgs]}, 1, clock=time.process_time)
     per_org = [best[f"explain {e}"] for e in chosen]
     print(f"\n{policy}: {len(subjects)} organisations decided on in {outcomes.period_labels[t]}; "
           f"eval {best['eval']:.3f} s CPU")
