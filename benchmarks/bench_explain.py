@@ -110,8 +110,9 @@ def measure(policy: str, n_orgs: int, repeat: int, old_orgs: int) -> list[C.Row]
            "report": report,
            **{f"explain {e}": (lambda e=e: explain(e)) for e in chosen}}
     best = C.interleaved_best(fns, repeat, clock=time.process_time)
-    slow = C.interleaved_best({f"old {e}": (lambda e=e: old(Explainer(checked, outcomes, layout), e, t))
-                     for e in chosen[:old_orgs]}, 1, clock=time.process_time)
+    slow = C.interleaved_best(
+        {f"old {e}": (lambda e=e: old(Explainer(checked, outcomes, layout), e, t))
+         for e in chosen[:old_orgs]}, 1, clock=time.process_time)
     per_org = [best[f"explain {e}"] for e in chosen]
     print(f"\n{policy}: {len(subjects)} organisations decided on in {outcomes.period_labels[t]}; "
           f"eval {best['eval']:.3f} s CPU")
