@@ -81,8 +81,8 @@ def main(argv=None) -> list[C.Row]:
             assert same, f"{mode}: hand-written and compiled differ in '{field}'"
         print(f"{mode}: outcomes identical (7 arrays); first calls (compiling) took "
               f"compiled {compile_s:.1f} s, hand-written {h_compile_s:.1f} s")
-        share = np.bincount(raw.level[-1][layout.kind_subject], minlength=4) / \
-            layout.kind_subject.sum()
+        share = np.bincount(raw.level[-1][layout.kind_subject[-1]], minlength=4) / \
+            layout.kind_subject[-1].sum()
         print(f"  last period's levels (segments 1-4): {np.round(share, 3).tolist()}, "
               f"incomplete {raw.incomplete[-1].mean():.3f}")
 

@@ -33,7 +33,7 @@ BENCHES = {
     "sweep": "bench_sweep.py",            # 10. 10,000 sweep variants, batched, vs one eval
     "lsp": "bench_lsp.py",                # 11. the language server: change -> diagnostics
 }
-EXTRAS = {"whatif": "whatif_kernel.py"}   # run only when named in --only
+EXTRAS: dict[str, str] = {}              # scripts run only when named in --only
 
 
 def main() -> None:

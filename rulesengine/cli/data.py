@@ -7,7 +7,6 @@ printed as diagnostics with exit status 1, never as tracebacks.
 from __future__ import annotations
 
 import os
-import sys
 from functools import wraps
 from pathlib import Path
 

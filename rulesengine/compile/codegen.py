@@ -410,9 +410,9 @@ class _Gen:
         emit("out_incomplete[t, e] = inc")
         if self.plan.applies_root is not None:
             a = self.plan.applies_root
-            emit(f"out_subject[t, e] = kind_subject[e] and v{a} == 1.0")
+            emit(f"out_subject[t, e] = kind_subject[t, e] and v{a} == 1.0")
         else:
-            emit("out_subject[t, e] = kind_subject[e]")
+            emit("out_subject[t, e] = kind_subject[t, e]")
         for j, node in enumerate(self.plan.level_counters):
             emit("lv = float(final)")
             var = self.level_condition(node.args[0], indent, j)

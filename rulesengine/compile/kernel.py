@@ -85,7 +85,7 @@ def _slice(layout: Layout) -> Layout:
     return replace(layout, n_periods=min(1, layout.n_periods),
                    inputs={k: v[:1] for k, v in layout.inputs.items()},
                    params={k: v[:1] for k, v in layout.params.items()},
-                   decisions=layout.decisions[:1])
+                   decisions=layout.decisions[:1], kind_subject=layout.kind_subject[:1])
 
 
 def _csr(codes: np.ndarray, n_groups: int | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -36,7 +36,7 @@ from ..cachedir import engine_stamp
 from ..diagnostics import Pos
 from .panel import Entities, Panel
 
-FORMAT = 1
+FORMAT = 2                  # 2: entities carry lifetimes (from, to, successor)
 MANIFEST = "manifest.json"
 _NAN_BITS = np.array(np.nan).view(np.uint64)
 
@@ -172,7 +172,8 @@ def _read(entry: Path, load: Callable[[], Panel]) -> Panel | None:
                     return None
         ents = manifest["entities"]
         entities = Entities(*(tuple(ents[c]) for c in ("ids", "names", "kinds", "types",
-                                                        "parents", "regions")))
+                                                        "parents", "regions", "starts", "ends",
+                                                        "successors")))
         panel = Panel(
             period_kind=manifest["period_kind"], start=int(manifest["start"]),
             n_periods=shape[0], entities=entities,
@@ -224,7 +225,8 @@ def _write(folder: Path, entry: Path, panel: Panel) -> None:
             "n_periods": panel.n_periods, "digest": panel.digest(),
             "entities": {"ids": ents.ids, "names": ents.names, "kinds": ents.kinds,
                          "types": ents.types, "parents": ents.parents,
-                         "regions": ents.regions},
+                         "regions": ents.regions, "starts": ents.starts, "ends": ents.ends,
+                         "successors": ents.successors},
             "labels": {k: list(v) for k, v in panel.labels.items()},
             "sources": list(panel.sources),
             "label_sites": {m: {label: [file, [pos.line, pos.col, pos.end_col]]

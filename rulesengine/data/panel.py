@@ -19,6 +19,11 @@ from ..diagnostics import Pos
 from ..periods import format_period, parse_period
 
 ENTITY_COLUMNS = ("entity", "name", "kind", "type", "parent", "region")
+# Optional columns of the entities table: an organisation's lifetime and what it became.
+LIFETIME_COLUMNS = ("from", "to", "successor")
+
+# The months a period of each kind spans, from its first month (periods.first_month).
+_SPAN = {"month": 1, "quarter": 3, "year": 12}
 
 
 def normalise_label(text: str) -> str:
@@ -36,12 +41,44 @@ class Entities:
     types: tuple[str, ...]
     parents: tuple[str, ...]        # "" for none
     regions: tuple[str, ...]
+    # Lifetimes, as months written `2013-04` ("" for open): the first and last month the
+    # organisation existed, and the entity it became (mergers, PCT -> CCG -> ICB). Empty
+    # tuples (the default) mean no lifetimes: every entity exists throughout.
+    starts: tuple[str, ...] = ()
+    ends: tuple[str, ...] = ()
+    successors: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         n = len(self.ids)
-        for col in (self.names, self.kinds, self.types, self.parents, self.regions):
+        for name in ("starts", "ends", "successors"):
+            if not getattr(self, name) and n:
+                object.__setattr__(self, name, ("",) * n)
+        for col in (self.names, self.kinds, self.types, self.parents, self.regions,
+                    self.starts, self.ends, self.successors):
             if len(col) != n:
                 raise ValueError("entity attribute columns differ in length")
+
+    @property
+    def has_lifetimes(self) -> bool:
+        """Whether any entity has a `from`, `to` or `successor`."""
+        return any(self.starts) or any(self.ends) or any(self.successors)
+
+    def alive(self, kind: str, start: int, n_periods: int) -> np.ndarray:
+        """bool [periods, entities]: the entity existed in some month of the period (periods of
+        `kind` from ordinal `start`). An organisation outside its lifetime is not evaluated."""
+        from ..periods import Period, first_month
+
+        out = np.ones((n_periods, len(self.ids)), dtype=bool)
+        if not self.has_lifetimes or not n_periods:
+            return out
+        first = np.array([first_month(Period(kind, start + t)) for t in range(n_periods)])
+        last = first + _SPAN[kind] - 1
+        for e, (lo, hi) in enumerate(zip(self.starts, self.ends)):
+            if lo:
+                out[:, e] &= last >= month_ordinal(lo)
+            if hi:
+                out[:, e] &= first <= month_ordinal(hi)
+        return out
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -87,7 +124,14 @@ class Entities:
     def take(self, rows: Sequence[int]) -> "Entities":
         rows = list(rows)
         return Entities(*(tuple(col[i] for i in rows) for col in (
-            self.ids, self.names, self.kinds, self.types, self.parents, self.regions)))
+            self.ids, self.names, self.kinds, self.types, self.parents, self.regions,
+            self.starts, self.ends, self.successors)))
+
+
+def month_ordinal(text: str) -> int:
+    """A lifetime month as written in `Entities.starts/ends` (`2013-04`) as a month ordinal."""
+    year, month = text.split("-")
+    return int(year) * 12 + int(month) - 1
 
 
 def _strings(column: Sequence[str]) -> np.ndarray:
@@ -162,6 +206,9 @@ class Panel:
         for col in (self.entities.ids, self.entities.names, self.entities.kinds,
                     self.entities.types, self.entities.parents, self.entities.regions):
             h.update("\x1f".join(col).encode())
+        if self.entities.has_lifetimes:     # (panels without lifetimes keep their digests)
+            for col in (self.entities.starts, self.entities.ends, self.entities.successors):
+                h.update(("\x1e" + "\x1f".join(col)).encode())
         for name in sorted(self.values):
             h.update(name.encode())
             h.update(np.ascontiguousarray(self.values[name], dtype=np.float64).tobytes())

@@ -23,7 +23,7 @@ import numpy as np
 from .. import codes
 from ..diagnostics import DataError, Diagnostic, Pos, did_you_mean, sorted_diagnostics
 from ..files import CELLS, DATA, Limit, open_input
-from .panel import ENTITY_COLUMNS
+from .panel import ENTITY_COLUMNS, LIFETIME_COLUMNS
 from .values import MISSING_WORDS
 
 MAX_REPORTED = 20
@@ -614,4 +614,5 @@ def _entity_header(path: Path, header: Sequence[str]) -> bool:
     low = {h.lower() for h in header}
     if path.stem.lower() == "entities":
         return True
-    return "entity" in low and "period" not in low and bool(low & set(ENTITY_COLUMNS[1:]))
+    return "entity" in low and "period" not in low and \
+        bool(low & set(ENTITY_COLUMNS[1:] + LIFETIME_COLUMNS))

@@ -5,12 +5,14 @@ about 220 trusts of the real types throughout, 152 PCTs and 10 SHAs to March 201
 April 2013 to June 2022, 42 ICSs (ICBs from July 2022) from April 2021, and the 7 NHS regions,
 with every metric of the catalogue for the entity kinds and trust types the catalogue lists, in
 the months it was published (`Metric.since/until`) and each body's era (`LIFETIMES`): outside
-them the values are missing. Ids and names are plainly synthetic (`T001`, `Synthetic Acute
-Trust T001`, `ICS01`, `P001`, `SHA01`); only the region names are real. National trajectories
-follow the published series (A&E 4 hours about 98% in 2005-10 falling to about 70% by 2022;
-RTT 18 weeks about 92% to 2015 falling to about 58%; cancer 62 days about 86% to 61%; trust
-deficits deepest in 2005/06 and 2015/16); the numbers the generator is tuned to are in
-`rulesengine/data/fit_synth.py` (fitted by hand from ../shared/data, committed as constants).
+them the values are missing; the entities table gives each body's lifetime and successor
+(`synth_bodies.py`), so a body outside its era is not evaluated. Ids and names are plainly
+synthetic (`T001`, `Synthetic Acute Trust T001`, `ICS01`, `P001`, `SHA01`); only the region
+names are real. National trajectories follow the published series (A&E 4 hours about 98% in
+2005-10 falling to about 70% by 2022; RTT 18 weeks about 92% to 2015 falling to about 58%;
+cancer 62 days about 86% to 61%; trust deficits deepest in 2005/06 and 2015/16); the numbers
+the generator is tuned to are in `rulesengine/data/fit_synth.py` (fitted by hand from
+../shared/data, committed as constants).
 
 How it is built (reference figures from domain.md and from the real files in ../shared/data,
 summarised when this generator was written; no real rows are copied):
@@ -46,30 +48,16 @@ output identical on every machine, whatever the last bits of its floating point.
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
 
 import numpy as np
 
 from ..periods import parse_period
 from .catalogue import CAPABILITY_SCALE, CQC_SCALE, LIFETIMES, METRICS
 from .fit_synth import FITTED
-from .panel import Entities, Panel
+from .panel import Panel
+from .synth_bodies import N_MONTHS, N_YEARS, REGIONS, START, _Bodies
 
-START = "2004-04"
-N_MONTHS = 264
-N_YEARS = N_MONTHS // 12
-N_PCT = 152
-N_SHA = 10
-SHA_REGION = (0, 1, 1, 2, 3, 3, 4, 5, 6, 6)          # the 10 SHAs of 2006-13 in today's regions
-REGIONS = ("London", "South East", "South West", "Midlands", "East of England", "North West",
-           "North East and Yorkshire")
-ICS_PER_REGION = (5, 6, 7, 11, 6, 3, 4)                     # the 42 ICBs of 2022
-TRUSTS_PER_TYPE = {"acute": 129, "specialist": 17, "mental_health": 47, "community": 17,
-                   "ambulance": 10}
-AMBULANCE_PER_REGION = (1, 2, 1, 2, 1, 1, 2)
-N_CCG = 106
-TYPE_LABELS = {"acute": "Acute", "specialist": "Specialist", "mental_health": "Mental Health",
-               "community": "Community", "ambulance": "Ambulance"}
+__all__ = ["REGIONS", "synthesize"]
 
 # Decimal places kept, by type and for numbers and some percents by metric (as published;
 # money to the nearest £100k).
@@ -97,14 +85,7 @@ def synthesize(seed: int) -> Panel:
 
 # --- the world: entities and latent traits ------------------------------------------------------
 
-@dataclass
-class _Trust:
-    id: str
-    type: str
-    ics: int
-
-
-class _World:
+class _World(_Bodies):
     def __init__(self, seed: int) -> None:
         self.seed = seed
         self.T = N_MONTHS
@@ -149,90 +130,6 @@ class _World:
         self._missing()
         self._eras()
         self._round()
-
-    def _entities(self) -> None:
-        rng = self.rng("entities")
-        self.region_of_ics = np.repeat(np.arange(len(REGIONS)), ICS_PER_REGION)
-        n_ics = len(self.region_of_ics)
-        # ICS populations vary about fourfold; bigger systems host more trusts.
-        size = rng.lognormal(0.0, 0.45, n_ics)
-        trusts: list[_Trust] = []
-
-        def spread(n: int, weights: np.ndarray, at_least_one: bool) -> np.ndarray:
-            counts = np.ones(n_ics, dtype=int) if at_least_one else np.zeros(n_ics, dtype=int)
-            rest = n - counts.sum()
-            picks = rng.choice(n_ics, size=rest, p=weights / weights.sum())
-            np.add.at(counts, picks, 1)
-            return counts
-
-        per_type = {
-            "acute": spread(TRUSTS_PER_TYPE["acute"], size, True),
-            "mental_health": spread(TRUSTS_PER_TYPE["mental_health"], size, True),
-            "community": spread(TRUSTS_PER_TYPE["community"], size, False),
-            # Specialist trusts cluster in the big conurbations (the largest systems).
-            "specialist": spread(TRUSTS_PER_TYPE["specialist"], size ** 3, False),
-            "ambulance": np.zeros(n_ics, dtype=int),
-        }
-        for r, n_amb in enumerate(AMBULANCE_PER_REGION):
-            hosts = rng.choice(np.flatnonzero(self.region_of_ics == r), size=n_amb, replace=False)
-            per_type["ambulance"][hosts] += 1
-        for ics in range(n_ics):
-            for typ in ("acute", "specialist", "mental_health", "community", "ambulance"):
-                for _ in range(per_type[typ][ics]):
-                    trusts.append(_Trust(f"T{len(trusts) + 1:03d}", typ, ics))
-        self.trusts = trusts
-        ccg_per_ics = spread(N_CCG, size, True)
-        self.ccg_ics = np.repeat(np.arange(n_ics), ccg_per_ics)
-
-        ids, names, kinds, types, parents, regions = [], [], [], [], [], []
-
-        def add(i, n, k, ty, p, r):
-            for col, v in zip((ids, names, kinds, types, parents, regions), (i, n, k, ty, p, r)):
-                col.append(v)
-
-        ics_id = [f"ICS{j + 1:02d}" for j in range(n_ics)]
-        reg_id = [f"REG{j + 1}" for j in range(len(REGIONS))]
-        sha_id = [f"SHA{j + 1:02d}" for j in range(N_SHA)]
-        for tr in trusts:
-            add(tr.id, f"Synthetic {TYPE_LABELS[tr.type]} Trust {tr.id}", "trust", tr.type,
-                ics_id[tr.ics], REGIONS[self.region_of_ics[tr.ics]])
-        for j, ics in enumerate(self.ccg_ics):
-            cid = f"C{j + 1:03d}"
-            add(cid, f"Synthetic CCG {cid}", "ccg", "ccg", ics_id[ics],
-                REGIONS[self.region_of_ics[ics]])
-        # PCTs (to March 2013) belong to the SHA of their region; the SHAs of 2006-13.
-        sha_region = np.array(SHA_REGION)
-        pct_sha = np.concatenate([rng.choice(np.flatnonzero(sha_region == r),
-                                             size=int(np.sum(self.region_of_ics[self.ccg_ics]
-                                                             == r) * N_PCT / len(self.ccg_ics)
-                                                      + 0.5))
-                                  for r in range(len(REGIONS))])
-        pct_sha = np.concatenate([pct_sha, rng.choice(N_SHA, size=max(0, N_PCT - pct_sha.size))])
-        pct_sha = pct_sha[:N_PCT]
-        self.pct_sha = pct_sha
-        for j, sh in enumerate(pct_sha):
-            pid = f"P{j + 1:03d}"
-            add(pid, f"Synthetic PCT {pid}", "pct", "pct", sha_id[sh], REGIONS[SHA_REGION[sh]])
-        for j in range(N_SHA):
-            add(sha_id[j], f"Synthetic SHA {j + 1:02d}", "sha", "sha", reg_id[SHA_REGION[j]],
-                REGIONS[SHA_REGION[j]])
-        for j in range(n_ics):
-            region = self.region_of_ics[j]
-            add(ics_id[j], f"Synthetic ICS {j + 1:02d}", "ics", "ics", reg_id[region],
-                REGIONS[region])
-        for j, name in enumerate(REGIONS):
-            add(reg_id[j], name, "region", "region", "", name)
-        self.entities = Entities(*(tuple(c) for c in (ids, names, kinds, types, parents, regions)))
-        self.n_ent = len(ids)
-        self.n_trust = len(trusts)
-        self.ttype = np.array([tr.type for tr in trusts])
-        self.tics = np.array([tr.ics for tr in trusts])
-        self.tregion = self.region_of_ics[self.tics]
-        self.trust_cols = np.arange(self.n_trust)
-        self.ccg_cols = np.arange(self.n_trust, self.n_trust + len(self.ccg_ics))
-        self.pct_cols = np.arange(self.ccg_cols[-1] + 1, self.ccg_cols[-1] + 1 + N_PCT)
-        self.sha_cols = np.arange(self.pct_cols[-1] + 1, self.pct_cols[-1] + 1 + N_SHA)
-        self.ics_cols = np.arange(self.sha_cols[-1] + 1, self.sha_cols[-1] + 1 + n_ics)
 
     def _traits(self) -> None:
         rng = self.rng("traits")

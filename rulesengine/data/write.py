@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..files import atomic_output
-from .panel import ENTITY_COLUMNS, Entities, Panel
+from .panel import ENTITY_COLUMNS, LIFETIME_COLUMNS, Entities, Panel
 
 
 def write_panel(panel: Panel, out: str | os.PathLike, *, fmt: str = "parquet",
@@ -58,12 +58,18 @@ def write_panel(panel: Panel, out: str | os.PathLike, *, fmt: str = "parquet",
 
 
 def write_entities(entities: Entities, path: str | os.PathLike) -> None:
-    """Write an entities table as CSV (`entity,name,kind,type,parent,region`), atomically."""
+    """Write an entities table as CSV (`entity,name,kind,type,parent,region`, and
+    `from,to,successor` when any entity has a lifetime), atomically."""
+    cols = [entities.ids, entities.names, entities.kinds, entities.types, entities.parents,
+            entities.regions]
+    header = list(ENTITY_COLUMNS)
+    if entities.has_lifetimes:
+        cols += [entities.starts, entities.ends, entities.successors]
+        header += LIFETIME_COLUMNS
     with atomic_output(path) as fh:
         w = csv.writer(fh, lineterminator="\n")
-        w.writerow(ENTITY_COLUMNS)
-        for row in zip(entities.ids, entities.names, entities.kinds, entities.types,
-                       entities.parents, entities.regions):
+        w.writerow(header)
+        for row in zip(*cols):
             w.writerow(row)
 
 

@@ -30,7 +30,8 @@ class Layout:
     parent: np.ndarray                      # int64 [E], -1 = none
     groups: Mapping[str, np.ndarray]        # peer grouping (attribute or "all") -> int64 [E]
     attributes: Mapping[str, tuple[np.ndarray, tuple[str, ...]]]  # name -> (codes, values)
-    kind_subject: np.ndarray                # bool [E]: of a kind the policy decides on
+    kind_subject: np.ndarray                # bool [P, E]: of a kind the policy decides on
+                                            # and in existence in the period (lifetimes)
     decisions: np.ndarray                   # float64 [P, E]: decided level index or NaN
                                             # (a read-only broadcast NaN when none)
     rule_levels: np.ndarray                 # int64 [R]
@@ -42,7 +43,7 @@ class Layout:
         """The first `n` periods (views of the same arrays, still C-contiguous)."""
         return replace(self, n_periods=n, inputs={k: v[:n] for k, v in self.inputs.items()},
                        params={k: v[:n] for k, v in self.params.items()},
-                       decisions=self.decisions[:n])
+                       decisions=self.decisions[:n], kind_subject=self.kind_subject[:n])
 
 
 class _Attributes(Mapping):
@@ -87,8 +88,11 @@ def all_nodes(checked: CheckedPolicy):
 
 def make_layout(checked: CheckedPolicy, entities: Entities, inputs: Mapping[str, np.ndarray],
                 params: Mapping[str, np.ndarray], n_periods: int,
-                decisions: np.ndarray | None = None) -> Layout:
-    """Prepare a Layout; `inputs` are the bound input arrays in the policy's periods."""
+                decisions: np.ndarray | None = None,
+                periods: tuple[str, int] | None = None) -> Layout:
+    """Prepare a Layout; `inputs` are the bound input arrays in the policy's periods, which
+    are `periods` (kind, first ordinal) when the entities' lifetimes are to be applied: an
+    organisation outside its lifetime is not evaluated there."""
     p = checked.policy
     n = len(entities)
     kind_codes, kind_values = entities.codes("kind")
@@ -112,6 +116,12 @@ def make_layout(checked: CheckedPolicy, entities: Entities, inputs: Mapping[str,
     rule_judgement = np.array([bool(p.levels[level_index[r.level]].decided_by)
                                for r in p.rules], dtype=bool)
     kinds = set(p.entity or ())
+    of_kind = np.isin(np.arange(len(kind_values)),
+                      [i for i, k in enumerate(kind_values) if k in kinds])[kind_codes]
+    if periods is not None and entities.has_lifetimes:
+        kind_subject = entities.alive(periods[0], periods[1], n_periods) & of_kind
+    else:
+        kind_subject = np.repeat(of_kind[None, :], n_periods, axis=0)
     if decisions is None:
         # no decisions: one NaN seen in every cell, not an array of them (8 bytes a cell)
         decisions = np.broadcast_to(np.float64(np.nan), (n_periods, n))
@@ -120,8 +130,7 @@ def make_layout(checked: CheckedPolicy, entities: Entities, inputs: Mapping[str,
         inputs={k: np.ascontiguousarray(v, dtype=np.float64) for k, v in inputs.items()},
         params={k: np.ascontiguousarray(v, dtype=np.float64) for k, v in params.items()},
         parent=entities.parent_index(), groups=groups, attributes=attributes,
-        kind_subject=np.isin(np.arange(len(kind_values)),
-                             [i for i, k in enumerate(kind_values) if k in kinds])[kind_codes],
+        kind_subject=np.ascontiguousarray(kind_subject),
         decisions=(decisions if not any(decisions.strides)
                    else np.ascontiguousarray(decisions, dtype=np.float64)),
         rule_levels=rule_levels, rule_judgement=rule_judgement,

@@ -89,7 +89,7 @@ class ReferenceEvaluator:
             applies = np.ones(E, bool)
             if self.p.applies_to is not None and self.p.applies_to.expr is not None:
                 applies = self.eval(self.p.applies_to.expr, t) == 1
-            subject[t] = L.kind_subject & applies
+            subject[t] = L.kind_subject[t] & applies
         return RawOutcomes(computed, level, candidate, fired, unknown, incomplete, subject)
 
     def combine(self, fired: np.ndarray, unknown: np.ndarray):

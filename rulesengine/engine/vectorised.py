@@ -183,7 +183,7 @@ class _Vectorised(ReferenceEvaluator):
         computed, incomplete, candidate = d.computed, d.incomplete, d.candidate
         del is_true, is_unknown, d
         level = np.where(np.isnan(L.decisions), computed, L.decisions).astype(np.int16)
-        subject = np.broadcast_to(L.kind_subject, (P, E)).copy()
+        subject = L.kind_subject[:P].copy()
         if p.applies_to is not None and p.applies_to.expr is not None:
             subject &= self.eval(p.applies_to.expr, 0) == 1
         return RawOutcomes(computed.astype(np.int16), level, candidate.astype(np.int16), fired,

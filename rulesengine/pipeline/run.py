@@ -61,7 +61,7 @@ def prepare(checked: CheckedPolicy, data=None, *, decisions: str | os.PathLike |
         decided, by_cell = load_decisions(decisions, checked.policy, bound.entities,
                                           bound.period_kind, bound.start, bound.n_periods)
     layout = make_layout(checked, bound.entities, bound.inputs, values, bound.n_periods,
-                         decided)
+                         decided, periods=(bound.period_kind, bound.start))
     if len(bound.entities) and not layout.kind_subject.any():
         # an entities table that says "hospital" or "TRUST" would otherwise evaluate nothing
         found = sorted(set(bound.entities.kinds))

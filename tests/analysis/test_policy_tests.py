@@ -655,3 +655,34 @@ def test_no_case_however_malformed_raises():
                 assert d.pos is not None and d.message.startswith(f"test '{item.name}': ")
 
     run_one()
+
+
+def test_a_case_checking_periods_outside_the_policys_dates_is_warned_about(tmp_path):
+    """As eval does: the case still runs (and passes), with a warning naming the range."""
+    dated = MINI.replace("period: quarter\n",
+                         "period: quarter\neffective: {from: 2021-07-01, to: 2022-06-30}\n")
+    path = policy_file(tmp_path, """\
+tests:
+  - name: inside
+    periods: 2022-Q1
+    inputs: {ae_4hr_pct: 85, deficit: false, cqc_overall_rating: good}
+    expect: {level: amber}
+  - name: outside
+    periods: [2022-Q2, 2022-Q3, 2022-Q4]
+    inputs: {ae_4hr_pct: 85, deficit: false, cqc_overall_rating: good}
+    expect:
+      - {period: 2022-Q2, level: amber}
+      - {period: 2022-Q4, level: amber}
+""", text=dated)
+    result = run(path)
+    assert [(c.name, c.status) for c in result.cases] == [("inside", "passed"),
+                                                          ("outside", "passed")]
+    assert result.cases[0].diagnostics == []
+    (warning,) = result.cases[1].diagnostics
+    assert warning.severity == "warning"
+    # only the periods the case checks are named (2022-Q3 is history it does not check)
+    assert warning.headline() == (
+        f"{path}:{line_of(path, '- name: outside')}:5: warning: test 'outside': 2022-Q4 is "
+        f"outside the period policy 'mini' was in force (2021-07-01 to 2022-06-30): the "
+        f"regime did not apply then, so these outcomes are hypothetical")
+    assert result.ok

@@ -679,18 +679,36 @@ def panels(draw, spec: PolicySpec) -> PanelSpec:
         counters[kind] += 1
     order = draw(st.permutations(range(len(rows))))
     regions = [draw(st.sampled_from(REGIONS)) for _ in rows]
+    # Lifetimes (organisations of their era): some entities begin or end within the panel's
+    # quarters, so whole periods of them are not evaluated; at most 7 quarters from START.
+    starts, ends = [], []
+    for _ in rows:
+        lo = draw(st.sampled_from([None, None, 0, 1, 2, 4]))
+        hi = draw(st.sampled_from([None, None, 0, 1, 3, 5]))
+        if lo is not None and hi is not None and hi < lo:
+            lo, hi = hi, lo
+        starts.append("" if lo is None else _quarter_month(lo, first=True))
+        ends.append("" if hi is None else _quarter_month(hi, first=False))
     ents = Entities(
         ids=tuple(ids[i] for i in order),
         names=tuple(f"Org {ids[i]}" for i in order),
         kinds=tuple(rows[i][0] for i in order),
         types=tuple(rows[i][1] for i in order),
         parents=tuple(rows[i][2] for i in order),
-        regions=tuple(regions[i] for i in order))
+        regions=tuple(regions[i] for i in order),
+        starts=tuple(starts[i] for i in order),
+        ends=tuple(ends[i] for i in order))
     short = draw(st.booleans())
     n_periods = draw(st.integers(1, 3)) if short else draw(st.integers(4, 7))
     missing = {i.name: draw(st.sampled_from([0.0, 0.0, 0.2, 0.5, 1.0])) for i in spec.inputs}
     return PanelSpec(ents, n_periods, draw(st.integers(0, 2**32 - 1)), missing,
                      draw(st.sampled_from([0.0, 0.0, 0.2, 0.6])))
+
+
+def _quarter_month(k: int, first: bool) -> str:
+    """The first (or last) month of the k-th quarter from START, written `2021-04`."""
+    month = (START + k) * 3 + (0 if first else 2)
+    return f"{month // 12:04d}-{month % 12 + 1:02d}"
 
 
 def build_layout(checked: CheckedPolicy, spec: PolicySpec, panel: PanelSpec) -> Layout:
@@ -715,7 +733,8 @@ def build_layout(checked: CheckedPolicy, spec: PolicySpec, panel: PanelSpec) -> 
     decisions = np.full((P, E), np.nan)
     hit = rng.random((P, E)) < panel.decision_rate
     decisions[hit] = rng.integers(0, spec.n_levels, size=int(hit.sum()))
-    return make_layout(checked, panel.entities, inputs, params, P, decisions)
+    return make_layout(checked, panel.entities, inputs, params, P, decisions,
+                       periods=("quarter", START))
 
 
 # --- the harness ----------------------------------------------------------------------------
@@ -744,10 +763,11 @@ def first_difference(expected: RawOutcomes, actual: RawOutcomes,
 
 def describe_panel(layout: Layout) -> str:
     ents = layout.entities
-    lines = ["entities (id kind type parent region):"]
+    lines = ["entities (id kind type parent region from to):"]
     for k in range(len(ents)):
         lines.append(f"  {k}: {ents.ids[k]} {ents.kinds[k]} {ents.types[k]!r} "
-                     f"{ents.parents[k]!r} {ents.regions[k]}")
+                     f"{ents.parents[k]!r} {ents.regions[k]} {ents.starts[k] or '-'} "
+                     f"{ents.ends[k] or '-'}")
     for name, arr in layout.inputs.items():
         lines.append(f"{name} =\n{arr}")
     for name, arr in layout.params.items():

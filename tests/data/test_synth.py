@@ -80,6 +80,31 @@ def test_entities(panel):
         assert {"acute", "mental_health"} <= hosted
 
 
+
+def test_entities_of_their_era(panel):
+    """Each body's lifetime (the entities table's from/to) and successor: a CCG its ICB, a PCT
+    a CCG of its region, an SHA its region; trusts and regions throughout."""
+    e = panel.entities
+    index = e.index
+    eras = {"trust": ("", ""), "region": ("", ""), "pct": ("", "2013-03"),
+            "sha": ("", "2013-03"), "ccg": ("2013-04", "2022-06"),
+            # a system is also the local health economy of earlier eras (success2015's unit)
+            "ics": ("", "")}
+    succeeded_by = {"pct": "ccg", "sha": "region", "ccg": "ics"}
+    for eid, kind, parent, region, lo, hi, succ in zip(e.ids, e.kinds, e.parents, e.regions,
+                                                       e.starts, e.ends, e.successors):
+        assert (lo, hi) == eras[kind], eid
+        if kind not in succeeded_by:
+            assert succ == ""
+            continue
+        assert e.kinds[index[succ]] == succeeded_by[kind] and e.regions[index[succ]] == region
+        if kind == "ccg":
+            assert succ == parent                   # its own system's ICB
+    # every CCG of 2013 had PCTs before it
+    assert {s for s, k in zip(e.successors, e.kinds) if k == "pct"} == \
+        {i for i, k in zip(e.ids, e.kinds) if k == "ccg"}
+
+
 def test_periods(full):
     assert full.period_kind == "month"
     assert full.period_labels[0] == "2004-04" and full.period_labels[-1] == "2026-03"

@@ -107,7 +107,7 @@ def _layout(checked, ents, data, n_periods, decisions):
     inputs = {k: np.asarray(v, dtype=np.float64).reshape(n_periods, len(ents))
               for k, v in data.items()}
     dec = None if decisions is None else np.asarray(decisions, dtype=np.float64)
-    return make_layout(checked, ents, inputs, params, n_periods, dec)
+    return make_layout(checked, ents, inputs, params, n_periods, dec, periods=("quarter", START))
 
 
 def probe(probes: Mapping[str, str], *, ents: Entities, data: Mapping[str, object],

@@ -248,5 +248,25 @@ def run_cases(checked: CheckedPolicy, docs: Sequence[Document], *, kernel: bool 
             failures = check_case(checked, case, run, doc.source)
             coverage.observe(run.reference, run.raw, {(x.t, x.e) for x in case.expectations})
             results.append(CaseResult(name, doc.source.file, pos,
-                                      "failed" if failures else "passed", failures))
+                                      "failed" if failures else "passed",
+                                      failures + _outside_dates(checked, case, doc.source)))
     return results, coverage
+
+
+def _outside_dates(checked: CheckedPolicy, case: Case, source) -> list[Diagnostic]:
+    """A warning (as eval gives) when periods the case checks are outside the policy's
+    effective dates: the case then tests outcomes the regime never produced."""
+    from ...periods import format_period
+    from ...policy.effective import outside_warning, policy_mask
+
+    p = checked.policy
+    mask = policy_mask(p, case.period_kind, case.start, case.n_periods)
+    checked_periods = sorted({x.t for x in case.expectations})
+    labels = [format_period(case.period_kind, case.start + t) for t in checked_periods
+              if not mask[t]]
+    text = outside_warning(p, labels)
+    if text is None:
+        return []
+    return [Diagnostic(f"test '{case.name}': {text}", file=source.file, pos=case.pos,
+                       severity="warning", code=codes.TEST_CASE,
+                       source_line=source.line(case.pos.line) if case.pos else None)]
