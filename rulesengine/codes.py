@@ -46,6 +46,7 @@ WARNING = "warning"
 UNUSED = "unused"
 SHADOWED = "shadowed"
 UNREACHABLE_LEVEL = "unreachable-level"
+ORIENTATION = "orientation"
 
 # --- data ---------------------------------------------------------------------------------------
 DATA = "data"
@@ -105,6 +106,8 @@ CODES: dict[str, str] = {
     UNUSED: "an input, param or define that no rule uses",
     SHADOWED: "a rule that can never decide, because an earlier rule always fires first",
     UNREACHABLE_LEVEL: "a level no rule (and no default) can reach",
+    ORIENTATION: "a peer function that can count from either end does not say which end "
+                 "comes first (first=)",
     DATA: "a data file's row, column or value is malformed (file, row and column named)",
     UNITS: "a data column's values look like another unit (fractions for a percent input)",
     NEAR_NAME: "a data column's name is close to an input's id but not equal to it",

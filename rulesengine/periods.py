@@ -8,10 +8,11 @@ Data files hold periods of the NHS's lifetime: `check_plausible` rejects periods
 (the NHS began on 5 July 1948) or after 2100, which are typos in the year (`0022-04`,
 `9999-04`) that would otherwise make a panel span thousands of years.
 
-Labels: outputs write periods in the calendar form above (`2025-Q4`) unless asked for NHS
-labels (`label_style="nhs"`, the CLI's `--period-labels nhs`), where a quarter is written as
-its financial-year quarter (`2025/26 Q3`, the same quarter). Months and financial years read
-the same in both styles.
+Labels: outputs write a quarter in the calendar form above (`2025-Q4`) or, in the "nhs" style,
+as its financial-year quarter (`2025/26 Q3`, the same quarter). `label_style` chooses: NHS
+labels when asked (the CLI's `--period-labels nhs`), or by default when the policy decides on
+financial-year quarters (`period: fy_quarter`) or the data wrote its periods that way; else
+calendar. Months and financial years read the same in both styles.
 
 Ordinals: month = year*12 + (month-1); quarter = year*4 + (q-1) on the calendar; year = the
 calendar year in which the financial year starts. Financial years align with calendar
@@ -149,6 +150,17 @@ def first_month(period: Period) -> int:
 # --- labels as NHS people write them ------------------------------------------------------------
 
 LABEL_STYLES = ("calendar", "nhs")
+
+
+def label_style(asked: str = "auto", *, policy_labels: str | None = None,
+                data_style: str | None = None) -> str:
+    """The style outputs write periods in: `asked` ("calendar" or "nhs"), or for "auto" "nhs"
+    when the policy decides on financial-year quarters (`period: fy_quarter`, its
+    `period_labels`) or the data wrote its periods as they are (`2025/26 Q3`, a panel's
+    `period_style`), else "calendar"."""
+    if asked != "auto":
+        return asked
+    return "nhs" if "nhs" in (policy_labels, data_style) else "calendar"
 
 
 def format_fy_quarter(ordinal: int) -> str:

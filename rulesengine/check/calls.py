@@ -62,7 +62,7 @@ class CallChecks:
         for kind, arg in zip(kinds, node.args):
             arg_types.append(self.argument(spec, kind, arg, scope))
         self.keyword_args(spec, node, arg_types, scope)
-        if spec.ranks:
+        if spec.orients(node):
             self.direction_for(spec, node, scope)
         return self.result(spec, node, arg_types, scope)
 
@@ -187,6 +187,16 @@ class CallChecks:
                     self.error("better= takes 'higher' or 'lower'", v.pos, scope.origin,
                                code=codes.ARGUMENTS)
                 self.types[v.nid] = T.STRING
+            elif kw.name in dict(spec.choices):
+                words = dict(spec.choices)[kw.name]
+                if isinstance(v, ast.Name) and v.name in words:
+                    self.refs[v.nid] = Ref("choice", v.name)
+                else:
+                    self.error(f"{spec.name}(): {kw.name}= takes "
+                               + " or ".join(f"'{w}'" for w in words)
+                               + (did_you_mean(v.name, words) if isinstance(v, ast.Name)
+                                  else ""), v.pos, scope.origin, code=codes.ARGUMENTS)
+                self.types[v.nid] = T.STRING
             else:  # standard=, floor=: thresholds in the unit of the scored value
                 t = self.expr(v, scope)
                 x = arg_types[0] if arg_types else T.ERROR
@@ -196,6 +206,9 @@ class CallChecks:
         if spec.exclusive and sum(node.kwarg(k) is not None for k in spec.exclusive) > 1:
             self.error(f"{spec.name}() takes {' or '.join(k + '=' for k in spec.exclusive)}, "
                        "not both", node.pos, scope.origin, code=codes.ARGUMENTS)
+        if spec.unstated is not None and node.kwarg(spec.unstated[0]) is None:
+            self.warn(f"{spec.name}(): {spec.unstated[1]}", node.pos, scope.origin,
+                      code=codes.ORIENTATION)
 
     def direction_for(self, spec: Builtin, node: ast.Call, scope: Scope) -> None:
         kw = node.kwarg("better")

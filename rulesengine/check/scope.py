@@ -14,6 +14,7 @@ class Ref:
     (with its position, 0 = best), `level`, `members`, or a peer-group choice."""
 
     kind: str       # input param define attr label level level_var members group direction
+    #                 choice (a keyword's word: first=worst)
     name: str
     index: int = 0
 

@@ -6,7 +6,7 @@ import click
 
 from .common import (check_targets, command_inputs, engine_option, fail_cleanly, load_panel,
                      load_policy, out_option, policy_path_option)
-from .outputs import excel_safe_option, format_option, period_labels_option
+from .outputs import excel_safe_option, format_option, label_style_for, period_labels_option
 
 
 @click.command("diff")
@@ -56,7 +56,7 @@ def command(policy_a, policy_b, data, entities, decisions, engine, period, perio
         # consecutive frameworks (oversight2021 -> oversight2022) never share dates: the
         # comparison is the point, so it is marked, never refused
         click.echo(f"warning: {warning}", err=True)
-    result = relabel(result, period_labels)
+    result = relabel(result, label_style_for(period_labels, panel, a, b))
     write_diff(result, fmt=fmt, out=out, excel_safe=excel_safe, inputs=inputs)
     if chart:
         from ..report.charts import transition_chart

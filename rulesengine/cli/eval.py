@@ -8,7 +8,7 @@ from ..report.shown import parse_show
 from .common import (check_targets, command_inputs, data_options, fail_cleanly, load_panel,
                      out_option, parse_params, policy_option, policy_path_option,
                      select_periods, with_options)
-from .outputs import excel_safe_option, format_option, period_labels_option
+from .outputs import excel_safe_option, format_option, label_style_for, period_labels_option
 
 
 @click.command("eval")
@@ -57,12 +57,12 @@ def command(policy_ref, data, entities, decisions, engine, param, period, period
     check_destination(fmt, out)
     # a cold run compiles the policy's kernel (seconds): a spinner says so on a terminal
     with progress(f"evaluating {policy.policy.id} ({engine})"):
-        outcomes, shown, periods, warning = _evaluate(
+        outcomes, shown, periods, warning, panel = _evaluate(
             policy, revision, data, entities, decisions, engine, param, kinds, period,
             strict_dates)
     if warning:
         click.echo(f"warning: {warning}", err=True)
-    outcomes = relabel(outcomes, period_labels)
+    outcomes = relabel(outcomes, label_style_for(period_labels, panel, policy))
     write_eval(outcomes, periods, fmt=fmt, out=out, policy_title=policy.policy.title,
                shown=shown, excel_safe=excel_safe, inputs=inputs)
     if chart:
@@ -76,7 +76,7 @@ def command(policy_ref, data, entities, decisions, engine, param, period, period
 def _evaluate(policy, revision, data, entities, decisions, engine, param, kinds, period,
               strict):
     """(outcomes, the --show columns or None, the periods to show, a warning about them or
-    None). Only the periods up to the last one shown are evaluated (pipeline.run.through):
+    None, the panel read). Only the periods up to the last one shown are evaluated (pipeline.run.through):
     the others cannot change what is shown."""
     from ..pipeline.run import finish, period_frame, prepare
 
@@ -100,7 +100,7 @@ def _evaluate(policy, revision, data, entities, decisions, engine, param, kinds,
         from ..report.shown import Shown
 
         shown = Shown(policy, outcomes, layout, kinds)
-    return outcomes, shown, periods, warning
+    return outcomes, shown, periods, warning, panel
 
 
 def _periods(frame, period, policy_id, strict):

@@ -10,6 +10,7 @@ from ..diagnostics import RegimeError
 from .common import (check_targets, command_inputs, data_options, fail_cleanly, load_panel,
                      load_policy, parse_params, policy_option, policy_path_option,
                      select_periods, with_options, write)
+from .outputs import label_style_for, period_labels_option
 
 
 @click.command("report")
@@ -19,15 +20,18 @@ from .common import (check_targets, command_inputs, data_options, fail_cleanly, 
 @with_options(data_options)
 @click.option("--period", default=None, help="The period to report (default: the latest inside "
               "the policy's effective dates).")
+@period_labels_option
 @click.option("--out", type=click.Path(dir_okay=False), required=True,
               help="The HTML file to write, e.g. report.html.")
 @policy_path_option
 @fail_cleanly
-def command(policy_ref, against_ref, data, entities, decisions, engine, param, period, out,
-            policy_path) -> None:
+def command(policy_ref, against_ref, data, entities, decisions, engine, param, period,
+            period_labels, out, policy_path) -> None:
     """Write an HTML report of a policy's outcomes (and, with --against, how another policy
     would change them) that opens in any browser without a network."""
     from ..pipeline.run import evaluate_all
+    from ..report.comparison import relabel as relabel_comparison
+    from ..report.evaluation import relabel
     from ..report.html import build_report
 
     if not out.lower().endswith((".html", ".htm")):
@@ -59,4 +63,9 @@ def command(policy_ref, against_ref, data, entities, decisions, engine, param, p
         comparison = diff(policy, other, panel, decisions=decisions, engine=engine,
                           period=outcomes.period_labels[t], revision_a=revision,
                           revision_b=other_revision)
+    style = label_style_for(period_labels, panel, policy,
+                            *([other] if against_ref is not None else []))
+    if comparison is not None:
+        comparison = relabel_comparison(comparison, style)
+    outcomes = relabel(outcomes, style)
     write(build_report(policy, outcomes, layout, t, comparison=comparison), out, inputs)

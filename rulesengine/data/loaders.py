@@ -46,7 +46,8 @@ import numpy as np
 from .. import codes
 from ..diagnostics import Diagnostic, Pos, did_you_mean, warn_data
 from ..files import CELLS, DATA, ENTITIES
-from ..periods import KINDS, PeriodError, check_plausible, format_period, parse_period
+from ..periods import (KINDS, PeriodError, check_plausible, format_period, parse_period,
+                       written_style)
 from .catalogue import METRICS
 from .entities import _Roster
 from .panel import Entities, Panel
@@ -379,7 +380,9 @@ class _Loader:
             self.errors.extend([d])
         self.errors.raise_if_any(shown)
         entities = self.roster.entities()
-        return Panel(self.kind, start, n_periods, entities, values, labels, tuple(files), sites)
+        style = written_style(self.kind_first[0]) if self.kind_first else None
+        return Panel(self.kind, start, n_periods, entities, values, labels, tuple(files), sites,
+                     period_style=style or "calendar")
 
     def _where_named(self, c: _Cells) -> tuple[int, int]:
         """(line, column) where a metric's name is written: a wide table's header, or a long

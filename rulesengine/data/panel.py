@@ -155,6 +155,9 @@ class Panel:
     # that a policy's scale lacks can be reported at its place in the user's file. Not part
     # of the digest: it is provenance, not content.
     label_sites: Mapping[str, Mapping[str, tuple[str, Pos]]] = field(default_factory=dict)
+    # How the data wrote its periods ("nhs": financial-year quarters, 2025/26 Q3), so outputs
+    # can write them back the same way (periods.label_style); presentation, not content.
+    period_style: str = "calendar"
 
     def __post_init__(self) -> None:
         shape = (self.n_periods, len(self.entities))

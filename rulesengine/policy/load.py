@@ -305,7 +305,10 @@ def _merge(data: dict, ov: Overlay, parent: Policy | None, src: Source, digest: 
         sources=tuple(_source_text(s) for s in data["sources"]) if "sources" in data
         else (parent.sources if parent else ()),
         entity=_kinds(pick("entity")),
-        period=pick("period"),
+        # fy_quarter: quarters, written as NHS financial-year quarters (2025/26 Q3) in outputs
+        period="quarter" if data.get("period") == "fy_quarter" else pick("period"),
+        period_labels=("nhs" if data.get("period") == "fy_quarter" else None) if "period" in data
+        else (parent.period_labels if parent else None),
         peer_group=pick("peer_group", "type"),
         applies_to=ov.applies_to or (parent.applies_to if parent else None),
         levels=ov.levels if ov.levels is not None else (parent.levels if parent else ()),

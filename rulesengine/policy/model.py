@@ -164,6 +164,8 @@ class Policy:
     # `peer_groups:` merges values of the peer_group attribute into NHS England's peer groups,
     # e.g. {acute: [acute, specialist], non_acute: [mental_health, community]}: group -> values
     peer_groups: Mapping[str, tuple[str, ...]] | None = None
+    # "nhs" for `period: fy_quarter`: outputs write its quarters as financial-year quarters
+    period_labels: str | None = None
 
     def peer_group_of(self, value: str) -> str:
         """The peer group an attribute value belongs to (itself unless `peer_groups` merges it)."""

@@ -26,7 +26,7 @@ def policy_data(policy: Policy) -> dict:
     if policy.applies_to is not None:
         data["applies_to"] = policy.applies_to.text
     if policy.period:
-        data["period"] = policy.period
+        data["period"] = "fy_quarter" if policy.period_labels == "nhs" else policy.period
     if policy.peer_group:
         data["peer_group"] = policy.peer_group
     data["levels"] = [_drop_none({"id": lv.id, "label": lv.label, "meaning": lv.meaning or None,

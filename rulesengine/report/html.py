@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Sequence
 
-from ..analysis.explain import Explainer
+from ..analysis.explain import Explainer, Markup, outcome_notes
 
 if TYPE_CHECKING:
     from ..analysis.diff import DiffResult
@@ -107,27 +107,7 @@ def explanation_fragment(x: "Explanation") -> str:
     out.append(f'<p class="outcome">Outcome: <b>{esc(x.level_label)}</b>{meaning} '
                f'<span class="muted">({esc(x.period)}; {esc(x.policy_id)} '
                f'v{esc(x.policy_version)})</span></p>')
-    by_id = {r.id: r for r in x.rules}
-    items = []
-    if not x.subject:
-        items.append("this policy does not decide on this organisation in this period")
-    if x.decision:
-        d = x.decision
-        who = f" by {esc(d.get('decided_by'))}" if d.get("decided_by") else ""
-        reason = f": {esc(d.get('reason'))}" if d.get("reason") else ""
-        items.append(f"Decided{who}{reason}; the rules gave {esc(x.computed_label)}")
-    for rid in x.deciding:
-        r = by_id[rid]
-        why = f": {esc(r.reason)}" if r.reason else ""
-        items.append(f'<span class="deciding">because rule <code>{esc(rid)}</code> fired'
-                     f'{why}</span>')
-    if not x.deciding:
-        items.append("no rule that sets a level fired, so the default level applies")
-    if x.incomplete:
-        names = ", ".join(f"<code>{esc(rid)}</code> ({esc(by_id[rid].level_label)})"
-                          for rid in x.worsening)
-        items.append(f"<b>Incomplete</b>: missing data leaves rules unknown that could make "
-                     f"it worse: {names}")
+    items = outcome_notes(x, _HTML)
     out.append("<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>")
     if x.moves:
         out.append("<p><b>What would move it</b> (one input changed, other organisations' "
@@ -152,6 +132,10 @@ def explanation_fragment(x: "Explanation") -> str:
                    f'{esc(", ".join(x.missing))}</p>')
     out.append("</div>")
     return "".join(out)
+
+
+_HTML = Markup(text=esc, code=lambda s: f"<code>{esc(s)}</code>", strong=lambda s: f"<b>{s}</b>",
+               deciding=lambda s: f'<span class="deciding">{s}</span>')
 
 
 def _condition_html(c: "Condition") -> str:

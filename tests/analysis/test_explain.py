@@ -345,3 +345,28 @@ def test_explain_markdown(bands):
             "and any fall moves it past the tie |") in lines
     rows = [line for line in lines if line.startswith("| `")]
     assert len(rows) == 4 and all(line.count(" | ") == 4 for line in rows)
+
+
+def test_markdown_and_the_html_report_state_the_same_outcome(evaluated):
+    """One list of sentences under an outcome (analysis/explain/render.outcome_notes) serves
+    the Markdown explanation and the HTML report: the decision with where it was read, the
+    deciding rules with their sources, a judgement candidate, what left it incomplete."""
+    import html as htmllib
+    import re
+
+    from rulesengine.analysis.explain import Markup, outcome_notes, render_markdown
+    from rulesengine.report.html import explanation_fragment
+
+    checked, layout, outcomes = evaluated
+    t = outcomes.n_periods - 1
+    plain = Markup(text=str, code=str, strong=str)
+    seen = set()
+    for entity in ("T1", "T2", "T3", "T6"):
+        x = explain(checked, outcomes, layout, entity, t)
+        md = re.sub(r"[`*\\]", "", render_markdown(x))
+        page = htmllib.unescape(re.sub(r"<[^>]+>", "", explanation_fragment(x)))
+        for note in outcome_notes(x, plain):
+            assert note in md and note in page, (entity, note)
+            seen.add(note.split(" ")[0])
+    # T3: decided by the regulator and a candidate for black; T2: incomplete
+    assert {"Decided", "candidate", "Incomplete:", "because"} <= seen

@@ -35,15 +35,18 @@ define:
   v_pct_rank: pct_rank(ae_4hr_pct)
   v_rank: rank(ae_4hr_pct)
   v_worst_rank: worst_rank(ae_4hr_pct)
-  v_ntile: ntile(ae_4hr_pct, 4)
+  v_ntile_best: ntile(ae_4hr_pct, 4, first=best)
+  v_ntile_worst: ntile(ae_4hr_pct, 4, first=worst)
   v_metric_score: metric_score(ae_4hr_pct)
-  p25: percentile(ae_4hr_pct, 25)
-  p75: percentile(ae_4hr_pct, 75)
+  p25: percentile(ae_4hr_pct, 25, first=lowest)
+  p75: percentile(ae_4hr_pct, 75, first=lowest)
+  p25_worst: percentile(ae_4hr_pct, 25, first=worst)
   wait_pct_rank: pct_rank(wait_weeks)
-  wait_p25: percentile(wait_weeks, 25)
+  wait_p25: percentile(wait_weeks, 25, first=lowest)
+  wait_p25_worst: percentile(wait_weeks, 25, first=worst)
 rules:
   - {id: never, level: ok, when: v_pct_rank < 0}
-  - {id: never_wait, level: ok, when: wait_pct_rank < 0 or wait_p25 < 0}
+  - {id: never_wait, level: ok, when: wait_pct_rank < 0 or wait_p25 < 0 or wait_p25_worst < 0}
 """
 
 
@@ -61,12 +64,13 @@ def _example() -> tuple[list[str], list[list[str]], str]:
 
 def test_readme_ranks_example_is_what_the_engine_computes(tmp_path):
     columns, rows, section = _example()
-    assert columns == ["trust", "A&E 4-hour", "pct_rank", "rank", "worst_rank", "ntile(x, 4)",
-                       "metric_score"]
+    assert columns == ["trust", "A&E 4-hour", "pct_rank", "rank", "worst_rank",
+                       "ntile(x, 4, first=best)", "ntile(x, 4, first=worst)", "metric_score"]
     assert len(rows) == 5
     path = tmp_path / "ranks.yaml"
     path.write_text(POLICY, encoding="utf-8")
     checked = load_policy(path)
+    assert not [w for w in checked.warnings if w.code == "orientation"]  # all say first=
     ids = tuple(r[0] for r in rows)
     ae = np.array([[float(r[1].rstrip("%")) for r in rows]])
     n = len(ids)
@@ -82,18 +86,24 @@ def test_readme_ranks_example_is_what_the_engine_computes(tmp_path):
     def values(define: str) -> np.ndarray:
         return probe.value(checked.policy.defines[define].expr, 0)
 
-    names = {"ntile(x, 4)": "v_ntile"}
+    names = {"ntile(x, 4, first=best)": "v_ntile_best",
+             "ntile(x, 4, first=worst)": "v_ntile_worst"}
     for j, column in enumerate(columns[2:], start=2):
         got = values(names.get(column, f"v_{column}"))
         expected = [float(r[j]) for r in rows]
         assert got.tolist() == pytest.approx(expected), column
     # the sentences under the table
     p25, p75 = values("p25")[0], values("p75")[0]
-    assert f"`percentile(x, 25)` is {p25:g}%" in section
-    assert f"`percentile(x, 75)` is {p75:g}%" in section
+    assert f"`percentile(x, 25, first=lowest)` is {p25:g}%" in section
+    assert f"`percentile(x, 75, first=lowest)` is {p75:g}%" in " ".join(section.split())
+    assert values("p25_worst")[0] == p25        # better: higher: the worst are the lowest
     # better: lower reads the ranks the other way up (ties still take their cluster's lowest
     # percentile), the percentile of values does not
     assert values("wait_pct_rank").tolist() == [0, 25, 25, 75, 100]
-    assert "T5's 70 would be the best (`pct_rank` 100) and the tied T2 and T3 would have 25" \
+    assert "T5's 70 would be the best (`pct_rank` 100), the tied T2 and T3 would have 25" \
         in " ".join(section.split())
     assert values("wait_p25")[0] == p25
+    # first=worst reads p on pct_rank's scale: for better: lower, the 75th percentile of values
+    assert values("wait_p25_worst")[0] == p75
+    assert f"`percentile(x, 25, first=worst)` would be {p75:g}" in " ".join(section.split())
+    assert "`ntile(x, 4, first=worst) == 1` (1 + ⌊4 × 1 / 5⌋ = 1 for T4)" in section

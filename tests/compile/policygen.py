@@ -374,7 +374,14 @@ class _Expr:
         return f"{f}(members, {self.expr(u, d)})"
 
     def p_percentile(self, u, d):
-        return f"percentile({self.expr(u, d)}, {self.pct(d)}{self.peer_kwargs(True, False)})"
+        x = self.expr(u, d)
+        kw = self.peer_kwargs(True, False)
+        first = self.fn(["", "lowest", "worst"])
+        if first:
+            kw += f", first={first}"
+        if first == "worst" and (not self.directed(x) or self.draw(st.booleans())):
+            kw += f", better={self.choice(['higher', 'lower'])}"
+        return f"percentile({x}, {self.pct(d)}{kw})"
 
     def p_parent_num(self, u, d):
         names = [i.name for i in self.inputs_of(u)] + self.defines_of(u)
@@ -407,7 +414,9 @@ class _Expr:
     def p_ntile(self, u, d):
         x, _ = self.peer_value(d)
         k = self.choice(["1", "2", "3", "4"] + self.wins())
-        return f"ntile({x}, {k}{self.peer_kwargs(self.directed(x))})"
+        first = self.fn(["", "best", "worst"])
+        return (f"ntile({x}, {k}{self.peer_kwargs(self.directed(x))}"
+                f"{f', first={first}' if first else ''})")
 
     def p_counting(self, u, d):
         f = self.fn(["count", "count_of", "levelcount"])

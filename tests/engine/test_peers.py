@@ -154,3 +154,52 @@ def test_metric_score_only_the_ends_reach_the_ends():
     assert s[n - 2] == 1.01 and s[1] == 3.99
     assert s[n // 2] == round(1 + 3 * (n - 1 - n // 2) / (n - 1), 2)
     assert np.all(np.diff(s) <= 0)
+
+
+def test_ntile_first_worst_counts_as_pct_rank_does():
+    """first=worst: 1 + floor(k × worse / n), group 1 the worst (pct_rank's way up); first=best
+    and the old form without first=: 1 + floor(k × better / n), group 1 the best. Checked
+    against the compiled kernel too (engine_probe)."""
+    r = peers({"worst": "ntile(x, 4, first=worst)", "best": "ntile(x, 4, first=best)",
+               "old": "ntile(x, 4)", "worst_low": "ntile(x, 4, first=worst, better=lower)",
+               "pct": "pct_rank(x)"})
+    #                               T0 T1 T2 T3  T4 T5 T6 T7 T8 S0
+    assert_array_equal(r["worst"][0], [1, 1, 1, 3, N, 4, N, N, N, N])
+    assert_array_equal(r["best"][0], [4, 2, 2, 1, N, 1, N, N, N, N])
+    assert_array_equal(r["old"][0], r["best"][0])
+    assert_array_equal(r["worst_low"][0], [4, 2, 2, 1, N, 1, N, N, N, N])
+    # the bottom quartile by pct_rank is the first group counted from the worst
+    known = ~np.isnan(r["pct"][0])
+    assert_array_equal((r["pct"][0] <= 25)[known], (r["worst"][0] == 1)[known])
+
+
+def test_percentile_first_worst_reads_p_as_pct_rank_does():
+    r = peers({"low25": "percentile(x, 25, first=lowest)", "old25": "percentile(x, 25)",
+               "worst25": "percentile(x, 25, first=worst)",
+               "worst25_low": "percentile(x, 25, first=worst, better=lower)",
+               "low75": "percentile(x, 75, first=lowest)"})
+    # the acute trusts' values are 10 20 20 30 40
+    assert_array_equal(r["low25"][0], [20] * 6 + [50, N, N, 25])
+    assert_array_equal(r["old25"][0], r["low25"][0])
+    # better: higher, so the worst are the lowest: the same cut
+    assert_array_equal(r["worst25"][0], r["low25"][0])
+    # better: lower: the worst quarter's cut is the 75th percentile of the values
+    assert_array_equal(r["worst25_low"][0], r["low75"][0])
+    assert r["low75"][0][0] == 30
+
+
+def test_ntile_and_percentile_without_first_warn():
+    from engine_probe import _load, policy_text
+
+    checked = _load(policy_text(inputs=INPUTS, scales=SCALES,
+                                defines={"a": "ntile(x, 4)", "b": "percentile(x, 50)",
+                                         "c": "ntile(x, 4, first=worst)",
+                                         "d": "percentile(x, 50, first=lowest)"}))
+    found = [w.message for w in checked.warnings if w.code == "orientation"]
+    assert found == [
+        "ntile(): without first=, group 1 is the best: the opposite way from pct_rank "
+        "(0 = worst); write first=best to keep this meaning, or first=worst to count from the "
+        "worst as pct_rank does",
+        "percentile(): without first=, p counts from the lowest value whatever 'better' says, "
+        "unlike pct_rank (0 = worst); write first=lowest to keep this meaning, or first=worst "
+        "to read p as pct_rank does"]

@@ -14,11 +14,11 @@ from rulesengine.pipeline.run import evaluate_all
 
 
 def _nodes(checked) -> list[ast.Node]:
-    """Every node that has a value (not a keyword's peer-group or direction name, nor
-    `members` or `level` inside periods_in)."""
+    """Every node that has a value (not a keyword's word: a peer group, a direction, first=;
+    nor `members` or `level` inside periods_in)."""
     p = checked.policy
     roots = [d.expr for d in p.defines.values()] + [r.when for r in p.rules]
-    no_value = ("group", "direction", "members", "level_var")
+    no_value = ("group", "direction", "choice", "members", "level_var")
     return [n for root in roots if root is not None for n in ast.walk(root)
             if not isinstance(n, ast.Keyword)
             and getattr(checked.refs.get(n.nid), "kind", None) not in no_value]

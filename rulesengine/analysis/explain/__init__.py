@@ -13,7 +13,8 @@ from __future__ import annotations
 from .explainer import Explainer, explain
 from .format import format_money, ordinal
 from .model import Condition, Crossing, Explanation, Flip, Move, Operand, RuleExplanation
-from .render import render_markdown, render_text
+from .render import Markup, outcome_notes, render_markdown, render_text
 
-__all__ = ["Condition", "Crossing", "Explainer", "Explanation", "Flip", "Move", "Operand",
-           "RuleExplanation", "explain", "format_money", "ordinal", "render_markdown", "render_text"]
+__all__ = ["Condition", "Crossing", "Explainer", "Explanation", "Flip", "Markup", "Move",
+           "Operand", "RuleExplanation", "explain", "format_money", "ordinal", "outcome_notes",
+           "render_markdown", "render_text"]

@@ -1,8 +1,56 @@
-"""An explanation as text and as markdown."""
+"""An explanation as text and as markdown; the sentences under an outcome for any markup."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 from .model import Condition, Explanation
+
+
+@dataclass(frozen=True)
+class Markup:
+    """How a format writes what the sentences under an outcome mark up."""
+
+    text: Callable[[str], str]                      # words, escaped for the format
+    code: Callable[[str], str]                      # an id: `rule_id`, <code>rule_id</code>
+    strong: Callable[[str], str]
+    deciding: Callable[[str], str] = lambda s: s    # the sentence naming a deciding rule
+
+
+def outcome_notes(x: Explanation, m: Markup) -> list[str]:
+    """The sentences under an outcome: not decided on, the decision, the deciding rules (or
+    the default), a judgement candidate, the unknown rules that left it incomplete. One list
+    for the Markdown explanation and the HTML report."""
+    t, code = m.text, m.code
+    by_id = {r.id: r for r in x.rules}
+    out = []
+    if not x.subject:
+        out.append("this policy does not decide on this organisation in this period")
+    if x.decision:
+        d = x.decision
+        who = f" by {t(d['decided_by'])}" if d.get("decided_by") else ""
+        reason = f": {t(d['reason'])}" if d.get("reason") else ""
+        where = f" ({t(d['where'])})" if d.get("where") else ""
+        out.append(f"Decided{who}{reason}{where}; the rules gave {t(x.computed_label)}")
+    for rid in x.deciding:
+        r = by_id[rid]
+        why = f": {t(r.reason)}" if r.reason else ""
+        src = f" ({t(r.source)})" if r.source else ""
+        out.append(m.deciding(f"because rule {code(rid)} fired{why}{src}"))
+    if not x.deciding:
+        out.append("no rule that sets a level fired, so the default level applies")
+    if x.candidate:
+        judged = [r for r in x.rules if r.judgement and r.status == "fired"
+                  and r.level == x.candidate]
+        label = judged[0].level_label if judged else x.candidate
+        out.append(f"candidate for {t(label)} (rule {', '.join(code(r.id) for r in judged)})"
+                   + ("" if x.decision else "; awaiting a judgement decision"))
+    if x.incomplete:
+        names = ", ".join(f"{code(rid)} ({t(by_id[rid].level_label)})" for rid in x.worsening)
+        out.append(f"{m.strong('Incomplete')}: missing data leaves rules unknown that could "
+                   f"make it worse: {names}")
+    return out
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -98,6 +146,9 @@ def _condition_lines(c: Condition, indent: int, seen: set[str]) -> list[str]:
     return out
 
 
+_MARKDOWN = Markup(text=lambda s: _md(s), code=lambda s: f"`{s}`", strong=lambda s: f"**{s}**")
+
+
 def _md(text: str) -> str:
     """Text for a Markdown table cell or line: pipes, backslashes, emphasis, code and HTML
     characters escaped, so a policy's words cannot change the document's structure."""
@@ -116,33 +167,7 @@ def render_markdown(x: Explanation) -> str:
     meaning = f": {_md(x.level_meaning)}" if x.level_meaning else ""
     lines.append(f"**Outcome: {_md(x.level_label)}**{meaning}")
     lines.append("")
-    by_id = {r.id: r for r in x.rules}
-    if not x.subject:
-        lines.append("- this policy does not decide on this organisation in this period")
-    if x.decision:
-        d = x.decision
-        who = f" by {_md(d['decided_by'])}" if d.get("decided_by") else ""
-        reason = f": {_md(d['reason'])}" if d.get("reason") else ""
-        lines.append(f"- Decided{who}{reason} ({_md(d['where'])}); the rules gave "
-                     f"{_md(x.computed_label)}")
-    for rid in x.deciding:
-        r = by_id[rid]
-        why = f": {_md(r.reason)}" if r.reason else ""
-        src = f" ({_md(r.source)})" if r.source else ""
-        lines.append(f"- because rule `{rid}` fired{why}{src}")
-    if not x.deciding:
-        lines.append("- no rule that sets a level fired, so the default level applies")
-    if x.candidate:
-        judged = [r for r in x.rules if r.judgement and r.status == "fired"
-                  and r.level == x.candidate]
-        label = judged[0].level_label if judged else x.candidate
-        lines.append(f"- candidate for {_md(label)} (rule "
-                     f"{', '.join(f'`{r.id}`' for r in judged)})"
-                     + ("" if x.decision else "; awaiting a judgement decision"))
-    if x.incomplete:
-        names = ", ".join(f"`{rid}` ({_md(by_id[rid].level_label)})" for rid in x.worsening)
-        lines.append(f"- **Incomplete**: missing data leaves rules unknown that could make it "
-                     f"worse: {names}")
+    lines += [f"- {note}" for note in outcome_notes(x, _MARKDOWN)]
     if x.moves:
         lines += ["", "### What would move it", "",
                   f"One input changed in {_md(x.period)}, other organisations' values as they "

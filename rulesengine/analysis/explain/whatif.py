@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from typing import Iterator
 
 import numpy as np
 
@@ -135,7 +136,20 @@ class WhatIf:
         return self._own_inputs[root.nid]
 
     def _own_inputs_of(self, root: ast.Node) -> list[str]:
+        def others(n: ast.Node) -> bool:    # members' values, the parent's
+            return isinstance(n, ast.Attribute) or (isinstance(n, ast.Call)
+                                                     and BUILTINS[n.func].over_members)
         out: list[str] = []
+        for n in self.through_defines(root, others):
+            ref = self.c.refs.get(n.nid)
+            if isinstance(n, ast.Name) and ref is not None and ref.kind == "input" and \
+                    ref.name not in out and not others(n):
+                out.append(ref.name)
+        return out
+
+    def through_defines(self, root: ast.Node, stop) -> Iterator[ast.Node]:
+        """Every node under root once, depth first, going into the defines it names; a node
+        for which stop(node) holds is given but not gone into."""
         seen: set[int] = set()
         stack = [root]
         while stack:
@@ -143,21 +157,13 @@ class WhatIf:
             if n.nid in seen:
                 continue
             seen.add(n.nid)
-            if isinstance(n, ast.Call) and BUILTINS[n.func].over_members:
+            yield n
+            if stop(n):
                 continue
-            if isinstance(n, ast.Attribute):
-                continue
-            ref = self.c.refs.get(n.nid)
-            if isinstance(n, ast.Name) and ref is not None:
-                if ref.kind == "input" and ref.name not in out:
-                    out.append(ref.name)
-                elif ref.kind == "define":
-                    d = self.p.defines[ref.name]
-                    if d.expr is not None:
-                        stack.append(d.expr)
-                continue
+            inner, define = self.resolve(n)
+            if define is not None:
+                stack.append(inner)
             stack.extend(n.children())
-        return out
 
     def flip(self, rule, value: float) -> tuple[Flip | None, str | None]:
         inputs = self.own_inputs(rule.when)
@@ -381,25 +387,11 @@ class WhatIf:
         return self._conditions[root.nid]
 
     def _conditions_under(self, root: ast.Node) -> list[ast.Node]:
-        out: list[ast.Node] = []
-        seen: set[int] = set()
-        stack = [root]
-        while stack:
-            n = stack.pop()
-            if n.nid in seen:
-                continue
-            seen.add(n.nid)
-            t = self.c.types.get(n.nid)
-            if t is not None and t.kind == "bool":
-                out.append(n)
+        def others(n: ast.Node) -> bool:    # over members or over levels: not its own
             spec = builtin(n)
-            if spec is not None and (spec.over_members or spec.reads_levels):
-                continue    # conditions over members or over levels: not this entity's own
-            inner, define = self.resolve(n)
-            if define is not None:
-                stack.append(inner)
-            stack.extend(n.children())
-        return out
+            return spec is not None and (spec.over_members or spec.reads_levels)
+        return [n for n in self.through_defines(root, others)
+                if getattr(self.c.types.get(n.nid), "kind", None) == "bool"]
 
     def signature(self, name: str, nodes: list[ast.Node]):
         """The truth of `nodes` with `name` at a value, as something to compare between

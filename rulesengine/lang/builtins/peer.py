@@ -2,12 +2,25 @@
 
 Peers are entities of the same kind with the same peer-group attribute (the policy's
 `peer_group`, or `by=attribute|all`) and a known value. With y the value oriented so that
-higher is better (by the input's `better:` or `better=`): rank = 1 + #peers with greater y;
-worst_rank = 1 + #peers with smaller y; pct_rank = 100 × #smaller / (n − 1), so ties share
-the lowest percentile of their cluster; ntile(x, k) = 1 + ⌊k × (rank − 1) / n⌋; zscore uses
-the population standard deviation (0 when all peers are equal). pct_rank, ntile and zscore
-are unknown in a group of one; percentile interpolates linearly (Excel PERCENTILE.INC) and
-ignores `better:`.
+higher is better (by the input's `better:` or `better=`), n peers, better = #peers with
+greater y and worse = #peers with smaller y:
+
+- rank = 1 + better (1 = best); worst_rank = 1 + worse (1 = worst);
+- pct_rank = 100 × worse / (n − 1): 0 = worst, 100 = best; a tie cluster shares the lowest
+  percentile of its cluster;
+- ntile(x, k, first=worst) = 1 + ⌊k × worse / n⌋: 1 = the worst of k groups, k = the best,
+  the way pct_rank counts; ntile(x, k, first=best) = 1 + ⌊k × better / n⌋: 1 = the best.
+  Without first=, ntile counts from the best (its meaning before first= existed) and the
+  checker warns, since that is the opposite way from pct_rank;
+- percentile(x, p, first=lowest): the p-th percentile of the peers' values in ascending
+  order, interpolated linearly (Excel PERCENTILE.INC: position p/100 × (n − 1)), whatever
+  `better:` says; percentile(x, p, first=worst): the same over y, so p reads on pct_rank's
+  scale (0 = the worst value, 100 = the best; `pct_rank(x) <= p` for exactly the values at
+  or worse than it, when no peers tie across it). Without first=, it is first=lowest, with a
+  warning;
+- zscore uses the population standard deviation (0 when all peers are equal).
+
+pct_rank, ntile and zscore are unknown in a group of one.
 
 metric_score follows NOF 2025/26: by rank 1 + 3(r − 1)/(n − 1); with a standard, those
 meeting it score 1 and the rest 2 + 2(r − 1)/(m − 1) among themselves; with a floor, those
@@ -133,8 +146,15 @@ def _worst_rank(ev, node, t):
     return smaller + 1
 
 
+def _from_worst(node) -> bool:
+    """ntile(..., first=worst) and percentile(..., first=worst): counted from the worst."""
+    return BUILTINS[node.func].choice(node, "first") == "worst"
+
+
 def _ntile(ev, node, t):
     y = _oriented(ev, node, t)
+    if _from_worst(node):           # the worst group first: the better count of -y
+        y = -y
     k = ev.window_size(node.args[1], t)
     _, greater, n = _stats(ev, node, y)
     with np.errstate(all="ignore"):
@@ -161,7 +181,13 @@ def _zscore(ev, node, t):
 
 
 def _percentile(ev, node, t):
-    x = ev.eval(node.args[0], t)
+    if _from_worst(node) and _lower(ev, node):
+        # the worst first: the percentile of the oriented values, oriented back
+        return -_percentile_of(ev, node, t, -ev.eval(node.args[0], t))
+    return _percentile_of(ev, node, t, ev.eval(node.args[0], t))
+
+
+def _percentile_of(ev, node, t, x):
     q = ev.eval(node.args[1], t)
     keys, n_keys = _keys(ev, node, x.shape)
     known = ~np.isnan(x)
@@ -217,11 +243,16 @@ def _rank_size(g, node) -> str:
     return f"float({g.window_size(node.args[1])})" if node.func == "ntile" else "0.0"
 
 
+def _rank_sign(g, node) -> str:
+    """-1 when the kernel ranks -x: lower is better, or (xor) ntile counts from the worst."""
+    return "-1.0" if g.lower(node) != (node.func == "ntile" and _from_worst(node)) else "1.0"
+
+
 def _emit_rank(g, node, out, emit):
     # ranks orient in place (sign -1 when lower is better): no negated copy
     groups = g.grouping(node)
     x = g.column(node.args[0])
-    sign = "-1.0" if g.lower(node) else "1.0"
+    sign = _rank_sign(g, node)
     emit(f"lib.ranks({x}, {sign}, {groups}, {_RANK_MODE[node.func]}, {_rank_size(g, node)}, "
          f"{out})")
 
@@ -230,7 +261,7 @@ def _rank_task(g, node):
     """One peer group's share of a rank: a parallel kernel runs a stage's ranks as one loop
     over (rank, group) tasks."""
     k = _rank_size(g, node)
-    sign = "-1.0" if g.lower(node) else "1.0"
+    sign = _rank_sign(g, node)
     groups = g.grouping(node)
     call = (f"lib.rank_group({g.column(node.args[0])}, {sign}, {groups}, g, "
             f"{_RANK_MODE[node.func]}, {k}, m{node.nid})")
@@ -245,8 +276,12 @@ def _emit_zscore(g, node, out, emit):
 
 def _emit_percentile(g, node, out, emit):
     groups = g.grouping(node)
-    emit(f"lib.percentile({g.column(node.args[0])}, {g.column(node.args[1])}, {groups}, "
+    x = g.column(node.args[0])
+    flip = _from_worst(node) and g.lower(node)
+    emit(f"lib.percentile({'-' + x if flip else x}, {g.column(node.args[1])}, {groups}, "
          f"{out})")
+    if flip:                        # as the reference: oriented back
+        emit(f"{out}[:] = -{out}")
 
 
 def _emit_peer_count(g, node, out, emit):
@@ -283,6 +318,14 @@ def _bottom_or_top(w, node, op, value):
     return f"{subject} in the top {w.share(100 - value)} of {w.peers(node)}"
 
 
+_NTILE_UNSTATED = (
+    "without first=, group 1 is the best: the opposite way from pct_rank (0 = worst); write "
+    "first=best to keep this meaning, or first=worst to count from the worst as pct_rank does")
+_PERCENTILE_UNSTATED = (
+    "without first=, p counts from the lowest value whatever 'better' says, unlike pct_rank "
+    "(0 = worst); write first=lowest to keep this meaning, or first=worst to read p as "
+    "pct_rank does")
+
 BUILTINS = family("peer", [
     Builtin("pct_rank", "peer", ("value",), "number",
             "percentile rank 0-100 within the peer group; 0 is the worst, honouring 'better'",
@@ -303,21 +346,31 @@ BUILTINS = family("peer", [
             words=lambda w, n: f"the rank of {w.arg(n, 0)} among {w.peers(n)} counted from "
                                f"the worst"),
     Builtin("ntile", "peer", ("value", "int"), "count",
-            "which of k equal groups by rank: 1 = best group, k = worst",
-            kwargs=_PEER_KW, ranks=True, better="lower", values=(0,), size=1,
+            "which of k equal groups by rank: first=worst counts like pct_rank, 1 + "
+            "floor(k × worse / n), 1 = worst group, k = best; first=best counts like rank, "
+            "1 + floor(k × better / n), 1 = best; without first=, first=best with a warning",
+            kwargs=_PEER_KW + ("first",), ranks=True, better="lower", values=(0,), size=1,
+            choices=(("first", ("best", "worst")),), unstated=("first", _NTILE_UNSTATED),
             reference=_ntile, compiled=_emit_rank, task=_rank_task,
             words=lambda w, n: f"which of {w.count(n.args[1])} equal groups of {w.peers(n)} "
-                               f"{w.arg(n, 0)} falls in (1 = best)"),
+                               f"{w.arg(n, 0)} falls in "
+                               f"({'1 = worst' if _from_worst(n) else '1 = best'})"),
     Builtin("zscore", "peer", ("num",), "number",
             "standard score within the peer group, positive = better",
             kwargs=_PEER_KW, ranks=True, better="higher",
             reference=_zscore, compiled=_emit_zscore,
             words=lambda w, n: f"the standard score of {w.arg(n, 0)} among {w.peers(n)}"),
     Builtin("percentile", "peer", ("num", "pct"), "same",
-            "the p-th percentile (0-100, linear) of x within the peer group",
-            kwargs=("by",), reference=_percentile, compiled=_emit_percentile,
+            "the p-th percentile (0-100) of x within the peer group, interpolated linearly at "
+            "position p/100 × (n − 1): first=lowest in ascending order of the values, whatever "
+            "'better' says; first=worst worst first, honouring 'better', so p reads as "
+            "pct_rank does (0 = worst); without first=, first=lowest with a warning",
+            kwargs=("by", "better", "first"), choices=(("first", ("lowest", "worst")),),
+            oriented_when=("first", "worst"), unstated=("first", _PERCENTILE_UNSTATED),
+            reference=_percentile, compiled=_emit_percentile,
             words=lambda w, n: f"the {w.arg(n, 1)} percentile of {w.arg(n, 0)} among "
-                               f"{w.peers(n)}"),
+                               f"{w.peers(n)}"
+                               f"{' counted from the worst' if _from_worst(n) else ''}"),
     Builtin("peer_count", "peer", ("value",), "count",
             "how many peers have a value of x", kwargs=("by",),
             reference=_peer_count, compiled=_emit_peer_count,

@@ -9,7 +9,10 @@ An entry holds:
   (a window length or a number of groups, `size`), which keyword arguments exclude each
   other (`exclusive`); which arguments are conditions follows from the kinds (`cond`);
 - **orientation** (`better:`): whether it ranks its argument oriented by `better:`
-  (`ranks`), which way is better for its result (`better`, or `better_from` arguments);
+  (`ranks`, or `oriented_when` a keyword takes a value), which way is better for its result
+  (`better`, or `better_from` arguments); keywords that take one of a few words (`choices`),
+  and a keyword a call should state, with the warning given when it does not (`unstated`:
+  how an old form whose meaning reads ambiguously keeps its meaning and says so);
 - **time**: how far it looks back (`lookback`), whether a compiled kernel keeps the
   operand's past values (`history`), whether it reads earlier levels (`reads_levels`);
 - **implementations**: `reference(ev, node, t)` in NumPy (the oracle); `vectorised` when the
@@ -75,7 +78,8 @@ RESULTS = {
 
 # What each keyword argument is: a peer grouping, a direction, or a value the engines read
 # (a threshold in the unit of the scored value).
-KWARG_ROLES = {"by": "group", "better": "direction", "standard": "value", "floor": "value"}
+KWARG_ROLES = {"by": "group", "better": "direction", "standard": "value", "floor": "value",
+               "first": "choice"}
 
 Reference = Callable[[Any, Any, int], Any]
 Emitter = Callable[[Any, Any, str, Callable[..., None]], None]
@@ -99,6 +103,9 @@ class Builtin:
     exclusive: tuple[str, ...] = ()             # keyword arguments of which one at most
     # orientation
     ranks: bool = False         # ranks its first argument among peers, oriented by better:
+    oriented_when: Optional[tuple[str, str]] = None     # (keyword, word): oriented then too
+    choices: tuple[tuple[str, tuple[str, ...]], ...] = ()   # keyword -> the words it takes
+    unstated: Optional[tuple[str, str]] = None  # (keyword, warning when a call leaves it out)
     better: Optional[str] = None            # the result's own direction: higher | lower
     better_from: Any = None     # argument indexes (or "all") whose common direction it keeps
     # time and levels
@@ -110,6 +117,18 @@ class Builtin:
     vectorised: Optional[Reference] = None
     task: Optional[Callable[[Any, Any], tuple[str, str]]] = None
     compared_words: Optional[Callable[[Any, Any, str, float], Optional[str]]] = None
+
+    def choice(self, node, keyword: str) -> Optional[str]:
+        """The word a call gives a keyword that takes one (`first=worst`), or None."""
+        kw = node.kwarg(keyword)
+        return getattr(kw.value, "name", None) if kw is not None else None
+
+    def orients(self, node) -> bool:
+        """Whether this call reads its first argument oriented by `better:`."""
+        if self.ranks:
+            return True
+        return self.oriented_when is not None and \
+            self.choice(node, self.oriented_when[0]) == self.oriented_when[1]
 
     @property
     def cross(self) -> bool:
