@@ -352,22 +352,3 @@ def evaluate(entities, inputs: dict, params: dict, *, parallel: bool,
     args, outs = prepare(entities, inputs, params, decisions)
     (kernel_parallel if parallel else kernel_serial)(*args)
     return outs
-
-
-# --- the rank stage on its own, for benchmarks/whatif_kernel.py --------------------------------
-
-@njit(nogil=True)
-def pct_rank_groups(x, negate, ptr, idx, out):
-    """pct_rank of x (negated when lower is better, without a copy) within every group."""
-    for g in range(ptr.size - 1):
-        _rank_group(x, negate, idx[ptr[g]:ptr[g + 1]], out)
-
-
-@njit(nogil=True, parallel=True)
-def pct_ranks_parallel(xs, negate, ptr, idx, outs):
-    """Several pct_ranks at once (xs, outs: tuples of rows), one task per (rank, group)."""
-    G = ptr.size - 1
-    for task in prange(len(xs) * G):
-        m = task // G
-        g = task - m * G
-        _rank_group(xs[m], negate[m], idx[ptr[g]:ptr[g + 1]], outs[m])
