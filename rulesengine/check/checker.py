@@ -8,7 +8,7 @@ annotates an AST. All errors in a policy are collected before PolicyError is rai
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Callable, Mapping, TypeVar
 
 from .. import codes
 from ..diagnostics import (Diagnostic, PolicyError, Pos, Reporter, Source, did_you_mean,
@@ -34,6 +34,8 @@ MAX_NESTING = 128
 RESERVED = {"level", "members", "parent", "all", "true", "false", "higher", "lower"}
 KEYWORDS = {"and", "or", "not", "in", "between", "if", "then", "else"}
 
+_T = TypeVar("_T")
+
 # The functions `members` may be given to, from the registry (as the hint names them).
 _MEMBER_FUNCTIONS_TEXT = ", ".join(sorted(MEMBER_FUNCTIONS)[:-1]) + " or " + max(MEMBER_FUNCTIONS)
 
@@ -55,6 +57,16 @@ class CheckedPolicy:
 
     def type_of(self, node: ast.Node) -> Type:
         return self.types[node.nid]
+
+    def derived(self, key: str, compute: Callable[["CheckedPolicy"], _T]) -> _T:
+        """What a later stage works out from this checked policy alone (which values depend
+        on earlier levels, which are repeats), computed once: a diff or a sweep evaluates one
+        policy many times. Kept beside the fields, not among them, so equality, the cache
+        file and `dataclasses.replace` ignore it. Treat the value as read-only."""
+        memo = self.__dict__.setdefault("_derived", {})
+        if key not in memo:
+            memo[key] = compute(self)
+        return memo[key]
 
     def ref(self, node: ast.Node) -> Ref | None:
         return self.refs.get(node.nid)

@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..lang import ast
-from ..lang.builtins import BUILTINS, KWARG_ROLES
+from ..lang.builtins import BUILTINS
 from ..check.checker import CheckedPolicy
+from ..engine.sharing import Sharing, roots
 
 
 @dataclass
@@ -62,24 +63,12 @@ class _Planner:
         self.values: dict[int, Value] = {}
         self.history_of: dict[int, list[ast.Node]] = {}
         self.level_counters: list[ast.Call] = []
-        self.alias: dict[int, int] = {}
-        self.by_key: dict[tuple, int] = {}
-
-    def resolve(self, node: ast.Node) -> ast.Node:
-        """A name of a define stands for the define's expression (computed once)."""
-        while isinstance(node, ast.Name):
-            ref = self.c.refs.get(node.nid)
-            if ref is None or ref.kind != "define":
-                break
-            node = self.c.policy.defines[ref.name].expr
-        return node
+        self.sharing = Sharing(checked, self.add)
+        self.alias = self.sharing.alias
 
     def run(self) -> Plan:
         p = self.c.policy
-        roots = [r.when for r in p.rules]
-        if p.applies_to is not None and p.applies_to.expr is not None:
-            roots.append(p.applies_to.expr)
-        rule_roots = [self.visit(r) for r in (x for x in roots)]
+        rule_roots = [self.visit(r) for r in roots(self.c)]
         applies_root = rule_roots.pop() if (p.applies_to is not None and
                                             p.applies_to.expr is not None) else None
         final = max((v.stage for v in self.values.values()), default=0)
@@ -123,82 +112,12 @@ class _Planner:
         return isinstance(node, ast.Name) and ref is not None and ref.kind == "input"
 
     def visit(self, root: ast.Node) -> int:
-        """Register the value of `root` and everything it reads (iteratively, post-order)."""
-        root = self.resolve(root)
-        stack: list[tuple[ast.Node, bool]] = [(root, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if node.nid in self.values or node.nid in self.alias:
-                continue
-            children = [self.resolve(c) for c in self.operands(node)]
-            if not expanded:
-                stack.append((node, True))
-                stack.extend((c, False) for c in children
-                             if c.nid not in self.values and c.nid not in self.alias)
-                continue
-            key = self.key(node, children)
-            if key in self.by_key:
-                # the same expression written twice (say, a metric's rank in three rules)
-                self.alias[node.nid] = self.by_key[key]
-                continue
-            self.by_key[key] = node.nid
-            self.values[node.nid] = self.make(node, children)
-        return self.alias.get(root.nid, root.nid)
+        """Register the value of `root` and everything it reads; a repeat of a value is
+        computed once (engine/sharing.py)."""
+        return self.sharing.visit(root)
 
-    def key(self, node: ast.Node, children: list[ast.Node]) -> tuple:
-        """Structural identity: equal keys compute equal values in every period."""
-        deps = tuple(self.alias.get(c.nid, c.nid) for c in children)
-        ref = self.c.refs.get(node.nid)
-        if isinstance(node, (ast.Name, ast.Attribute)):
-            if ref is None or ref.kind == "level_var":
-                return ("node", node.nid)
-            return (type(node).__name__, ref.kind, ref.name, ref.index)
-        if isinstance(node, ast.Number):
-            return ("Number", node.value, node.unit)
-        if isinstance(node, (ast.Bool, ast.String)):
-            return (type(node).__name__, node.value)
-        if isinstance(node, (ast.Unary, ast.Binary)):
-            return (type(node).__name__, node.op, deps)
-        if isinstance(node, ast.In):
-            return ("In", node.negated, deps)
-        if isinstance(node, ast.Lag):
-            return ("Lag", node.n, deps)
-        if isinstance(node, ast.Call):
-            spec = BUILTINS[node.func]
-            if spec.reads_levels:
-                # a count kept per call site; the previous level is one value however written
-                return ("node", node.nid) if spec.level_counter else ("levels", node.func)
-            extra = []
-            for a in node.args:
-                a = self.resolve(a)
-                if isinstance(a, ast.Number):
-                    extra.append(("n", a.value))
-                elif isinstance(a, ast.Name) and self.c.refs.get(a.nid) is not None:
-                    r = self.c.refs[a.nid]
-                    extra.append((r.kind, r.name))
-            kws = tuple(sorted((k.name, k.value.name if isinstance(k.value, ast.Name) else
-                                self.alias.get(self.resolve(k.value).nid,
-                                               self.resolve(k.value).nid))
-                               for k in node.kwargs))
-            return ("Call", node.func, deps, tuple(extra), kws,
-                    self.c.directions.get(node.nid))
-        return (type(node).__name__, deps)
-
-    def operands(self, node: ast.Node) -> list[ast.Node]:
-        """The nodes whose values this node reads in the current period or from history."""
-        if isinstance(node, ast.Name):
-            return []
-        if isinstance(node, ast.Attribute):
-            ref = self.c.refs[node.nid]
-            if ref.kind == "define":
-                return [self.c.policy.defines[ref.name].expr]
-            return []
-        if isinstance(node, ast.Call):
-            # not `members` or `level` (words), sizes and digits (literals or params), nor
-            # what reads levels (the kernel keeps that state itself)
-            args = BUILTINS[node.func].value_args(list(node.args))
-            return args + [kw.value for kw in node.kwargs if KWARG_ROLES[kw.name] == "value"]
-        return [c for c in node.children()]
+    def add(self, node: ast.Node, children: list[ast.Node]) -> None:
+        self.values[node.nid] = self.make(node, children)
 
     def make(self, node: ast.Node, children: list[ast.Node]) -> Value:
         deps = [self.alias.get(c.nid, c.nid) for c in children]

@@ -153,7 +153,7 @@ def specialise(checked: CheckedPolicy, layout: Layout, *, params: Sequence[str] 
                     inputs={**layout.inputs, **{n: layout.inputs[n].copy() for n in inputs
                                                 if n in layout.inputs}})
     before, after = signatures(checked, layout), signatures(checked, moved)
-    stepped = level_dependent(checked)
+    stepped = checked.derived("level_dependent", level_dependent)
     shared_nids = {nid for nid, sig in before.items()
                    if after.get(nid) == sig and nid not in stepped
                    and checked.types.get(nid) != T.STRING}

@@ -25,6 +25,18 @@ def n_words(n_rules: int) -> int:
     return max(1, (n_rules + 63) // 64)
 
 
+def rule_bits(mask: np.ndarray) -> np.ndarray:
+    """Rules' booleans [rules, *cells] as words [*cells, n_words]: rule i is bit i % 64 of
+    word i // 64 (as the kernel writes them). One pass of np.packbits over all rules."""
+    R = mask.shape[0]
+    W = n_words(R)
+    cells = mask.shape[1:]
+    bits = np.zeros(cells + (W * 64,), bool)
+    bits[..., :R] = np.moveaxis(mask, 0, -1)
+    packed = np.packbits(bits, axis=-1, bitorder="little")       # [*cells, W * 8] bytes
+    return np.ascontiguousarray(packed).view("<u8").astype(np.uint64, copy=False)
+
+
 @dataclass(frozen=True)
 class RawOutcomes:
     """The arrays a backend writes, [periods, entities] unless noted."""

@@ -35,7 +35,7 @@ from ..lang.builtins import BUILTINS
 from ..lang.builtins.logic import NAN, constant, k_and, k_not, k_or, truth
 from ..check.checker import CheckedPolicy
 from .layout import Layout
-from .outcomes import NO_LEVEL, RawOutcomes, decide, n_words
+from .outcomes import NO_LEVEL, RawOutcomes, decide, n_words, rule_bits
 
 
 def evaluate_reference(checked: CheckedPolicy, layout: Layout) -> RawOutcomes:
@@ -77,10 +77,8 @@ class ReferenceEvaluator:
             values = np.array([self.eval(r.when, t) for r in self.p.rules]).reshape(R, E)
             is_true = values == 1
             is_unknown = np.isnan(values)
-            for i in range(R):
-                word, bit = divmod(i, 64)
-                fired[t, :, word] |= is_true[i].astype(np.uint64) << np.uint64(bit)
-                unknown[t, :, word] |= is_unknown[i].astype(np.uint64) << np.uint64(bit)
+            fired[t] = rule_bits(is_true)
+            unknown[t] = rule_bits(is_unknown)
             computed[t], incomplete[t], candidate[t] = self.combine(is_true, is_unknown)
             decided = L.decisions[t]
             final = np.where(np.isnan(decided), computed[t], decided).astype(np.int16)
@@ -111,6 +109,11 @@ class ReferenceEvaluator:
         if hit is None:
             hit = self.memo[key] = self._eval(node, t)
         return hit
+
+    def computed(self, node: ast.Node, t: int) -> np.ndarray | None:
+        """The node's value in period t if it has been computed already, else None (for a
+        built-in that carries a count from one period to the next)."""
+        return self.memo.get((node.nid, t))
 
     def before_data(self, node: ast.Node) -> np.ndarray:
         """A node's value in a period before the data: unknown."""

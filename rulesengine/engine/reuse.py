@@ -26,7 +26,6 @@ period), and strings (held as codes into a table that each evaluation numbers af
 from __future__ import annotations
 
 import hashlib
-from dataclasses import fields
 from typing import Mapping
 
 import numpy as np
@@ -36,8 +35,6 @@ from ..lang import ast
 from ..lang import types as T
 from ..check.checker import CheckedPolicy
 from .layout import Layout
-
-_NOT_OWN = ("nid", "pos", "span")
 
 
 def _root_array(arr: np.ndarray) -> np.ndarray:
@@ -60,10 +57,8 @@ def _frame(checked: CheckedPolicy, layout: Layout) -> bytes:
 def _own(node: ast.Node) -> str:
     """A node's own fields, without its id, its position and its children (digested apart)."""
     parts = [type(node).__name__]
-    for f in fields(node):
-        if f.name in _NOT_OWN:
-            continue
-        v = getattr(node, f.name)
+    for name in ast.own_fields(type(node)):         # not nid, pos, span
+        v = getattr(node, name)
         if isinstance(v, (ast.Node, Pos)):
             continue
         if isinstance(v, tuple):
@@ -164,9 +159,9 @@ class Evaluated:
         except RecursionError:
             return {}
         if self._stepped is None:
-            self._stepped = level_dependent(self.checked)
+            self._stepped = self.checked.derived("level_dependent", level_dependent)
         mine = self._by_digest(n, old)
-        stepped = level_dependent(checked)
+        stepped = checked.derived("level_dependent", level_dependent)
         out = {}
         for nid, sig in new.items():
             found = mine.get(sig)

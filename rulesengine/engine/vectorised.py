@@ -28,8 +28,9 @@ from ..lang import ast
 from ..lang.builtins import BUILTINS
 from ..check.checker import CheckedPolicy
 from .layout import Layout
-from .outcomes import RawOutcomes, decide, n_words
+from .outcomes import RawOutcomes, decide, rule_bits
 from .reference import NAN, ReferenceEvaluator, evaluate_reference
+from .sharing import shared_values
 
 
 def evaluate_vectorised(checked: CheckedPolicy, layout: Layout,
@@ -118,8 +119,11 @@ class _Vectorised(ReferenceEvaluator):
         super().__init__(checked, layout)
         self.shape = (self.P, self.E)
         self.base: dict[int, np.ndarray] = {}
-        self.dependent = level_dependent(checked)
+        self.dependent = checked.derived("level_dependent", level_dependent)
         self.table: dict[str, float] = {}
+        # the same expression written twice (a metric's rank in three rules) is computed
+        # once, as in the fused kernel
+        self.alias = checked.derived("shared_values", shared_values)
 
     def stepped(self, node: ast.Node) -> bool:
         return node.nid in self.dependent
@@ -130,7 +134,11 @@ class _Vectorised(ReferenceEvaluator):
         """The node over every period, shifted -t periods back (t <= 0)."""
         base = self.base.get(node.nid)
         if base is None:
-            base = self.base[node.nid] = self._eval(node, 0)
+            canonical = self.alias.get(node.nid, node.nid)
+            base = self.base.get(canonical)
+            if base is None:
+                base = self.base[canonical] = self._eval(node, 0)
+            self.base[node.nid] = base
         return shifted(base, -t)
 
     def before_data(self, node: ast.Node) -> np.ndarray:
@@ -167,17 +175,13 @@ class _Vectorised(ReferenceEvaluator):
     def run(self) -> RawOutcomes:
         P, E, L, p = self.P, self.E, self.L, self.p
         R = len(p.rules)
-        fired = np.zeros((P, E, n_words(R)), np.uint64)
-        unknown = np.zeros((P, E, n_words(R)), np.uint64)
         is_true = np.empty((R, P, E), bool)
         is_unknown = np.empty((R, P, E), bool)
         for i, rule in enumerate(p.rules):
             value = self.eval(rule.when, 0)
             np.equal(value, 1.0, out=is_true[i])
             np.isnan(value, out=is_unknown[i])
-            word, bit = divmod(i, 64)
-            fired[:, :, word] |= np.left_shift(is_true[i], np.uint64(bit), dtype=np.uint64)
-            unknown[:, :, word] |= np.left_shift(is_unknown[i], np.uint64(bit), dtype=np.uint64)
+        fired, unknown = rule_bits(is_true), rule_bits(is_unknown)
         d = decide(is_true, is_unknown, L.rule_levels, L.rule_judgement, L.default_level,
                    p.decide == "first")
         computed, incomplete, candidate = d.computed, d.incomplete, d.candidate

@@ -16,7 +16,7 @@ from ..diagnostics import Pos
 
 
 @lru_cache(maxsize=None)
-def _field_names(cls: type) -> tuple[str, ...]:
+def own_fields(cls: type) -> tuple[str, ...]:
     """A node class's fields past the common three (which hold no children), looked up once:
     every pass over the tree asks for them (dataclasses.fields rebuilds its tuple each call)."""
     return tuple(f.name for f in fields(cls) if f.name not in ("nid", "pos", "span"))
@@ -29,7 +29,7 @@ class Node:
     span: tuple[int, int]       # [start, end) offsets in the expression text
 
     def children(self) -> Iterator["Node"]:
-        for name in _field_names(type(self)):
+        for name in own_fields(type(self)):
             value = getattr(self, name)
             if isinstance(value, Node):
                 yield value

@@ -18,10 +18,15 @@ def _previous(ev, node, t):
 
 def _periods_in(ev, node, t):
     """Consecutive periods up to t-1 (within the data) whose level met the condition: the
-    condition on every earlier period's levels at once, then the run of periods that met it
-    counted back from t-1 (one call per period, not one per earlier period)."""
+    count in t-1 plus one if t-1's level met it, else 0 (the engines go period by period, so
+    the count in t-1 is at hand); from scratch, the condition on every earlier period's
+    levels at once, then the run of periods that met it counted back from t-1."""
     if t == 0:
         return np.zeros(ev.E)
+    before = ev.computed(node, t - 1)
+    if before is not None:
+        held = ev.level_condition(node.args[0], ev.levels[t - 1]) == 1
+        return np.where(held, before + 1.0, 0.0)
     held = np.broadcast_to(ev.level_condition(node.args[0], ev.levels[:t]) == 1, (t, ev.E))
     return np.cumprod(held[::-1], axis=0).sum(axis=0).astype(np.float64)
 

@@ -29,7 +29,8 @@ generator, the document writer); what a family file may use of them:
 
 - `ev` (engine/reference.py): `ev.eval(node, t)` (t < 0: before the data, unknown; the
   vectorised engine's values are [periods, entities] and t <= 0 shifts them), `ev.window_size
-  (node, t)`, `ev.shape`, `ev.E`, `ev.levels`, `ev.level_condition(node, levels)`, `ev.c`
+  (node, t)`, `ev.shape`, `ev.E`, `ev.levels`, `ev.level_condition(node, levels)`, `ev.computed(node,
+  t)` (the node's value in period t if already computed, else None), `ev.c`
   (the checked policy: `directions`, `refs`), `ev.L` (the layout: `groups`, `parent`,
   `params`), `ev.p` (the policy).
 - `g` (compile/codegen.py): `g.var(node)`, `g.past(node, when)`, `g.window_size(node)`,
