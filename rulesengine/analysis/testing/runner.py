@@ -18,7 +18,7 @@ from ...diagnostics import Diagnostic, RegimeError, Reporter
 from ...engine.layout import make_layout
 from ...engine.outcomes import RawOutcomes
 from ...engine.params import resolve_params
-from ...engine.reference import ReferenceEvaluator
+from ...engine.reference import Reads, ReferenceEvaluator
 from ...lang import types as T
 from ...periods import format_period
 from ...policy.document import Document
@@ -30,7 +30,8 @@ from .reader import read_cases
 
 @dataclass
 class Run:
-    """A case evaluated: the reference evaluator (with every node's value) and its outcomes."""
+    """A case evaluated: the reference evaluator (with every node's value, and the `Reads` of
+    the evaluation for coverage) and its outcomes."""
 
     reference: Any                  # engine.reference.ReferenceEvaluator, after run()
     raw: RawOutcomes
@@ -54,7 +55,7 @@ def evaluate_case(checked: CheckedPolicy, case: Case, *, kernel: bool = True) ->
     params = resolve_params(p, bound.period_kind, bound.start, bound.n_periods, case.params)
     layout = make_layout(checked, bound.entities, bound.inputs, params, bound.n_periods,
                          case.decisions)
-    ref = ReferenceEvaluator(checked, layout)
+    ref = ReferenceEvaluator(checked, layout, Reads())
     raw = ref.run()
     compiled = None
     if kernel:
