@@ -28,6 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
+import numpy as np
+
 from ..diagnostics import Pos, Source
 from ..engine.outcomes import RawOutcomes
 from ..engine.reference import Read, Reads, ReferenceEvaluator
@@ -198,15 +200,17 @@ class Coverage:
             if at:
                 stack += [(read, at) for read in reads.read_by(key)]
 
-    def _record(self, nid: int, value, entities: set[int]) -> None:
+    def _record(self, nid: int, value: np.ndarray, entities: set[int]) -> None:
+        # a value is over the entities, last axis; a condition on levels may be read on
+        # several periods' levels at once (periods_in), each row one period's
         for e in entities:
-            v = value[e]
-            if isinstance(v, str):
-                continue
-            if v == 1:
-                self.seen_true.add(nid)
-            elif v == 0:
-                self.seen_false.add(nid)
+            for v in np.ravel(value[..., e]).tolist():
+                if isinstance(v, str):
+                    continue
+                if v == 1:
+                    self.seen_true.add(nid)
+                elif v == 0:
+                    self.seen_false.add(nid)
 
     # --- reading ----------------------------------------------------------------------------
 

@@ -55,8 +55,9 @@ class Tracer:
     its operands; a define's expression for its name; a built-in's arguments at the periods
     and in the order its reference implementation reads them (a window's periods, `x[-1]`'s
     earlier period). A memoised read has no inner events: they were heard when the value was
-    first computed. A condition on levels (`periods_in(level >= x)`) is evaluated on each
-    earlier period's levels in turn, with t None: each such reading is a value of its own.
+    first computed. A condition on levels (`periods_in(level >= x)`) is read on the levels
+    it is given (one period's, or several periods' at once: its value then has one row per
+    period), with t None: each such reading is a value of its own.
 
     Attach one when the evaluator is made (`ReferenceEvaluator(checked, layout, tracer)`);
     an evaluator made without one runs exactly the code it runs untraced, so tracing costs
