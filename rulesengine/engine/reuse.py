@@ -36,6 +36,7 @@ from ..lang import ast
 from ..lang import types as T
 from ..check.checker import CheckedPolicy
 from .layout import Layout
+from .vectorised import level_dependent
 
 _NOT_OWN = ("nid", "pos", "span")
 
@@ -151,8 +152,6 @@ class Evaluated:
         """The values that evaluating `checked` over `layout` would compute alike, cut to
         `layout`'s periods (which may be fewer: a period's values depend only on it and
         earlier periods)."""
-        from .vectorised import level_dependent
-
         n = layout.n_periods
         if n > self.layout.n_periods or not self.values:
             return {}
