@@ -58,6 +58,7 @@ def load_policy(ref: str | os.PathLike, *, policy_path: Iterable[str] = ()) -> "
     """Load a policy by id (searched in policy_path, $REGIME_POLICY_PATH, the bundled
     policies), by path, or at a git revision (`oversight2021@HEAD~1`), and check it.
     Raises PolicyError listing every problem."""
+    # start-up: `import rulesengine` (every command does) loads the pipeline on first use
     from .pipeline.revisions import load_ref
 
     return load_ref(os.fspath(ref), policy_path=policy_path)[0]
@@ -66,6 +67,7 @@ def load_policy(ref: str | os.PathLike, *, policy_path: Iterable[str] = ()) -> "
 def load_panel(path: str | os.PathLike, *, entities: str | os.PathLike | None = None,
                policy: "CheckedPolicy | None" = None):
     """Load panel data (long/wide CSV, Parquet, or a folder of them)."""
+    # start-up: the file readers only when data are read from files
     from .data.loaders import load_panel as _load
 
     return _load(path, entities=entities, policy=policy)
@@ -73,6 +75,7 @@ def load_panel(path: str | os.PathLike, *, entities: str | os.PathLike | None = 
 
 def sample_panel():
     """The bundled sample data set (synthetic, deterministic)."""
+    # start-up: the sample (and the data cache) on first use, as the rest of the API
     from .data.sample import sample_panel as _sample
 
     return _sample()

@@ -61,12 +61,26 @@ def rounded_text(x: float, digits: int) -> str:
 
 def money_text(x: float) -> str:
     """An amount of money as a reader takes it in: £1.23bn, £4.5m, £12.3k, £950."""
-    sign = "-" if x < 0 else ""
     a = abs(x)
     if a >= 1e9:
-        return f"{sign}£{rounded_text(a / 1e9, 2)}bn"
+        return _money(x, f"{rounded_text(a / 1e9, 2)}bn")
     if a >= 1e6:
-        return f"{sign}£{rounded_text(a / 1e6, 2)}m"
+        return _money(x, f"{rounded_text(a / 1e6, 2)}m")
     if a >= 1e3:
-        return f"{sign}£{rounded_text(a / 1e3, 1)}k"
-    return f"{sign}£{rounded_text(a, 0)}"
+        return _money(x, f"{rounded_text(a / 1e3, 1)}k")
+    return _money(x, rounded_text(a, 0))
+
+
+def quantity_text(x: float, unit: str, digits: int = 10) -> str:
+    """A quantity in its unit to `digits` significant digits, close enough to tell apart
+    what a test case expected from what it got: 85.5 percent -> "85.5%", 2500000 money ->
+    "£2,500,000", -3 money -> "-£3", 1/3 -> "0.3333333333"."""
+    if unit == "money":
+        return _money(x, f"{abs(x):,.{digits}g}")
+    text = f"{x:.{digits}g}"
+    return text + "%" if unit == "percent" else text
+
+
+def _money(x: float, amount: str) -> str:
+    """How money is written: the sign before the pound sign (-£3, not £-3)."""
+    return ("-£" if x < 0 else "£") + amount

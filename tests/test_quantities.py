@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from rulesengine.quantities import (exact_text, json_number, money_text, parse_decimal,
-                                    parse_quantity, rounded_text)
+                                    parse_quantity, quantity_text, rounded_text)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -58,3 +58,12 @@ def test_money_text(x, expected):
 def test_rounded_text():
     assert rounded_text(1234.5, 1) == "1,234.5" and rounded_text(2.0, 3) == "2"
     assert not math.isnan(float(rounded_text(0.125, 2)))
+
+
+@pytest.mark.parametrize("x, unit, expected", [
+    (85.5, "percent", "85.5%"), (2_500_000.0, "money", "£2,500,000"), (-3.0, "money", "-£3"),
+    (1 / 3, "number", "0.3333333333"), (2.6, "money", "£2.6"), (12.0, "count", "12"),
+])
+def test_quantity_text_writes_ten_significant_digits_in_the_unit(x, unit, expected):
+    # what a failed test case shows for the value it expected and the value it got
+    assert quantity_text(x, unit) == expected

@@ -1,8 +1,9 @@
 """Rule and condition coverage of a policy's test cases.
 
 Coverage is by rule and by condition of the policy, not by line of Python (as cel-go's and
-OPA's testers measure it). It is computed from the reference evaluator's memoised value of
-every expression node, at the cells (entity, period) a test case asserts on:
+OPA's testers measure it). It listens to the reference evaluator (a `Reads` tracer, as OPA's
+cover/ listens to evaluation events) and looks at the cells (entity, period) a test case
+asserts on:
 
 - **rule coverage**: which rules fired in at least one asserted cell, and which were seen not
   firing;
@@ -12,12 +13,14 @@ every expression node, at the cells (entity, period) a test case asserts on:
   argument of a built-in function (an argument of kind `cond` in its registry entry) —
   whether it was seen true and seen false.
 
-A node is looked at where the evaluator computed it for the asserted cells: inside a window
-(a built-in with a `lookback`) in the periods it looks at, inside a lag in the earlier period,
-inside a member aggregate (`count(members, c)`) for the members, inside a condition on levels
-on the levels of the earlier periods. Each condition is reported at its own position in the policy
-file it was written in (a policy that extends another reports the parent's conditions at the
-parent file's lines).
+A condition is looked at wherever evaluation read it for the asserted cells: from each rule's
+value at an asserted cell, coverage follows the values that evaluation read — a window's
+earlier periods, a lag's earlier period, each earlier period's levels under `periods_in` —
+exactly as the evaluator read them, so it restates no built-in's meaning. The one thing the
+events do not say is which entities a value came from: a member aggregate (a registry entry
+with `over_members`) reads its argument at the entity's members, and `parent.x` at its parent.
+Each condition is reported at its own position in the policy file it was written in (a policy
+that extends another reports the parent's conditions at the parent file's lines).
 """
 
 from __future__ import annotations
@@ -25,9 +28,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
+import numpy as np
+
 from ..diagnostics import Pos, Source
 from ..engine.outcomes import RawOutcomes
-from ..engine.reference import ReferenceEvaluator
+from ..engine.reference import Read, Reads, ReferenceEvaluator
 from ..lang import ast
 from ..lang.builtins import BUILTINS
 from ..check.checker import CheckedPolicy
@@ -76,8 +81,8 @@ def condition_sites(checked: CheckedPolicy) -> dict[int, ConditionSite]:
         root, text, origin = roots.pop()
         for node in ast.walk(root):
             ref = checked.refs.get(node.nid)
-            if isinstance(node, ast.Name) and ref is not None and ref.kind == "define" \
-                    and ref.name not in seen_defines:
+            if isinstance(node, (ast.Name, ast.Attribute)) and ref is not None \
+                    and ref.kind == "define" and ref.name not in seen_defines:
                 seen_defines.add(ref.name)
                 d = p.defines[ref.name]
                 if d.expr is not None:
@@ -135,14 +140,19 @@ class Coverage:
         self.sites = condition_sites(checked)
         self.seen_true: set[int] = set()
         self.seen_false: set[int] = set()
+        self._nodes = {n.nid: n for root in _roots(checked) for n in ast.walk(root)}
 
     # --- observing ------------------------------------------------------------------------
 
     def observe(self, ref: ReferenceEvaluator, raw: RawOutcomes, cells: Iterable[Cell]) -> None:
-        """Record what the rules and conditions did at `cells` of one evaluated case."""
+        """Record what the rules and conditions did at `cells` of one evaluated case. `ref`
+        is the evaluator that computed `raw`, made with a `Reads` tracer."""
         cells = frozenset(cells)
         if not cells:
             return
+        if not isinstance(ref.tracer, Reads):
+            raise TypeError("coverage observes an evaluator made with a Reads tracer: "
+                            "ReferenceEvaluator(checked, layout, Reads())")
         for i, rule in enumerate(self.checked.policy.rules):
             word, bit = divmod(i, 64)
             for t, e in cells:
@@ -150,71 +160,57 @@ class Coverage:
                     self.fired.add(rule.id)
                 else:
                     self.not_fired.add(rule.id)
-        self._walk(ref, cells)
+        self._follow(ref, ref.tracer, cells)
 
-    def _walk(self, ref: ReferenceEvaluator, cells: frozenset[Cell]) -> None:
-        checked = self.checked
-        p = checked.policy
-        parent = ref.L.parent
-        children: dict[int, list[int]] = {}
-        for child, par in enumerate(parent.tolist()):
-            if par >= 0:
-                children.setdefault(par, []).append(child)
+    def _follow(self, ref: ReferenceEvaluator, reads: Reads, cells: frozenset[Cell]) -> None:
+        """From each rule's (and applies_to's) value at the cells, every value evaluation read
+        for them, recording the conditions' values at the entities they were read for."""
+        p = self.checked.policy
         roots = [r.when for r in p.rules if r.when is not None]
         if p.applies_to is not None and p.applies_to.expr is not None:
             roots.append(p.applies_to.expr)
-        stack: list[tuple[ast.Node, bool, frozenset[Cell]]] = [(r, False, cells) for r in roots]
-        done: set[tuple[int, bool, frozenset[Cell]]] = set()
+        parent = ref.L.parent.tolist()
+        members: dict[int, list[int]] = {}
+        for child, par in enumerate(parent):
+            if par >= 0:
+                members.setdefault(par, []).append(child)
+        stack: list[tuple[Read, frozenset[int]]] = [
+            ((root.nid, t), frozenset(e for tt, e in cells if tt == t))
+            for root in roots for t in sorted({t for t, _ in cells})]
+        seen: dict[Read, set[int]] = {}
         while stack:
-            node, on_levels, where = stack.pop()
-            key = (node.nid, on_levels, where)
-            if key in done or not where:
+            key, where = stack.pop()
+            done = seen.setdefault(key, set())
+            new = where - done
+            if not new:
                 continue
-            done.add(key)
-            if node.nid in self.sites:
-                self._record(ref, node, on_levels, where)
-            if on_levels:
-                stack += [(c, True, where) for c in node.children()]
-                continue
-            ref_ = checked.refs.get(node.nid)
-            spec = BUILTINS[node.func] if isinstance(node, ast.Call) else None
-            if isinstance(node, ast.Name) and ref_ is not None and ref_.kind == "define":
-                d = p.defines[ref_.name]
-                if d.expr is not None:
-                    stack.append((d.expr, False, where))
-            elif isinstance(node, ast.Lag):
-                stack.append((node.operand, False, _shift(where, node.n)))
-            elif spec is not None and spec.lookback is not None:
-                earlier: set[Cell] = set()
-                for t, e in where:
-                    n = ref.window_size(node.args[spec.size], t)
-                    back = (0, n) if spec.lookback == "ends" else range(n)
-                    earlier |= {(t - k, e) for k in back if t - k >= 0}
-                stack += [(a, False, frozenset(earlier)) for a in spec.value_args(node.args)]
-            elif spec is not None and spec.level_counter:
-                before = frozenset((k, e) for t, e in where for k in range(t))
-                stack.append((node.args[0], True, before))
-            elif spec is not None and spec.over_members:
-                members = frozenset((t, c) for t, e in where for c in children.get(e, ()))
-                stack += [(a, False, members) for a in spec.value_args(node.args)]
+            done |= new
+            nid, t = key[0], key[1]
+            if t is not None and t < 0:
+                continue            # before the data: unknown, and nothing read beneath
+            if nid in self.sites:
+                self._record(nid, reads.values[key], new)
+            node = self._nodes.get(nid)
+            if isinstance(node, ast.Call) and BUILTINS[node.func].over_members:
+                at = frozenset(c for e in new for c in members.get(e, ()))
+            elif isinstance(node, ast.Attribute):
+                at = frozenset(parent[e] for e in new if parent[e] >= 0)
             else:
-                stack += [(c, False, where) for c in node.children()]
+                at = frozenset(new)
+            if at:
+                stack += [(read, at) for read in reads.read_by(key)]
 
-    def _record(self, ref: ReferenceEvaluator, node: ast.Node, on_levels: bool,
-                where: frozenset[Cell]) -> None:
-        for t, e in where:
-            if t < 0:
-                continue
-            if on_levels:
-                v = ref.level_condition(node, ref.levels[t])[e]
-            else:
-                v = ref.eval(node, t)[e]
-            if isinstance(v, str):
-                continue
-            if v == 1:
-                self.seen_true.add(node.nid)
-            elif v == 0:
-                self.seen_false.add(node.nid)
+    def _record(self, nid: int, value: np.ndarray, entities: set[int]) -> None:
+        # a value is over the entities, last axis; a condition on levels may be read on
+        # several periods' levels at once (periods_in), each row one period's
+        for e in entities:
+            for v in np.ravel(value[..., e]).tolist():
+                if isinstance(v, str):
+                    continue
+                if v == 1:
+                    self.seen_true.add(nid)
+                elif v == 0:
+                    self.seen_false.add(nid)
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -294,8 +290,13 @@ class Coverage:
         }
 
 
-def _shift(cells: frozenset[Cell], n: int) -> frozenset[Cell]:
-    return frozenset((t - n, e) for t, e in cells if t - n >= 0)
+def _roots(checked: CheckedPolicy) -> list[ast.Node]:
+    """Every expression of the policy: the rules', the defines' and applies_to's."""
+    p = checked.policy
+    roots = [r.when for r in p.rules] + [d.expr for d in p.defines.values()]
+    if p.applies_to is not None:
+        roots.append(p.applies_to.expr)
+    return [r for r in roots if r is not None]
 
 
 def _percent(part: int, whole: int) -> float:

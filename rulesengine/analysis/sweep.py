@@ -23,8 +23,12 @@ from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 import numpy as np
 
 from .. import codes
-from ..diagnostics import Diagnostic, RegimeError
+from ..diagnostics import Diagnostic, RegimeError, did_you_mean
+from ..engine.params import check_overrides
 from ..files import Limit
+from ..periods import PeriodError, format_period, parse_period
+from ..pipeline.run import choose_engine, prepare
+from ..provenance import build
 # the batched running of variants and draws; draw_seed, perturb, perturbed, run_variants and
 # ceilings are re-exported, so that this module stays the sweep's one public surface
 from .sweep_batches import (  # noqa: F401
@@ -205,8 +209,6 @@ def sweep(checked, data=None, *, design: Design, noise: Sequence[Noise] = (), dr
     """Evaluate every variant (and draw) of a checked policy over `data` (a Panel, a path or
     None for the bundled sample); `period` is one period, `all`, or a financial year
     (`2021/22` for a quarterly policy means its four quarters); default: the latest."""
-    from ..pipeline.run import prepare
-
     _check_design(checked, design)
     if draws < 1 or draws > MAX_DRAWS:
         raise RegimeError(f"--draws {draws}: give 1 to {MAX_DRAWS:,}")
@@ -214,8 +216,6 @@ def sweep(checked, data=None, *, design: Design, noise: Sequence[Noise] = (), dr
     kinds = {name: inp.type for name, inp in checked.policy.inputs.items()}
     for n in noise:
         if n.metric not in checked.policy.inputs:
-            from ..diagnostics import did_you_mean
-
             raise RegimeError(f"--noise {n.metric}: policy '{checked.policy.id}' has no input "
                               f"'{n.metric}'" + did_you_mean(n.metric, checked.policy.inputs))
         if kinds[n.metric] in ("flag", "rating"):
@@ -238,8 +238,6 @@ def sweep(checked, data=None, *, design: Design, noise: Sequence[Noise] = (), dr
     # What no variant changes is computed once; what varies is the residual policy, and
     # the whole sweep's size says whether compiling its kernel pays (pipeline/run.py's
     # thresholds): one compiled kernel serves every variant and draw.
-    from ..pipeline.run import choose_engine
-
     spec = specialised(checked, layout, design, noise, periods)
     engine = choose_engine(spec.checked, spec.layout, engine, variants=n_variants * draws)
     size = batch_size or max(1, min(1000, math.ceil(n_variants / 16)))
@@ -258,8 +256,6 @@ def sweep(checked, data=None, *, design: Design, noise: Sequence[Noise] = (), dr
             if progress:
                 progress(done, n_variants)
     levels = np.concatenate(parts, axis=0) if parts else np.empty((0, draws, len(periods), 0))
-    from ..provenance import build
-
     p = checked.policy
     base = build(checked, bound, engine, params=params, decisions=decisions).for_periods(
         [bound.period_labels[t] for t in periods])
@@ -284,8 +280,6 @@ def select_periods(labels: Sequence[str], kind: str, period: str | None) -> list
     text = period.strip()
     if text.lower() == "all":
         return list(range(len(labels)))
-    from ..periods import PeriodError, format_period, parse_period
-
     fy = re.fullmatch(r"(\d{4})/(\d{2})", text)
     if fy and kind != "year":
         start_year = int(fy.group(1))
@@ -305,8 +299,6 @@ def select_periods(labels: Sequence[str], kind: str, period: str | None) -> list
 
 def _financial_year(ordinal: int, kind: str) -> int:
     """The starting calendar year of the NHS financial year (April to March) of a period."""
-    from ..periods import format_period
-
     label = format_period(kind, ordinal)
     year = int(label[:4])
     if kind == "month":
@@ -322,8 +314,6 @@ def _check_design(checked, design: Design) -> None:
     window or lag, to whole numbers; so checking each param's lowest and highest values, and
     that every value is whole where one must be, covers every variant with a few checks
     instead of one re-check of the policy per variant."""
-    from ..engine.params import check_overrides
-
     integral = integral_params(checked, design.names)
     for j, name in enumerate(design.names):
         column = design.values[:, j]
@@ -338,9 +328,6 @@ def _check_design(checked, design: Design) -> None:
 def integral_params(checked, names: Sequence[str]) -> dict[str, bool]:
     """Which params the policy uses as whole numbers of periods (windows, lags): the checker
     decides, by refusing a fractional value, so no rule is restated here."""
-    from ..diagnostics import RegimeError as Err
-    from ..engine.params import check_overrides
-
     out = {}
     for name in names:
         if name not in checked.policy.params:
@@ -349,7 +336,7 @@ def integral_params(checked, names: Sequence[str]) -> dict[str, bool]:
         try:
             check_overrides(checked, {name: float(base) + 0.5})
             out[name] = False
-        except Err:
+        except RegimeError:
             out[name] = True
     return out
 

@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 import numpy as np
 
 from ..diagnostics import RegimeError
+from ..engine.batch import specialise, unspecialised
+from ..engine.reference import evaluate_reference
+from ..engine.vectorised import evaluate_vectorised
 
 if TYPE_CHECKING:
     from .sweep import Design, Noise
@@ -110,15 +113,13 @@ class Batches:
             thread = threading.get_ident()
             runner = self._runners.get(thread)
             if runner is None:
+                # the compiler (code generation, the kernel cache): only for the fused engine
                 from ..compile.batch import CompiledVariants
 
                 runner = self._runners[thread] = CompiledVariants(self.spec,
                                                                   ceilings(self.design))
             return runner.run
-        if self.engine == "vectorised":
-            from ..engine.vectorised import evaluate_vectorised as evaluate
-        else:
-            from ..engine.reference import evaluate_reference as evaluate
+        evaluate = evaluate_vectorised if self.engine == "vectorised" else evaluate_reference
 
         def run(params, inputs):
             raw = evaluate(self.spec.checked, self.spec.layout_for(params, inputs))
@@ -134,8 +135,6 @@ def run_variants(batches: Batches, variants: Sequence[int]) -> np.ndarray:
 def specialised(checked, layout, design: Design, noise: Sequence[Noise],
                 looked_at: Sequence[int]):
     """The policy specialised to a sweep over `layout` (engine/batch.py)."""
-    from ..engine.batch import specialise, unspecialised
-
     names = list(design.names)
     metrics = sorted({n.metric for n in noise})
     try:

@@ -375,6 +375,7 @@ def document(checked: CheckedPolicy) -> list[Block]:
 
 
 def _description(policy) -> str | None:
+    # yaml: only to read a policy's description (`regime doc --builtins` never needs it)
     from ..policy.document import load_document
 
     try:

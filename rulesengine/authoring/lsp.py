@@ -30,6 +30,7 @@ from ..lang.builtins import BUILTINS, Builtin
 from ..lang.types import describe
 from ..policy.load import find_policy, load_policy_text, read_policy_file, search_path
 from ..policy import schema as policy_schema
+from ..policy.document import load_document
 from ..policy.model import ENTITY_ATTRIBUTES
 from ..version import __version__
 
@@ -80,8 +81,6 @@ class PolicyIndex:
 
 def build_index(text: str, file: str, types: dict[str, str] | None = None) -> PolicyIndex | None:
     """The index of a policy's text, or None when its YAML cannot be read."""
-    from ..policy.document import load_document
-
     try:
         doc = load_document(text, file)
     except PolicyError:
@@ -106,8 +105,6 @@ def _parent_file(ref: str, path: Path) -> Path | None:
 
 
 def _index_parent(index: PolicyIndex, parent: Path) -> None:
-    from ..policy.document import load_document
-
     try:
         doc = load_document(read_policy_file(parent), str(parent))
     except PolicyError:
@@ -509,6 +506,7 @@ def make_server():
 
     @server.feature(t.TEXT_DOCUMENT_FORMATTING)
     def formatting(ls, params: t.DocumentFormattingParams):
+        # lark (the formatter parses each expression): only when a document is formatted
         from .fmt import format_text
 
         text = server.workspace.get_text_document(params.text_document.uri).source

@@ -15,6 +15,7 @@ from ..lang import ast
 from ..lang.builtins import BUILTINS
 from ..check.checker import CheckedPolicy
 from .cache import get_kernel
+from .cache import is_cached as source_cached
 from .codegen import Generated, generate
 from .plan import Plan, plan
 
@@ -54,8 +55,6 @@ def use_parallel(layout: Layout) -> bool:
 
 def is_cached(checked: CheckedPolicy, layout: Layout) -> bool:
     """Whether the kernel that would run on this layout is loaded or cached on disk."""
-    from .cache import is_cached as source_cached
-
     return source_cached(compile_policy(checked, parallel=use_parallel(layout)).generated.source)
 
 

@@ -42,7 +42,7 @@ from .. import codes
 from ..diagnostics import DataError, Diagnostic, did_you_mean, warn_data
 from ..periods import Period, convert, format_period
 from .catalogue import METRICS
-from .units import unit_warning
+from .units import percent_values, unit_warning
 from .panel import Entities, Panel, normalise_label
 
 if TYPE_CHECKING:
@@ -226,8 +226,6 @@ def _convert(policy: "Policy", inp: "Input", panel: Panel,
                 f"'{panel.entities.ids[e]}' in {panel.period_labels[p]} (flags are 1 or 0)",
                 code=codes.INPUT_TYPE, **where))
             return None
-    from .units import percent_values
-
     return percent_values(inp, arr)             # fractions (scale: fraction) to percent
 
 

@@ -48,6 +48,7 @@ from ..diagnostics import Diagnostic, Pos, did_you_mean, warn_data
 from ..files import CELLS, DATA, ENTITIES
 from ..periods import (KINDS, PeriodError, check_plausible, format_period, parse_period,
                        written_style)
+from .bind import missing_inputs
 from .catalogue import METRICS
 from .entities import _Roster
 from .panel import Entities, Panel
@@ -461,8 +462,6 @@ class _Loader:
     def _missing_inputs(self, values: dict, shown: str) -> list[Diagnostic]:
         if self.model is None:
             return []
-        from .bind import missing_inputs
-
         return missing_inputs(self.model, self.needed, values, shown)
 
 

@@ -16,7 +16,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from ..diagnostics import Pos
-from ..periods import format_period, parse_period
+from ..periods import Period, first_month, format_period, parse_period
 
 ENTITY_COLUMNS = ("entity", "name", "kind", "type", "parent", "region")
 # Optional columns of the entities table: an organisation's lifetime and what it became.
@@ -66,8 +66,6 @@ class Entities:
     def alive(self, kind: str, start: int, n_periods: int) -> np.ndarray:
         """bool [periods, entities]: the entity existed in some month of the period (periods of
         `kind` from ordinal `start`). An organisation outside its lifetime is not evaluated."""
-        from ..periods import Period, first_month
-
         out = np.ones((n_periods, len(self.ids)), dtype=bool)
         if not self.has_lifetimes or not n_periods:
             return out

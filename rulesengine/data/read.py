@@ -23,6 +23,7 @@ import numpy as np
 from .. import codes
 from ..diagnostics import DataError, Diagnostic, Pos, did_you_mean, sorted_diagnostics
 from ..files import CELLS, DATA, Limit, open_input
+from .arrow import arrow_codes, arrow_floats
 from .panel import ENTITY_COLUMNS, LIFETIME_COLUMNS
 from .values import MISSING_WORDS
 
@@ -550,8 +551,6 @@ def _read_parquet(fh, path: Path, shown: str, errors: _Errors) -> _Table | None:
 
 def _parquet_column(pa, arr, name: str, j: int, shown: str, errors: _Errors) -> _Column | None:
     """One Parquet column as numbers or as codes into its distinct texts."""
-    from .arrow import arrow_codes, arrow_floats
-
     t = arr.type
     vt = t.value_type if pa.types.is_dictionary(t) else t
     # Booleans, dates, times and durations are kept with their type, which numeric

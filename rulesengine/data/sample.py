@@ -20,6 +20,7 @@ from pathlib import Path
 from .. import codes
 from ..diagnostics import Diagnostic, RegimeError
 from ..files import open_input, write_output
+from .cache import cached_panel
 from .panel import Panel
 
 SAMPLE_DIR = Path(__file__).with_name("sample")
@@ -33,8 +34,6 @@ def sample_panel() -> Panel:
     """The bundled synthetic sample (about 220 trusts, 106 CCGs, 42 ICSs, 2004-04 to 2026-03),
     from the data cache (data/cache.py) while its files are unchanged: a warm run then reads
     only the metrics its policy uses."""
-    from .cache import cached_panel
-
     files = sorted(p for p in SAMPLE_DIR.iterdir() if p.suffix in (".parquet", ".csv"))
     return cached_panel(files, _load_sample)
 
@@ -104,6 +103,7 @@ def write_sample(out: str | os.PathLike, seed: int, *, fmt: str = "parquet",
     the other format is removed (the folder would otherwise hold the data twice); with
     `force`, the sample's files are written into any folder, overwriting files of their names.
     Raises RegimeError for another folder, or a path that cannot be a folder."""
+    # start-up: the synthesiser (three modules), only to write the sample
     from .synth import synthesize
 
     stale = check_sample_folder(out, fmt=fmt, force=force)

@@ -47,7 +47,7 @@ from ..lang import types as T
 from ..lang.builtins import BUILTINS, KWARG_ROLES
 from .layout import Layout, all_nodes
 from .reuse import signatures
-from .vectorised import _sizes_vary, _Vectorised, level_dependent
+from .vectorised import Vectorised, level_dependent, sizes_vary
 from .reference import ReferenceEvaluator
 
 UNBOUNDED = -1
@@ -292,12 +292,12 @@ def _shared_values(checked: CheckedPolicy, layout: Layout,
     window's length changes between periods, which it does not handle, the reference's)."""
     if not frontier:
         return {}
-    if layout.n_periods == 0 or layout.n_entities == 0 or _sizes_vary(checked, layout):
+    if layout.n_periods == 0 or layout.n_entities == 0 or sizes_vary(checked, layout):
         ref = ReferenceEvaluator(checked, layout)
         return {name: np.array([ref.eval(node, t) for t in range(layout.n_periods)],
                                dtype=np.float64).reshape(layout.n_periods, layout.n_entities)
                 for name, node in frontier.items()}
-    vec = _Vectorised(checked, layout)
+    vec = Vectorised(checked, layout)
     return {name: np.ascontiguousarray(vec.eval(node, 0), dtype=np.float64)
             for name, node in frontier.items()}
 

@@ -13,24 +13,35 @@ from dataclasses import replace
 import numpy as np
 
 from ..lang import ast
+from ..lang.builtins import BUILTINS
 from ..check.checker import CheckedPolicy
 from .layout import Layout
-from .reference import ReferenceEvaluator
+from .reference import ReferenceEvaluator, Tracer
 
 
 class Probe:
+    """`tracer` (engine/reference.Tracer) hears what the probe's evaluations read (explain
+    reads a window's periods from it); a what-if probe made by with_input has none."""
+
     def __init__(self, checked: CheckedPolicy, layout: Layout, levels: np.ndarray,
-                 _reads: dict[int, frozenset[str]] | None = None) -> None:
+                 _reads: dict[int, frozenset[str]] | None = None,
+                 tracer: Tracer | None = None) -> None:
         self.checked = checked
         self.layout = layout
         self.levels = levels
-        self._ref = ReferenceEvaluator(checked, layout)
+        self._ref = ReferenceEvaluator(checked, layout, tracer)
         self._ref.levels[:] = levels
         self._reads = _reads if _reads is not None else _input_reads(checked)
 
     def value(self, node: ast.Node, t: int) -> np.ndarray:
         """The node's value for every entity in period t."""
         return self._ref.eval(node, t)
+
+    def builtin(self, name: str, call: ast.Call, t: int) -> np.ndarray:
+        """Built-in `name`'s reference implementation over `call`'s arguments, for every
+        entity in period t: explain asks `rank` and `peer_count` for a ranking call's
+        position among its peers rather than ranking again by rules of its own."""
+        return BUILTINS[name].reference(self._ref, call, t)
 
     def with_input(self, name: str, t: int, e: int, value: float) -> "Probe":
         """A probe over the same data with input `name` of entity e in period t set to value."""

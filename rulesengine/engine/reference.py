@@ -23,6 +23,11 @@ Semantics in brief (each pinned by tests/engine):
   data begins (`type[-1]` in the first period): those are unknown like any other value, so
   comparing them is unknown and missing() is true. An entity without a parent has the parent
   string "" (so `parent.type == ""` is true), whereas a parent's number is unknown.
+
+Observing an evaluation: a `Tracer` attached to the evaluator hears every value it reads, in
+the order it reads them (as OpenFisca's tracers hear a calculation and OPA's tracer hears its
+evaluation), so coverage and explain learn what evaluation did — which operands were read,
+at which periods, with which values — from evaluation itself, not from rules of their own.
 """
 
 from __future__ import annotations
@@ -38,6 +43,67 @@ from .layout import Layout
 from .outcomes import NO_LEVEL, RawOutcomes, decide, n_words, rule_bits
 
 
+class Tracer:
+    """Evaluation events of a ReferenceEvaluator; a tracer overrides the ones it needs.
+
+    - `enter(node, t)`: the evaluator is asked for node's value in period t. Every read is an
+      event, a memoised one too, so a tracer sees each value every evaluation reads.
+    - `exit(node, t, value)`: the answer, over the entities (NaN unknown; t < 0 is a period
+      before the data, whose values are unknown).
+
+    Between a node's `enter` and `exit` come the events of the values its evaluation reads:
+    its operands; a define's expression for its name; a built-in's arguments at the periods
+    and in the order its reference implementation reads them (a window's periods, `x[-1]`'s
+    earlier period). A memoised read has no inner events: they were heard when the value was
+    first computed. A condition on levels (`periods_in(level >= x)`) is read on the levels
+    it is given (one period's, or several periods' at once: its value then has one row per
+    period), with t None: each such reading is a value of its own.
+
+    Attach one when the evaluator is made (`ReferenceEvaluator(checked, layout, tracer)`);
+    an evaluator made without one runs exactly the code it runs untraced, so tracing costs
+    nothing when unused (benchmarks/bench_reference.py)."""
+
+    def enter(self, node: ast.Node, t: int | None) -> None:
+        """The evaluator starts reading node's value in period t (None: on given levels)."""
+
+    def exit(self, node: ast.Node, t: int | None, value: np.ndarray) -> None:
+        """The evaluator has node's value in period t."""
+
+
+Read = tuple    # (node id, period) read by eval, or (node id, None, k): the k-th reading of a
+                # condition on levels
+
+
+class Reads(Tracer):
+    """A tracer that keeps the graph of an evaluation: each value read, the values its
+    evaluation read in turn (in the order read), and its value over the entities. Coverage
+    follows it from the rules' values at the cells a test asserts on; explain reads from it
+    which periods a window looked at."""
+
+    def __init__(self) -> None:
+        self.reads: dict[Read, dict[Read, None]] = {}   # an ordered set per value
+        self.values: dict[Read, np.ndarray] = {}
+        self._stack: list[Read] = []
+        self._levels = 0
+
+    def enter(self, node: ast.Node, t: int | None) -> None:
+        if t is None:
+            key: Read = (node.nid, None, self._levels)
+            self._levels += 1
+        else:
+            key = (node.nid, t)
+        if self._stack:
+            self.reads.setdefault(self._stack[-1], {})[key] = None
+        self._stack.append(key)
+
+    def exit(self, node: ast.Node, t: int | None, value: np.ndarray) -> None:
+        self.values[self._stack.pop()] = value
+
+    def read_by(self, key: Read) -> list[Read]:
+        """The values the evaluation of `key` read, in the order first read."""
+        return list(self.reads.get(key, ()))
+
+
 def evaluate_reference(checked: CheckedPolicy, layout: Layout) -> RawOutcomes:
     """Evaluate every rule for every entity and period; the oracle for the compiled kernel."""
     return ReferenceEvaluator(checked, layout).run()
@@ -45,11 +111,12 @@ def evaluate_reference(checked: CheckedPolicy, layout: Layout) -> RawOutcomes:
 
 class ReferenceEvaluator:
     """One policy over one layout, evaluated node by node and period by period. Public for
-    the analyses that observe an evaluation (coverage, the policy test runner): `eval(node,
-    t)` is a node's value over the entities in period t, memoised, and `run()` the outcomes;
-    `layout` and `policy` are what it evaluates."""
+    the analyses that observe an evaluation (coverage, explain, the policy test runner):
+    `eval(node, t)` is a node's value over the entities in period t, memoised, and `run()`
+    the outcomes; a `tracer` hears every value read (see Tracer)."""
 
-    def __init__(self, checked: CheckedPolicy, layout: Layout) -> None:
+    def __init__(self, checked: CheckedPolicy, layout: Layout,
+                 tracer: Tracer | None = None) -> None:
         self.c = checked
         self.p = checked.policy
         self.L = layout
@@ -58,6 +125,12 @@ class ReferenceEvaluator:
         self.shape: tuple[int, ...] = (self.E,)     # a value's shape: one period's entities
         self.memo: dict[tuple[int, int], np.ndarray] = {}
         self.levels = np.full((self.P, self.E), NAN)       # final level, filled period by period
+        self.tracer = tracer
+        if tracer is not None:
+            # The traced reads replace this instance's methods, so an untraced evaluator (and
+            # every subclass, the vectorised engine's included) has no test on its hot path.
+            self.eval = _traced(tracer, self.eval)
+            self.level_condition = _traced_levels(tracer, self.level_condition)
 
     # --- driver ----------------------------------------------------------------------------
 
@@ -265,3 +338,27 @@ class ReferenceEvaluator:
             hi = self.level_condition(node.high, levels)
             return k_and(truth(v >= lo, v), truth(v <= hi, v))
         raise AssertionError(type(node).__name__)
+
+
+def _traced(tracer: Tracer, evaluate):
+    """An evaluator's eval(node, t) that tells the tracer of each read."""
+    enter, leave = tracer.enter, tracer.exit
+
+    def traced_eval(node: ast.Node, t: int) -> np.ndarray:
+        enter(node, t)
+        value = evaluate(node, t)
+        leave(node, t, value)
+        return value
+    return traced_eval
+
+
+def _traced_levels(tracer: Tracer, evaluate):
+    """An evaluator's level_condition(node, levels) that tells the tracer of each reading."""
+    enter, leave = tracer.enter, tracer.exit
+
+    def traced_level_condition(node: ast.Node, levels: np.ndarray) -> np.ndarray:
+        enter(node, None)
+        value = evaluate(node, levels)
+        leave(node, None, value)
+        return value
+    return traced_level_condition

@@ -35,6 +35,7 @@ from ..lang import ast
 from ..lang import types as T
 from ..check.checker import CheckedPolicy
 from .layout import Layout
+from .vectorised import level_dependent
 
 
 def _root_array(arr: np.ndarray) -> np.ndarray:
@@ -146,8 +147,6 @@ class Evaluated:
         """The values that evaluating `checked` over `layout` would compute alike, cut to
         `layout`'s periods (which may be fewer: a period's values depend only on it and
         earlier periods)."""
-        from .vectorised import level_dependent
-
         n = layout.n_periods
         if n > self.layout.n_periods or not self.values:
             return {}

@@ -40,9 +40,9 @@ def evaluate_vectorised(checked: CheckedPolicy, layout: Layout,
     `values` (node id -> value over every period), when given, holds values the caller
     knows (engine/reuse.py: a diff's variant takes B's), used as they are, and afterwards
     every value computed."""
-    if layout.n_periods == 0 or layout.n_entities == 0 or _sizes_vary(checked, layout):
+    if layout.n_periods == 0 or layout.n_entities == 0 or sizes_vary(checked, layout):
         return evaluate_reference(checked, layout)
-    vec = _Vectorised(checked, layout)
+    vec = Vectorised(checked, layout)
     if values is not None:
         vec.base = values           # read, and filled in place as values are computed
     p = checked.policy
@@ -54,7 +54,7 @@ def evaluate_vectorised(checked: CheckedPolicy, layout: Layout,
     return vec.run()
 
 
-def _sizes_vary(checked: CheckedPolicy, layout: Layout) -> bool:
+def sizes_vary(checked: CheckedPolicy, layout: Layout) -> bool:
     """Whether a built-in's size argument is a param with more than one value over the
     periods."""
     p = checked.policy
@@ -114,7 +114,10 @@ def shifted(base: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-class _Vectorised(ReferenceEvaluator):
+class Vectorised(ReferenceEvaluator):
+    """The evaluator over [periods, entities] arrays (public: engine/batch.py evaluates a
+    batch of variants with it)."""
+
     def __init__(self, checked: CheckedPolicy, layout: Layout) -> None:
         super().__init__(checked, layout)
         self.shape = (self.P, self.E)
@@ -199,7 +202,7 @@ class _Stepped(ReferenceEvaluator):
     values that depend on them are evaluated period by period, every other value is a row
     of the vectorised arrays."""
 
-    def __init__(self, vec: _Vectorised) -> None:
+    def __init__(self, vec: Vectorised) -> None:
         super().__init__(vec.c, vec.L)
         self.vec = vec
 

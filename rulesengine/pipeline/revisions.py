@@ -15,6 +15,7 @@ from ..diagnostics import Diagnostic, PolicyError, Pos
 from ..files import POLICY, read_input
 from ..policy.load import (display_name, find_policy, is_file, load_policy_text, looks_like_path,
                            search_path)
+from .cache import cached
 
 
 def split_ref(ref: str, known: Callable[[str], bool] | None = None) -> tuple[str, str | None]:
@@ -55,8 +56,6 @@ def load_ref(ref: str, *, policy_path: Iterable[str] = ()):
         path = Path(name)
     path = Path(os.path.abspath(path))
     if rev is None:
-        from .cache import cached
-
         return cached(path, dirs, lambda seen: check(load_policy_text(
             _read_disk(path), path, dirs=dirs, resolution=seen))), None
     root = _git_root(path)

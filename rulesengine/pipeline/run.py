@@ -9,6 +9,7 @@ from typing import Mapping
 
 from ..check.checker import CheckedPolicy
 from ..data.bind import bind
+from ..data.decisions import load_decisions
 from ..data.panel import Panel
 from ..data.sample import sample_panel
 from ..diagnostics import RegimeError
@@ -58,8 +59,6 @@ def prepare(checked: CheckedPolicy, data=None, *, decisions: str | os.PathLike |
                             params)
     decided, by_cell = None, {}
     if decisions is not None:
-        from ..data.decisions import load_decisions   # only with a decisions file
-
         decided, by_cell = load_decisions(decisions, checked.policy, bound.entities,
                                           bound.period_kind, bound.start, bound.n_periods)
     layout = make_layout(checked, bound.entities, bound.inputs, values, bound.n_periods,

@@ -147,6 +147,7 @@ def list_policies(dirs: Sequence[Path]) -> list[PolicyInfo]:
     for folder in dirs:
         for path in _policy_files(folder):
             try:
+                # yaml: only to list policies; loading one from the checked-policy cache never needs it
                 from .document import load_document
 
                 doc = load_document(read_policy_file(path), display_name(path))

@@ -86,6 +86,7 @@ def _drop_none(d: dict) -> dict:
 
 def policy_text(policy: Policy) -> str:
     """The policy as YAML text."""
-    from .document import dump_yaml  # quoted so that it reads back the same
+    # yaml: only when a policy is written out (dump_yaml quotes so that it reads back the same)
+    from .document import dump_yaml
 
     return dump_yaml(policy_data(policy))

@@ -15,8 +15,11 @@ from typing import Iterable, Sequence
 import click
 
 from ..diagnostics import RegimeError
+from . import evaluation as report
+from .escape import terminal as esc
 from .formats import BINARY, provenance_json, provenance_path, to_parquet, to_xlsx
 from .output import write
+from .tabular import records_csv, show
 
 
 def check_destination(fmt: str, out: str | None) -> None:
@@ -38,8 +41,6 @@ def _emit(payload: str | bytes, out: str | None, inputs: Iterable) -> None:
 
 
 def _csv(records, provenance, out: str | None, inputs: Iterable, excel_safe: bool) -> None:
-    from .tabular import records_csv
-
     text = records_csv(records, excel_safe=excel_safe)
     if out:
         write(out, text, inputs=inputs)
@@ -59,8 +60,6 @@ def write_eval(outcomes, periods: Sequence[int], *, fmt: str, out: str | None,
                policy_title: str, shown=None, excel_safe: bool = False,
                inputs: Iterable = ()) -> None:
     """`regime eval`'s result in `fmt` (table, csv, json, markdown, parquet, xlsx)."""
-    from . import evaluation as report
-
     inputs = tuple(inputs)
     if fmt == "json":
         _emit(report.eval_json(outcomes, periods, shown), out, inputs)
@@ -85,10 +84,6 @@ def eval_text(outcomes, periods, policy_title: str, shown=None, *, terminal: boo
     rich straight to stdout and only the rest is returned."""
     import io
 
-    from . import evaluation as report
-    from .escape import terminal as esc
-    from .tabular import show
-
     headers, rows = report.eval_table(outcomes, periods, shown)
     title = report.title(policy_title, outcomes, periods)
     sink = io.StringIO()
@@ -106,6 +101,7 @@ def eval_text(outcomes, periods, policy_title: str, shown=None, *, terminal: boo
 def write_diff(result, *, fmt: str, out: str | None, excel_safe: bool = False,
                inputs: Iterable = ()) -> None:
     """`regime diff`'s result in `fmt`."""
+    # lark (through analysis.diff): only `regime diff` writes a comparison
     from . import comparison
 
     inputs = tuple(inputs)

@@ -151,6 +151,7 @@ def _condition_html(c: "Condition") -> str:
 def diff_fragment(d: "DiffResult") -> str:
     """A comparison: its policy changes, the transition matrix (movers highlighted, the
     unchanged diagonal greyed) and who moved because of which change."""
+    # lark (through analysis.diff): only a report that compares two policies
     from .comparison import moves_table
 
     out = [f"<p><b>{esc(d.a.get('id'))} v{esc(d.a.get('version'))}</b> &rarr; "

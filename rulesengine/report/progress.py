@@ -13,6 +13,8 @@ import threading
 from contextlib import contextmanager
 from typing import Iterator
 
+from .escape import terminal
+
 DELAY = 1.0     # seconds of work before anything is drawn
 
 
@@ -50,8 +52,6 @@ class _Task:
         with self._lock:
             self.done, self.total = done, total
             if description is not None:
-                from .escape import terminal
-
                 self.description = terminal(description)
             if self._progress is not None:
                 self._progress.update(self._id, completed=done, total=total,
@@ -89,8 +89,6 @@ def progress(description: str, total: int | None = None, *, stream=None,
     from rich.console import Console
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn,
                                TextColumn, TimeElapsedColumn)
-
-    from .escape import terminal
 
     task = _Task(terminal(description), total)
     columns = [SpinnerColumn(), TextColumn("{task.description}", markup=False)]

@@ -12,6 +12,8 @@ import numpy as np
 
 from ..diagnostics import RegimeError
 from .output import write
+from .sweep_charts import stability_chart, tornado_chart
+from .tabular import show
 
 TABLES = ("variants", "counts", "organisations", "sensitivity", "dependence")
 SUMMARY_VARIANTS = 20      # the per-variant counts printed in full up to this many variants
@@ -22,8 +24,6 @@ def write_sweep(result, folder: Path) -> list[Path]:
     each file atomically (report.output.write)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-
-    from .sweep_charts import stability_chart, tornado_chart
 
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -62,8 +62,6 @@ def summary_json(result) -> dict:
 
 
 def print_summary(result) -> None:
-    from .tabular import show
-
     d = result.design
     run = result.run
     prov = result.provenance()

@@ -11,7 +11,7 @@ from rulesengine.analysis.coverage import Coverage
 from rulesengine.analysis.explain import explain, render_text
 from rulesengine.authoring.doc import Words
 from rulesengine.data.panel import Entities, Panel
-from rulesengine.engine.reference import ReferenceEvaluator
+from rulesengine.engine.reference import Reads, ReferenceEvaluator
 from rulesengine.pipeline.run import assemble, prepare, run_backend
 from rulesengine.periods import parse_period
 from tests.engine.engine_probe import _layout, _load, policy_text, trusts
@@ -25,7 +25,8 @@ X, A = [[9.0], [9.0]], [[1.0], [0.0]]
 
 def test_coverage_looks_at_every_period_of_the_window():
     checked = _load(TEXT)
-    ref = ReferenceEvaluator(checked, _layout(checked, trusts(["acute"]), {"x": X, "a": A}, 2, None))
+    layout = _layout(checked, trusts(["acute"]), {"x": X, "a": A}, 2, None)
+    ref = ReferenceEvaluator(checked, layout, Reads())
     raw = ref.run()
     coverage = Coverage(checked)
     coverage.observe(ref, raw, {(1, 0)})        # only the second period is asserted on

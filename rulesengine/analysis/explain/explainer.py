@@ -11,8 +11,9 @@ from ...diagnostics import RegimeError, did_you_mean
 from ...engine.layout import Layout
 from ...engine.outcomes import Outcomes, decide
 from ...engine.probe import Probe
+from ...engine.reference import Reads
 from ...lang import ast
-from ...lang.builtins import BUILTINS
+from ...lang.builtins import BUILTINS, peer_grouping
 from ...check.checker import CheckedPolicy
 from .format import Format, ordinal
 from .model import Condition, Explanation, Operand, RuleExplanation
@@ -36,7 +37,10 @@ class Explainer:
 
     def __init__(self, checked: CheckedPolicy, outcomes: Outcomes, layout: Layout) -> None:
         self.checked, self.outcomes, self.layout = checked, outcomes, layout
-        self.probe = Probe(checked, layout, outcomes.raw.level.astype(np.float64))
+        # what evaluation read, heard as it reads it: a window's periods (window_detail)
+        self.reads = Reads()
+        self.probe = Probe(checked, layout, outcomes.raw.level.astype(np.float64),
+                           tracer=self.reads)
         self.fmt = Format(checked, outcomes)
         self.texts: dict[int, str] = {}
         self._rankings: dict[int, list[ast.Call]] = {}
@@ -236,18 +240,15 @@ class _Explainer(WhatIf):
                        self.fmt.value(x, t))
 
     def window_detail(self, node: ast.Call) -> str:
-        size = node.args[BUILTINS[node.func].size]
-        n = int(size.value) if isinstance(size, ast.Number) else int(
-            self.L.params[size.name][self.t])
+        """A window's values in the periods its evaluation read, in the order read (this
+        period first): the built-in's own implementation says which, not a rule here."""
+        self.val(node)          # evaluated (or memoised) by the traced probe
         inner = node.args[0]
-        values = []
-        for k in range(n):
-            tt = self.t - k
-            if tt < 0:
-                values.append("before the data")
-            else:
-                values.append(f"{self.o.period_labels[tt]} {self.shown(inner, t=tt)}")
-        return f"over the last {n}: " + ", ".join(values)
+        periods = [read[1] for read in self.shared.reads.read_by((node.nid, self.t))
+                   if read[0] == inner.nid]
+        values = ["before the data" if tt < 0 else
+                  f"{self.o.period_labels[tt]} {self.shown(inner, t=tt)}" for tt in periods]
+        return f"over the last {len(periods)}: " + ", ".join(values)
 
     def rank_context(self, side: ast.Node, comparison: ast.Node) -> list[str]:
         """Peer context for rank calls on an input: value, position among peers, cut-off."""
@@ -280,17 +281,15 @@ class _Explainer(WhatIf):
         return self.texts.get(node.nid, "value")
 
     def peer_position(self, call: ast.Call, arg: ast.Node) -> tuple[str, int, int]:
-        kw = call.kwarg("by")
-        by = kw.value.name if kw is not None else (self.p.peer_group or "type")
-        groups = self.L.groups[by]
+        """(the peers in words, the position among them, how many): the call's own grouping
+        and direction, ranked by the `rank` and `peer_count` built-ins."""
+        by = peer_grouping(call, self.p)
         x = self.probe.value(arg, self.t)
         if x.dtype == object:
             return "", 0, 0
-        lower = self.c.directions.get(call.nid) == "lower"
-        y = -x if lower else x
-        peers = (groups == groups[self.e]) & ~np.isnan(y)
-        size = int(peers.sum())
-        position = 1 + int((y[peers] > y[self.e]).sum()) if y[self.e] == y[self.e] else 0
+        size = int(self.probe.builtin("peer_count", call, self.t)[self.e])
+        position = int(self.probe.builtin("rank", call, self.t)[self.e]) \
+            if x[self.e] == x[self.e] else 0
         ents = self.o.entities
         kind = ents.kinds[self.e]
         if by == "all":

@@ -52,6 +52,7 @@ def _test_file_doc(path: Path) -> Document | None:
 
 
 def _test_file_schema() -> dict:
+    # jsonschema: only when there is a test file to validate
     from ...policy.schema import policy_schema
 
     full = policy_schema()
@@ -67,7 +68,7 @@ def validate_test_file(doc: Document) -> list[Diagnostic]:
     """Schema problems of a test file, located as `regime check` locates a policy's."""
     import jsonschema
 
-    from ...policy import schema as policy_schema
+    from ...policy import schema as policy_schema   # jsonschema, as above
 
     schema = _test_file_schema()
     validator = jsonschema.validators.validator_for(schema)(schema)

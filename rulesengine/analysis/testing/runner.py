@@ -18,10 +18,12 @@ from ...diagnostics import Diagnostic, RegimeError, Reporter
 from ...engine.layout import make_layout
 from ...engine.outcomes import RawOutcomes
 from ...engine.params import resolve_params
-from ...engine.reference import ReferenceEvaluator
+from ...engine.reference import Reads, ReferenceEvaluator
 from ...lang import types as T
 from ...periods import format_period
 from ...policy.document import Document
+from ...policy.effective import outside_warning, policy_mask
+from ...quantities import quantity_text
 from ..coverage import Coverage
 from .cases import Case, CaseResult, Check
 from .reader import read_cases
@@ -30,7 +32,8 @@ from .reader import read_cases
 
 @dataclass
 class Run:
-    """A case evaluated: the reference evaluator (with every node's value) and its outcomes."""
+    """A case evaluated: the reference evaluator (with every node's value, and the `Reads` of
+    the evaluation for coverage) and its outcomes."""
 
     reference: Any                  # engine.reference.ReferenceEvaluator, after run()
     raw: RawOutcomes
@@ -54,7 +57,7 @@ def evaluate_case(checked: CheckedPolicy, case: Case, *, kernel: bool = True) ->
     params = resolve_params(p, bound.period_kind, bound.start, bound.n_periods, case.params)
     layout = make_layout(checked, bound.entities, bound.inputs, params, bound.n_periods,
                          case.decisions)
-    ref = ReferenceEvaluator(checked, layout)
+    ref = ReferenceEvaluator(checked, layout, Reads())
     raw = ref.run()
     compiled = None
     if kernel:
@@ -184,13 +187,7 @@ def _format(policy, typ: T.Type, v) -> str:
         return policy.scales[typ.scale].labels[int(v)]
     if typ.kind == "level":
         return policy.levels[int(v)].id
-    v = float(v)
-    text = f"{v:.10g}"
-    if typ.kind == "percent":
-        return text + "%"
-    if typ.kind == "money":
-        return ("-£" if v < 0 else "£") + f"{abs(v):,.10g}"
-    return text
+    return quantity_text(float(v), typ.kind)
 
 
 def _level(level_ids, index) -> str:
@@ -256,9 +253,6 @@ def run_cases(checked: CheckedPolicy, docs: Sequence[Document], *, kernel: bool 
 def _outside_dates(checked: CheckedPolicy, case: Case, source) -> list[Diagnostic]:
     """A warning (as eval gives) when periods the case checks are outside the policy's
     effective dates: the case then tests outcomes the regime never produced."""
-    from ...periods import format_period
-    from ...policy.effective import outside_warning, policy_mask
-
     p = checked.policy
     mask = policy_mask(p, case.period_kind, case.start, case.n_periods)
     checked_periods = sorted({x.t for x in case.expectations})
