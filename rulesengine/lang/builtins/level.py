@@ -17,15 +17,13 @@ def _previous(ev, node, t):
 
 
 def _periods_in(ev, node, t):
-    """Consecutive periods up to t-1 (within the data) whose level met the condition."""
-    cond = node.args[0]
-    out = np.zeros(ev.E)
-    running = np.ones(ev.E, bool)
-    for k in range(t - 1, -1, -1):
-        held = ev.level_condition(cond, ev.levels[k]) == 1
-        running &= held
-        out += running
-    return out
+    """Consecutive periods up to t-1 (within the data) whose level met the condition: the
+    condition on every earlier period's levels at once, then the run of periods that met it
+    counted back from t-1 (one call per period, not one per earlier period)."""
+    if t == 0:
+        return np.zeros(ev.E)
+    held = np.broadcast_to(ev.level_condition(node.args[0], ev.levels[:t]) == 1, (t, ev.E))
+    return np.cumprod(held[::-1], axis=0).sum(axis=0).astype(np.float64)
 
 
 def _emit_previous(g, node, out, emit):
