@@ -57,3 +57,20 @@ def test_alive_follows_each_lifetime():
             lo = month_ordinal(starts[e]) if starts[e] else first
             hi = month_ordinal(ends[e]) if ends[e] else first + 2
             assert got[t, e] == (first + 2 >= lo and first <= hi), (t, e)
+
+
+@pytest.mark.parametrize("column", [("trust",) * 5, ("",) * 3, ("b", "b", "a"), ("x",)])
+def test_factorize_one_value_and_nearly_one(column):
+    codes, values = factorize(column)
+    expected_values, expected_codes = np.unique(_strings(column), return_inverse=True)
+    assert values == tuple(expected_values.tolist())
+    np.testing.assert_array_equal(codes, expected_codes.reshape(-1))
+
+
+def test_has_lifetimes_when_any_column_is_set():
+    base = dict(ids=("A", "B"), names=("", ""), kinds=("k", "k"), types=("", ""),
+                parents=("", ""), regions=("", ""))
+    assert not Entities(**base).has_lifetimes
+    for column in ("starts", "ends", "successors"):
+        value = "A" if column == "successors" else "2013-04"
+        assert Entities(**base, **{column: ("", value)}).has_lifetimes, column
