@@ -154,14 +154,18 @@ _reads_cache: dict[str, frozenset[str]] = {}
 
 
 def _reads(gen: Generated) -> frozenset[str]:
-    """Which of the entity-wide arguments (par, cp, ci, strc) the kernel's body reads. The
-    names are the compiler's own identifiers (codegen.header), never text from a policy."""
+    """Which of the entity-wide arguments (par, cp, ci, strc) the kernel's body reads, and
+    which attribute roles (attr, parent_attr) it takes. The names are the compiler's own
+    identifiers (codegen.header), never text from a policy."""
     hit = _reads_cache.get(gen.source)
     if hit is None:
         head = gen.source.index("def kernel(")
         body = gen.source[gen.source.index("\n", head):]    # after the line that lists them all
-        hit = frozenset(v for v in ("par", "cp", "ci", "strc")
-                        if re.search(rf"\b{v}\b", body))
+        roles = {role for role, _ in gen.args}
+        # the attribute arguments' roles stand for the string table and the parents they need
+        hit = frozenset([v for v in ("par", "cp", "ci", "strc")
+                         if re.search(rf"\b{v}\b", body)]
+                        + [r for r in ("attr", "parent_attr") if r in roles])
         if len(_reads_cache) > 256:
             _reads_cache.clear()
         _reads_cache[gen.source] = hit
@@ -185,11 +189,8 @@ def arguments(checked: CheckedPolicy, compiled: Compiled, layout: Layout):
     # passes over the entities (the parents a sort of the ids, the first time) that a policy
     # reading none of them should not pay for. Every kernel takes them as arguments; one that
     # never reads them gets placeholders of the same types (a parent index is read-only).
-    table = (_string_table(layout, gen)
-             if reads & {"strc"} or any(r in ("attr", "parent_attr") for r, _ in gen.args)
-             else None)
-    parent = layout.parent if reads & {"par", "cp", "ci"} or \
-        any(r == "parent_attr" for r, _ in gen.args) else _NO_PARENT
+    table = _string_table(layout, gen) if reads & {"strc", "attr", "parent_attr"} else None
+    parent = layout.parent if reads & {"par", "cp", "ci", "parent_attr"} else _NO_PARENT
     cp, ci = _children(parent) if reads & {"cp", "ci"} else (_NONE, _NONE)
     fixed = {
         "params": (np.ascontiguousarray(np.stack([layout.params[n] for n in names]),

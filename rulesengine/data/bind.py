@@ -211,7 +211,7 @@ def _convert(policy: "Policy", inp: "Input", panel: Panel,
                                     f"for it, not labels", code=codes.INPUT_TYPE, **where()))
             return None
         scale_labels = policy.scales[inp.scale].labels if inp.scale in policy.scales else ()
-        scale, mapping = _scale_mapping(tuple(labels), tuple(scale_labels))
+        scale, mapping, same = _scale_mapping(tuple(labels), tuple(scale_labels))
         if (mapping[:-1] < 0).any():
             # some label the scale lacks: an error if it occurs. The labels that occur, by
             # counting (a sort of every cell would cost more)
@@ -228,7 +228,7 @@ def _convert(policy: "Policy", inp: "Input", panel: Panel,
                     code=codes.UNKNOWN_LABEL))
             if bad:
                 return None
-        if np.array_equal(mapping[:-1], np.arange(len(labels))):
+        if same:
             out = arr           # the data's codes are the scale's positions: no conversion
         else:
             # every label present is in the scale (no -1 is read)
@@ -253,13 +253,14 @@ def _convert(policy: "Policy", inp: "Input", panel: Panel,
     return percent_values(inp, arr)             # fractions (scale: fraction) to percent
 
 
-_mappings: dict[tuple, tuple[list[str], np.ndarray]] = {}
+_mappings: dict[tuple, tuple[list[str], np.ndarray, bool]] = {}
 
 
 def _scale_mapping(labels: tuple[str, ...],
-                   scale_labels: tuple[str, ...]) -> tuple[list[str], np.ndarray]:
+                   scale_labels: tuple[str, ...]) -> tuple[list[str], np.ndarray, bool]:
     """(the scale's labels normalised, float64 [len(labels) + 1]: each data label's position
-    in the scale or -1, and NaN last, for a missing value), kept per pair of label lists."""
+    in the scale or -1, and NaN last, for a missing value; whether every label's code is its
+    position already), kept per pair of label lists."""
     key = (labels, scale_labels)
     hit = _mappings.get(key)
     if hit is None:
@@ -269,7 +270,8 @@ def _scale_mapping(labels: tuple[str, ...],
         mapping.setflags(write=False)
         if len(_mappings) > 256:
             _mappings.clear()
-        hit = _mappings[key] = (scale, mapping)
+        same = bool(np.array_equal(mapping[:-1], np.arange(len(labels))))
+        hit = _mappings[key] = (scale, mapping, same)
     return hit
 
 
