@@ -4,6 +4,7 @@ lay the Layout out as kernel arguments, call, and wrap the outputs as RawOutcome
 from __future__ import annotations
 
 import os
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -145,6 +146,31 @@ def _attribute_codes(layout: Layout, name: str, table: np.ndarray) -> np.ndarray
     return lookup[codes]
 
 
+_NO_PARENT = np.zeros(0, np.int64)
+_NO_PARENT.setflags(write=False)        # the type of Entities.parent_index()
+_NONE = np.zeros(1, np.int64)
+_reads_cache: dict[str, frozenset[str]] = {}
+
+
+def _reads(gen: Generated) -> frozenset[str]:
+    """Which of the entity-wide arguments (par, cp, ci, strc) the kernel's body reads, and
+    which attribute roles (attr, parent_attr) it takes. The names are the compiler's own
+    identifiers (codegen.header), never text from a policy."""
+    hit = _reads_cache.get(gen.source)
+    if hit is None:
+        head = gen.source.index("def kernel(")
+        body = gen.source[gen.source.index("\n", head):]    # after the line that lists them all
+        roles = {role for role, _ in gen.args}
+        # the attribute arguments' roles stand for the string table and the parents they need
+        hit = frozenset([v for v in ("par", "cp", "ci", "strc")
+                         if re.search(rf"\b{v}\b", body)]
+                        + [r for r in ("attr", "parent_attr") if r in roles])
+        if len(_reads_cache) > 256:
+            _reads_cache.clear()
+        _reads_cache[gen.source] = hit
+    return hit
+
+
 def arguments(checked: CheckedPolicy, compiled: Compiled, layout: Layout):
     """The kernel's arguments for a layout, and the output arrays it fills."""
     gen = compiled.generated
@@ -157,13 +183,17 @@ def arguments(checked: CheckedPolicy, compiled: Compiled, layout: Layout):
         unknown=np.zeros((P, E, n_words(R)), np.uint64),
         incomplete=np.zeros((P, E), np.bool_), subject=np.zeros((P, E), np.bool_))
     names = list(checked.policy.params)
-    prm = (np.stack([layout.params[n] for n in names]) if names
-           else np.zeros((0, P)))
-    table = _string_table(layout, gen)
-    parent = layout.parent
-    cp, ci = _children(parent)
+    reads = _reads(gen)
+    # Only what this kernel reads: the parents, their children and the string table cost
+    # passes over the entities (the parents a sort of the ids, the first time) that a policy
+    # reading none of them should not pay for. Every kernel takes them as arguments; one that
+    # never reads them gets placeholders of the same types (a parent index is read-only).
+    table = _string_table(layout, gen) if reads & {"strc", "attr", "parent_attr"} else None
+    parent = layout.parent if reads & {"par", "cp", "ci", "parent_attr"} else _NO_PARENT
+    cp, ci = _children(parent) if reads & {"cp", "ci"} else (_NONE, _NONE)
     fixed = {
-        "params": np.ascontiguousarray(prm, dtype=np.float64),
+        "params": (np.ascontiguousarray(np.stack([layout.params[n] for n in names]),
+                                        dtype=np.float64) if names else np.zeros((0, P))),
         "parent": parent,
         "children_ptr": cp, "children_idx": ci,
         "strings": (np.searchsorted(table, np.array(gen.strings, dtype=str)).astype(np.float64)
@@ -174,12 +204,13 @@ def arguments(checked: CheckedPolicy, compiled: Compiled, layout: Layout):
         "decisions": (np.full((1, 1), np.nan) if not any(layout.decisions.strides)
                       else layout.decisions),
         "has_decisions": bool(any(layout.decisions.strides)),
-        "rule_levels": layout.rule_levels.astype(np.int64),
-        "rule_judged": layout.rule_judgement.astype(np.bool_),
+        "rule_levels": np.ascontiguousarray(layout.rule_levels, dtype=np.int64),
+        "rule_judged": np.ascontiguousarray(layout.rule_judgement, dtype=np.bool_),
     }
     groups = {}
     for by, codes in layout.groups.items():
-        groups[by] = _csr(codes)
+        if ("group_ptr", by) in gen.args:
+            groups[by] = _csr(codes)
     args = []
     for role, name in gen.args:
         if role == "input":

@@ -1,7 +1,10 @@
 """Binding: turn a Panel into the arrays a checked policy reads, in the policy's own periods.
 
 `bind(checked, panel)` gives, for every input the policy's rules read, a float64 array
-[periods, entities] (C-contiguous, a fresh copy), over all the panel's entities in its order.
+[periods, entities] (C-contiguous), over all the panel's entities in its order. Where the
+panel's array already is what the policy reads (same periods, float64, C-contiguous, no
+conversion), it is the panel's own array, not a copy: nothing writes into an input array, and
+at millions of cells a copy per input per evaluation costs more than the evaluation.
 
 Conversion rules:
 
@@ -33,7 +36,7 @@ Conversion rules:
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Collection, Sequence
 
 import numpy as np
@@ -65,8 +68,14 @@ class Bound:
     n_periods: int
     entities: Entities
     inputs: dict[str, np.ndarray]
-    data_digest: str
-    sources: tuple[str, ...]
+    panel: Panel = field(repr=False, compare=False)     # what the inputs were bound from
+    sources: tuple[str, ...] = ()
+
+    @property
+    def data_digest(self) -> str:
+        """The panel's content hash, found when first read (provenance asks): hashing every
+        value costs more than evaluating a small policy, and a sweep never asks."""
+        return self.panel.digest()
 
     @property
     def period_labels(self) -> list[str]:
@@ -115,8 +124,8 @@ def bind(checked: "CheckedPolicy", panel: Panel, *, memo: dict | None = None) ->
             if kind != panel.period_kind:
                 _, _, arr = aggregate(arr, panel.period_kind, panel.start, kind,
                                       aggregate_method(inp))
-            inputs[name] = np.ascontiguousarray(arr, dtype=np.float64)
-            warning = unit_warning(inp, name, inputs[name], data_name)  # values 100x off?
+            inputs[name] = np.ascontiguousarray(arr, dtype=np.float64)     # a view if it is
+            warning = _unit_warning(panel, inp, name, inputs[name], data_name, kind)
             seen.append((definition, inputs[name], warning))
         if warning is not None:
             warnings.append(warning)
@@ -124,7 +133,18 @@ def bind(checked: "CheckedPolicy", panel: Panel, *, memo: dict | None = None) ->
         raise DataError(diags)
     for warning in warnings:
         warn_data(warning)          # every evaluation says so (the command line prints it)
-    return Bound(kind, start, n, panel.entities, inputs, panel.digest(), tuple(panel.sources))
+    return Bound(kind, start, n, panel.entities, inputs, panel, tuple(panel.sources))
+
+
+def _unit_warning(panel: Panel, inp: "Input", name: str, arr: np.ndarray,
+                  data_name: str, kind: str) -> Diagnostic | None:
+    """units.unit_warning (values 100x off?), kept with the panel for what decides it (the
+    input's type, scale, expect: and the periods and aggregate it was bound by) and where
+    the warning points (the input's place in the policy)."""
+    where = (inp.origin.file, inp.pos.line, inp.pos.col) if inp.pos is not None else None
+    key = ("unit warning", name, inp.type, inp.scale, inp.expect, kind,
+           aggregate_method(inp) if kind != panel.period_kind else None, where, data_name)
+    return panel.known(key, lambda: unit_warning(inp, name, arr, data_name))
 
 
 def aggregate_method(inp: "Input") -> str:
@@ -180,59 +200,102 @@ def _convert(policy: "Policy", inp: "Input", panel: Panel,
     name = inp.name
     arr = panel.values[name]
     labels = panel.labels.get(name)
-    where = dict(file=inp.origin.file, pos=inp.pos, source_line=inp.origin.line(inp.pos.line))
+
+    def where() -> dict:            # the input's place in the policy, for a diagnostic
+        return dict(file=inp.origin.file, pos=inp.pos,
+                    source_line=inp.origin.line(inp.pos.line))
+
     if inp.type == "rating":
         if labels is None:
             diags.append(Diagnostic(f"input '{name}' is a rating, but the data holds numbers "
-                                    f"for it, not labels", code=codes.INPUT_TYPE, **where))
+                                    f"for it, not labels", code=codes.INPUT_TYPE, **where()))
             return None
-        scale = [normalise_label(x) for x in policy.scales[inp.scale].labels] \
-            if inp.scale in policy.scales else []
-        # label code -> scale position; the extra last entry is for a missing value
-        mapping = np.array([scale.index(x) if x in scale else -1 for x in labels] + [np.nan],
-                           dtype=np.float64)
-        label_codes = np.where(np.isnan(arr), len(labels), arr).astype(np.intp)
-        # the labels that occur, by counting (a sort of every cell would cost more)
-        present = np.flatnonzero(np.bincount(label_codes.reshape(-1),
-                                             minlength=len(labels) + 1)[:len(labels)])
-        bad = [labels[c] for c in present if mapping[c] < 0]
-        for label in bad:
-            site = panel.label_sites.get(name, {}).get(label)
-            diags.append(Diagnostic(
-                f"rating label '{label}' of metric '{name}' is not in scale '{inp.scale}' "
-                f"({', '.join(scale)}){did_you_mean(label, scale)}",
-                file=site[0] if site else None, pos=site[1] if site else None,
-                code=codes.UNKNOWN_LABEL))
-        if bad:
-            return None
-        out = mapping[label_codes]            # every label present is in the scale (no -1)
-        return carry_forward(out) if np.isnan(out[1:]).any() else out
+        scale_labels = policy.scales[inp.scale].labels if inp.scale in policy.scales else ()
+        scale, mapping, same = _scale_mapping(tuple(labels), tuple(scale_labels))
+        if (mapping[:-1] < 0).any():
+            # some label the scale lacks: an error if it occurs. The labels that occur, by
+            # counting (a sort of every cell would cost more)
+            label_codes = np.where(np.isnan(arr), len(labels), arr).astype(np.intp)
+            present = np.flatnonzero(np.bincount(label_codes.reshape(-1),
+                                                 minlength=len(labels) + 1)[:len(labels)])
+            bad = [labels[c] for c in present if mapping[c] < 0]
+            for label in bad:
+                site = panel.label_sites.get(name, {}).get(label)
+                diags.append(Diagnostic(
+                    f"rating label '{label}' of metric '{name}' is not in scale '{inp.scale}' "
+                    f"({', '.join(scale)}){did_you_mean(label, scale)}",
+                    file=site[0] if site else None, pos=site[1] if site else None,
+                    code=codes.UNKNOWN_LABEL))
+            if bad:
+                return None
+        if same:
+            out = arr           # the data's codes are the scale's positions: no conversion
+        else:
+            # every label present is in the scale (no -1 is read)
+            out = mapping[np.where(np.isnan(arr), len(labels), arr).astype(np.intp)]
+        # the mapping keeps missing values where they are: a gap in `arr` is one in `out`
+        gaps = panel.known(("gap after the first period", name),
+                           lambda: bool(arr.shape[0] and np.isnan(arr[1:]).any()))
+        return carry_forward(out, copy=False) if gaps else out
     if labels is not None:
         diags.append(Diagnostic(f"input '{name}' is a {inp.type}, but the data holds rating "
                                 f"labels for it ({', '.join(labels)})", code=codes.INPUT_TYPE,
-                                **where))
+                                **where()))
         return None
-    if inp.type == "flag":
-        # x * (x - 1) is 0 exactly for 0 and 1, NaN for missing (fmax/fmin skip NaN), and
-        # otherwise positive or negative: two reductions instead of a mask per condition
-        with np.errstate(all="ignore"):
-            x = (arr * (arr - 1.0)).reshape(-1)
-            suspect = x.size > 0 and (np.fmax.reduce(x) > 0 or np.fmin.reduce(x) < 0)
-        if suspect:
-            bad = ~np.isnan(arr) & (arr != 0.0) & (arr != 1.0)
-            p, e = (int(i[0]) for i in np.nonzero(bad))
-            diags.append(Diagnostic(
-                f"input '{name}' is a flag, but the data holds {arr[p, e]:g} for entity "
-                f"'{panel.entities.ids[e]}' in {panel.period_labels[p]} (flags are 1 or 0)",
-                code=codes.INPUT_TYPE, **where))
-            return None
+    if inp.type == "flag" and not panel.known(("flag values", name), lambda: _flag_values(arr)):
+        bad = ~np.isnan(arr) & (arr != 0.0) & (arr != 1.0)
+        p, e = (int(i[0]) for i in np.nonzero(bad))
+        diags.append(Diagnostic(
+            f"input '{name}' is a flag, but the data holds {arr[p, e]:g} for entity "
+            f"'{panel.entities.ids[e]}' in {panel.period_labels[p]} (flags are 1 or 0)",
+            code=codes.INPUT_TYPE, **where()))
+        return None
     return percent_values(inp, arr)             # fractions (scale: fraction) to percent
 
 
-def carry_forward(arr: np.ndarray) -> np.ndarray:
-    """Each column's last non-missing value carried forward over later missing periods."""
+_mappings: dict[tuple, tuple[list[str], np.ndarray, bool]] = {}
+
+
+def _scale_mapping(labels: tuple[str, ...],
+                   scale_labels: tuple[str, ...]) -> tuple[list[str], np.ndarray, bool]:
+    """(the scale's labels normalised, float64 [len(labels) + 1]: each data label's position
+    in the scale or -1, and NaN last, for a missing value; whether every label's code is its
+    position already), kept per pair of label lists."""
+    key = (labels, scale_labels)
+    hit = _mappings.get(key)
+    if hit is None:
+        scale = [normalise_label(x) for x in scale_labels]
+        mapping = np.array([scale.index(x) if x in scale else -1 for x in labels] + [np.nan],
+                           dtype=np.float64)
+        mapping.setflags(write=False)
+        if len(_mappings) > 256:
+            _mappings.clear()
+        same = bool(np.array_equal(mapping[:-1], np.arange(len(labels))))
+        hit = _mappings[key] = (scale, mapping, same)
+    return hit
+
+
+def _flag_values(arr: np.ndarray) -> bool:
+    """Whether every known value is 0 or 1: the range by two reductions (fmin/fmax skip NaN),
+    then nothing strictly between, without a temporary array of floats."""
+    if arr.size == 0:
+        return True
+    lo, hi = np.fmin.reduce(arr, axis=None), np.fmax.reduce(arr, axis=None)
+    if lo != lo:                    # every value missing
+        return True
+    if lo < 0.0 or hi > 1.0:
+        return False
+    if lo == hi:
+        return lo == 0.0 or lo == 1.0
+    return not ((arr > 0.0) & (arr < 1.0)).any()
+
+
+def carry_forward(arr: np.ndarray, *, copy: bool = True) -> np.ndarray:
+    """Each column's last non-missing value carried forward over later missing periods.
+    Without a gap after the first period nothing is carried: the result is `arr` itself
+    when `copy` is false, else a copy."""
     if arr.shape[0] == 0 or not np.isnan(arr[1:]).any():
-        return arr.copy()           # no gap after the first period: nothing to carry
+        return arr.copy() if copy else arr
     rows = np.arange(arr.shape[0])[:, None]
     idx = np.where(np.isnan(arr), 0, rows)
     np.maximum.accumulate(idx, axis=0, out=idx)

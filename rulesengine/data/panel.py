@@ -60,8 +60,14 @@ class Entities:
 
     @property
     def has_lifetimes(self) -> bool:
-        """Whether any entity has a `from`, `to` or `successor`."""
-        return any(self.starts) or any(self.ends) or any(self.successors)
+        """Whether any entity has a `from`, `to` or `successor` (found once: every layout asks)."""
+        cached = self.__dict__.get("_has_lifetimes")
+        if cached is None:
+            # counting "" runs in C without a truth test per entity (a third of any()'s time)
+            cached = self.__dict__["_has_lifetimes"] = any(
+                tuple(col).count("") != len(col)
+                for col in (self.starts, self.ends, self.successors))
+        return cached
 
     def alive(self, kind: str, start: int, n_periods: int) -> np.ndarray:
         """bool [periods, entities]: the entity existed in some month of the period (periods of
@@ -71,12 +77,23 @@ class Entities:
             return out
         first = np.array([first_month(Period(kind, start + t)) for t in range(n_periods)])
         last = first + _SPAN[kind] - 1
-        for e, (lo, hi) in enumerate(zip(self.starts, self.ends)):
-            if lo:
-                out[:, e] &= last >= month_ordinal(lo)
-            if hi:
-                out[:, e] &= first <= month_ordinal(hi)
-        return out
+        lo, hi = self._lifetime_months()
+        return (last[:, None] >= lo[None, :]) & (first[:, None] <= hi[None, :])
+
+    def _lifetime_months(self) -> tuple[np.ndarray, np.ndarray]:
+        """int64 [E] each: the first and last month ordinal of every entity's lifetime (open
+        ends as the extremes of int64), from the distinct dates, not per entity."""
+        cached = self.__dict__.get("_lifetimes_cache")
+        if cached is None:
+            ends = []
+            for column, open_end in ((self.starts, np.iinfo(np.int64).min),
+                                     (self.ends, np.iinfo(np.int64).max)):
+                codes, values = factorize(column)
+                months = np.array([month_ordinal(v) if v else open_end for v in values],
+                                  dtype=np.int64)
+                ends.append(months[codes] if codes.size else np.zeros(0, np.int64))
+            cached = self.__dict__["_lifetimes_cache"] = tuple(ends)
+        return cached
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -94,29 +111,54 @@ class Entities:
         """For each entity, the row of its parent (the last row with that id), or -1."""
         cached = self.__dict__.get("_parent_index")
         if cached is None:
-            ids = _strings(self.ids)
-            parents = _strings(self.parents)
-            order = np.argsort(ids, kind="stable")
-            pos = np.searchsorted(ids[order], parents, side="right") - 1
-            at = order[np.maximum(pos, 0)] if order.size else np.zeros(len(parents), np.int64)
-            found = (pos >= 0) & (parents != "")
-            if order.size:
-                found &= ids[at] == parents
-            cached = np.where(found, at, -1).astype(np.int64)
+            codes, values = self.codes("parent")
+            if len(values) <= _FEW_VALUES:
+                # a few parents (regions, ICSs): find each one's row, not every entity's
+                rev = tuple(self.ids)[::-1]
+                rows = np.full(len(values), -1, np.int64)
+                for i, value in enumerate(values):
+                    try:
+                        rows[i] = len(rev) - 1 - rev.index(value) if value else -1
+                    except ValueError:      # a parent the table does not list
+                        pass
+                cached = rows[codes] if codes.size else np.zeros(0, np.int64)
+            else:
+                ids = _strings(self.ids)
+                parents = _strings(self.parents)
+                order = np.argsort(ids, kind="stable")
+                pos = np.searchsorted(ids[order], parents, side="right") - 1
+                at = order[np.maximum(pos, 0)] if order.size else np.zeros(len(parents),
+                                                                            np.int64)
+                found = (pos >= 0) & (parents != "")
+                if order.size:
+                    found &= ids[at] == parents
+                cached = np.where(found, at, -1).astype(np.int64)
             cached.setflags(write=False)
             self.__dict__["_parent_index"] = cached     # a frozen dataclass: cache beside it
         return cached
 
     def codes(self, name: str) -> tuple[np.ndarray, tuple[str, ...]]:
         """An attribute as integer codes (for grouping) and the distinct values they stand for,
-        sorted; computed once per attribute with NumPy (no Python work per entity)."""
+        sorted; computed once per attribute (see `factorize`)."""
         cache = self.__dict__.setdefault("_codes", {})
         hit = cache.get(name)
         if hit is None:
-            values, codes = np.unique(_strings(self.attribute(name)), return_inverse=True)
-            codes = codes.reshape(-1).astype(np.int64)
+            codes, values = factorize(self.attribute(name))
             codes.setflags(write=False)
-            hit = cache[name] = (codes, tuple(values.tolist()))
+            hit = cache[name] = (codes, values)
+        return hit
+
+    def of_kinds(self, kinds: frozenset[str]) -> np.ndarray:
+        """bool [E]: the entity's kind is one of `kinds` (kept per set of kinds: a policy's
+        `entity:` asks the same for every evaluation)."""
+        cache = self.__dict__.setdefault("_of_kinds", {})
+        hit = cache.get(kinds)
+        if hit is None:
+            codes, values = self.codes("kind")
+            hit = np.array([k in kinds for k in values], dtype=bool)[codes] if values \
+                else np.zeros(len(self.ids), dtype=bool)
+            hit.setflags(write=False)
+            cache[kinds] = hit
         return hit
 
     def take(self, rows: Sequence[int]) -> "Entities":
@@ -130,6 +172,31 @@ def month_ordinal(text: str) -> int:
     """A lifetime month as written in `Entities.starts/ends` (`2013-04`) as a month ordinal."""
     year, month = text.split("-")
     return int(year) * 12 + int(month) - 1
+
+
+# Columns with at most this many distinct values among their first rows are coded through a
+# dict; others (ids, names) by sorting a NumPy copy.
+_FEW_VALUES = 64
+
+
+def factorize(column: Sequence[str]) -> tuple[np.ndarray, tuple[str, ...]]:
+    """(int64 codes, the distinct values sorted in code point order) of a column of strings.
+    A column of a few distinct values (kinds, types, regions: most of them) is coded through
+    a dict in C (`map`), without converting a million strings to a NumPy array and sorting
+    them (ten times slower); a column of many values is sorted by NumPy."""
+    n = len(column)
+    if isinstance(column, tuple) and n and column.count(column[0]) == n:
+        return np.zeros(n, np.int64), (column[0],)      # one value (every entity a trust)
+    if isinstance(column, tuple) and len(set(column[:1000])) <= _FEW_VALUES:
+        distinct = set(column)
+        if len(distinct) <= _FEW_VALUES:
+            values = tuple(sorted(distinct))
+            if len(values) == 1:
+                return np.zeros(n, np.int64), values
+            index = {v: i for i, v in enumerate(values)}
+            return np.fromiter(map(index.__getitem__, column), np.int64, n), values
+    values, codes = np.unique(_strings(column), return_inverse=True)
+    return codes.reshape(-1).astype(np.int64), tuple(values.tolist())
 
 
 def _strings(column: Sequence[str]) -> np.ndarray:
@@ -212,6 +279,16 @@ class Panel:
             h.update(np.ascontiguousarray(self.values[name], dtype=np.float64).tobytes())
             h.update("\x1f".join(self.labels.get(name, ())).encode())
         return h.hexdigest()
+
+    def known(self, key: tuple, compute):
+        """A fact about the panel's values (whether a flag holds only 0 and 1, whether a rating
+        has a gap to carry over, what a unit check found), computed once: a panel is never
+        changed, and checking millions of cells again for every evaluation would cost more
+        than the evaluation."""
+        facts = self.__dict__.setdefault("_facts", {})
+        if key not in facts:
+            facts[key] = compute()
+        return facts[key]
 
     def label_of(self, metric: str, code: float) -> str | None:
         if code != code:  # NaN

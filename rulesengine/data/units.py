@@ -10,11 +10,12 @@ from ..diagnostics import Diagnostic, warn_data
 
 
 def percent_values(inp, arr: np.ndarray) -> np.ndarray:
-    """An input's values as the policy reads them (a fresh array): a percent input whose data
-    write fractions (`scale: fraction`: 0.75 for 75%) is multiplied by 100."""
+    """An input's values as the policy reads them: a percent input whose data write fractions
+    (`scale: fraction`: 0.75 for 75%) is multiplied by 100 (a new array); any other is `arr`
+    itself (nothing writes into an input array)."""
     if inp.type == "percent" and inp.scale == "fraction":
         return arr * 100.0
-    return arr.copy()
+    return arr
 
 
 # A percent input whose values all lie in [0, 1] with a median above this looks like fractions;
@@ -52,11 +53,28 @@ def unit_warning(inp, name: str, arr: np.ndarray, data_name: str) -> Diagnostic 
     """`unit_warnings` for one input (`inp` its definition, None when the policy has none)."""
     if inp is None or inp.type in ("flag", "rating"):
         return None
+    fraction = inp.type == "percent" and inp.scale == "fraction"
+    if inp.expect is None and (inp.type != "percent" or fraction):
+        return None             # nothing to judge: no pass over the values
+    if inp.expect is None:
+        # the fraction check needs every value in [0, 1]: two reductions (skipping NaN) rule
+        # it out before the known values are gathered and their median found
+        if arr.size == 0 or not (np.fmax.reduce(arr, axis=None) <= 1
+                                 and np.fmin.reduce(arr, axis=None) >= 0):
+            return None
+    else:
+        # The median of the known values lies in lo..hi when both middle values do, that is
+        # when at most (n - 1) // 2 values are below lo and as many above hi: counts, not a
+        # partition of a copy, in the usual case of data in range.
+        lo, hi = inp.expect
+        known = arr.size - int(np.count_nonzero(np.isnan(arr)))
+        k = (known - 1) // 2
+        if known and np.count_nonzero(arr < lo) <= k and np.count_nonzero(arr > hi) <= k:
+            return None
     vals = arr[~np.isnan(arr)]
     if not vals.size:
         return None
     median = _median(vals)
-    fraction = inp.type == "percent" and inp.scale == "fraction"
     message = hint = None
     if inp.expect is not None:
         lo, hi = inp.expect

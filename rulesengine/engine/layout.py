@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from collections.abc import Mapping
 
+import weakref
+
 import numpy as np
 
 from ..data.panel import Entities
@@ -27,7 +29,6 @@ class Layout:
     entities: Entities
     inputs: Mapping[str, np.ndarray]        # float64 [P, E]
     params: Mapping[str, np.ndarray]        # float64 [P]
-    parent: np.ndarray                      # int64 [E], -1 = none
     groups: Mapping[str, np.ndarray]        # peer grouping (attribute or "all") -> int64 [E]
     attributes: Mapping[str, tuple[np.ndarray, tuple[str, ...]]]  # name -> (codes, values)
     kind_subject: np.ndarray                # bool [P, E]: of a kind the policy decides on
@@ -38,6 +39,12 @@ class Layout:
     rule_judgement: np.ndarray              # bool [R]: the rule's level needs a decision
     default_level: int
     n_levels: int
+
+    @property
+    def parent(self) -> np.ndarray:
+        """int64 [E]: the row of each entity's parent, -1 = none. Found when first read (and
+        then kept with the entities): only policies that read parents or members pay."""
+        return self.entities.parent_index()
 
     def head(self, n: int) -> "Layout":
         """The first `n` periods (views of the same arrays, still C-contiguous)."""
@@ -69,11 +76,45 @@ class _Attributes(Mapping):
 
 def peer_groupings(checked: CheckedPolicy) -> set[str]:
     """Every grouping the policy's peer functions use: the policy's peer_group or a by=."""
-    out: set[str] = set()
-    for node in all_nodes(checked):
-        if isinstance(node, ast.Call) and node.func in PEER_FUNCTIONS:
-            out.add(peer_grouping(node, checked.policy))
-    return out
+    return set(_shape(checked).groupings)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What a layout takes from the checked policy alone, found once per checked policy (a
+    walk of every expression, the rules' levels): an evaluation at NHS sizes is so quick
+    that these would otherwise be much of its cost."""
+
+    groupings: tuple[str, ...]
+    rule_levels: tuple[int, ...]
+    rule_judgement: tuple[bool, ...]
+    kinds: frozenset[str]
+    default_level: int
+    n_levels: int
+
+
+_shapes: dict[int, tuple[weakref.ref, _Shape]] = {}
+
+
+def _shape(checked: CheckedPolicy) -> _Shape:
+    hit = _shapes.get(id(checked))
+    if hit is not None and hit[0]() is checked:
+        return hit[1]
+    p = checked.policy
+    groupings = {peer_grouping(node, p) for node in all_nodes(checked)
+                 if isinstance(node, ast.Call) and node.func in PEER_FUNCTIONS}
+    level_index = {lv.id: lv.index for lv in p.levels}
+    shape = _Shape(
+        groupings=tuple(sorted(groupings)),
+        rule_levels=tuple(level_index[r.level] for r in p.rules),
+        rule_judgement=tuple(bool(p.levels[level_index[r.level]].decided_by)
+                             for r in p.rules),
+        kinds=frozenset(p.entity or ()), default_level=level_index[p.default],
+        n_levels=len(p.levels))
+    key = id(checked)
+    # kept while the checked policy lives (the weak reference's callback drops it)
+    _shapes[key] = (weakref.ref(checked, lambda _, key=key: _shapes.pop(key, None)), shape)
+    return shape
 
 
 def all_nodes(checked: CheckedPolicy):
@@ -94,10 +135,11 @@ def make_layout(checked: CheckedPolicy, entities: Entities, inputs: Mapping[str,
     are `periods` (kind, first ordinal) when the entities' lifetimes are to be applied: an
     organisation outside its lifetime is not evaluated there."""
     p = checked.policy
+    shape = _shape(checked)
     n = len(entities)
-    kind_codes, kind_values = entities.codes("kind")
+    kind_codes, _ = entities.codes("kind")
     groups: dict[str, np.ndarray] = {}
-    for by in peer_groupings(checked):
+    for by in shape.groupings:
         if by == ALL:
             groups[by] = kind_codes.copy()
         else:
@@ -111,13 +153,9 @@ def make_layout(checked: CheckedPolicy, entities: Entities, inputs: Mapping[str,
             # peers share both the kind and the attribute: trusts never rank against ICSs
             groups[by] = kind_codes * (len(values) + 1) + codes
     attributes = _Attributes(entities)
-    level_index = {lv.id: lv.index for lv in p.levels}
-    rule_levels = np.array([level_index[r.level] for r in p.rules], dtype=np.int64)
-    rule_judgement = np.array([bool(p.levels[level_index[r.level]].decided_by)
-                               for r in p.rules], dtype=bool)
-    kinds = set(p.entity or ())
-    of_kind = np.isin(np.arange(len(kind_values)),
-                      [i for i, k in enumerate(kind_values) if k in kinds])[kind_codes]
+    rule_levels = np.array(shape.rule_levels, dtype=np.int64)
+    rule_judgement = np.array(shape.rule_judgement, dtype=bool)
+    of_kind = entities.of_kinds(shape.kinds)
     if periods is not None and entities.has_lifetimes:
         kind_subject = entities.alive(periods[0], periods[1], n_periods) & of_kind
     else:
@@ -129,9 +167,9 @@ def make_layout(checked: CheckedPolicy, entities: Entities, inputs: Mapping[str,
         n_periods=n_periods, n_entities=n, entities=entities,
         inputs={k: np.ascontiguousarray(v, dtype=np.float64) for k, v in inputs.items()},
         params={k: np.ascontiguousarray(v, dtype=np.float64) for k, v in params.items()},
-        parent=entities.parent_index(), groups=groups, attributes=attributes,
+        groups=groups, attributes=attributes,
         kind_subject=np.ascontiguousarray(kind_subject),
         decisions=(decisions if not any(decisions.strides)
                    else np.ascontiguousarray(decisions, dtype=np.float64)),
         rule_levels=rule_levels, rule_judgement=rule_judgement,
-        default_level=level_index[p.default], n_levels=len(p.levels))
+        default_level=shape.default_level, n_levels=shape.n_levels)

@@ -8,6 +8,7 @@ import pytest
 from rulesengine.data.bind import aggregate, bind, carry_forward
 from rulesengine.data.loaders import load_panel
 from rulesengine.data.panel import Entities, Panel
+from rulesengine.diagnostics import DataError
 from rulesengine.periods import parse_period
 
 from .helpers import headlines, make_policy, write
@@ -152,14 +153,13 @@ def test_carry_forward_and_aggregate_helpers():
     np.testing.assert_array_equal(out[:, 0], [nan, 9, nan])
 
 
-def test_same_period_kind_copies(tmp_path):
+def test_same_period_kind_reads_the_panel_array_without_a_copy(tmp_path):
     policy = make_policy(tmp_path, {"pct": "{type: percent, better: higher}"}, period="month")
     panel = panel_of("month", "2023-04", {"pct": [1, 2, 3]})
     bound = bind(policy, panel)
     arr = bound.inputs["pct"]
     assert arr.dtype == np.float64 and arr.flags.c_contiguous
-    arr[0, 0] = 99
-    assert panel.values["pct"][0, 0] == 1          # a fresh copy, not a view of the panel
+    assert np.shares_memory(arr, panel.values["pct"])    # nothing writes into an input
     assert bound.data_digest == panel.digest()
     assert bound.sources == ("test",)
     assert bound.entities is panel.entities
@@ -237,3 +237,69 @@ def test_binding_the_bundled_policies_to_the_sample():
         assert set(bound.inputs) == set(checked.used_inputs)
         for arr in bound.inputs.values():
             assert arr.shape == (bound.n_periods, len(panel.entities))
+
+
+def test_only_converted_inputs_are_new_arrays(tmp_path):
+    """Numbers, flags and ratings whose data codes are the scale's positions are the panel's
+    own arrays; a reordered scale, a rating with a gap to carry over and fractions are new
+    arrays, and the panel is unchanged by any of it."""
+    policy = make_policy(tmp_path, {
+        "pct": "{type: percent, better: higher}",
+        "frac": "{type: percent, better: higher, scale: fraction}",
+        "flg": "{type: flag}",
+        "cqc": "{type: rating, scale: cqc}",
+        "gap": "{type: rating, scale: cqc}",
+        "rev": "{type: rating, scale: cqc}",
+    }, period="month", scales=CQC)
+    cols = {"pct": [1, 2, 3], "frac": [0.5, 0.25, nan], "flg": [1, 0, nan],
+            "cqc": [0, 3, 2], "gap": [1, nan, 2], "rev": [0, 1, nan]}
+    labels = {"cqc": tuple(CQC["cqc"]), "gap": tuple(CQC["cqc"]),
+              "rev": ("inadequate", "outstanding")}
+    panel = panel_of("month", "2023-04", cols, labels)
+    before = {k: v.copy() for k, v in panel.values.items()}
+    bound = bind(policy, panel)
+    for name in ("pct", "flg", "cqc"):
+        assert bound.inputs[name] is panel.values[name], name
+    for name in ("frac", "gap", "rev"):
+        assert not np.shares_memory(bound.inputs[name], panel.values[name]), name
+    np.testing.assert_array_equal(bound.inputs["frac"][:, 0], [50, 25, nan])
+    np.testing.assert_array_equal(bound.inputs["gap"][:, 0], [1, 1, 2])
+    np.testing.assert_array_equal(bound.inputs["rev"][:, 0], [3, 0, 0])   # carried forward
+    for name, arr in before.items():
+        np.testing.assert_array_equal(panel.values[name], arr)
+
+
+@pytest.mark.parametrize("values, ok", [
+    ([1, 0, nan], True), ([nan, nan, nan], True), ([0, 0, 0], True), ([1, 1, nan], True),
+    ([0.5, 0.5, 0.5], False), ([1, 0, 0.5], False), ([2, 1, 0], False), ([0, -1, nan], False),
+    ([1, 1, 2], False), ([nan, 0.25, nan], False)])
+def test_a_flag_holds_only_one_zero_or_missing(values, ok, tmp_path):
+    policy = make_policy(tmp_path, {"flg": "{type: flag}"}, period="month")
+    panel = panel_of("month", "2023-04", {"flg": values})
+    if ok:
+        assert bind(policy, panel).inputs["flg"] is panel.values["flg"]
+    else:
+        with pytest.raises(DataError, match="is a flag, but the data holds"):
+            bind(policy, panel)
+
+
+def test_the_expect_check_by_counts_agrees_with_the_median():
+    """unit_warning decides "inside expect:" by counting values below and above the range;
+    the median (the middle value, or the mean of the middle two) decides the same."""
+    from types import SimpleNamespace
+
+    from rulesengine.data.units import _median, unit_warning
+
+    rng = np.random.default_rng(7)
+    origin = SimpleNamespace(file="p.yaml", line=lambda n: "")
+    for _ in range(400):
+        n = int(rng.integers(1, 12))
+        arr = rng.integers(0, 10, n).astype(float)
+        arr[rng.random(n) < 0.2] = nan
+        lo, hi = sorted(float(x) for x in rng.integers(0, 10, 2))
+        inp = SimpleNamespace(type="number", scale=None, expect=(lo, hi), origin=origin,
+                              pos=SimpleNamespace(line=1, col=1))
+        known = arr[~np.isnan(arr)]
+        inside = not known.size or lo <= _median(known) <= hi
+        assert (unit_warning(inp, "x", arr.reshape(-1, 1), "d") is None) == inside, \
+            (arr, lo, hi)

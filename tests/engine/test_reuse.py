@@ -120,9 +120,14 @@ def test_values_a_change_alters_are_not_shared():
     assert _nid(other, "slow") not in shared
     assert other.policy.rules[0].when.nid not in shared  # low_ae or slow
     assert _nid(other, "low_ae") in shared
-    # without the memo, inputs are other arrays: what reads them is not shared
+    # without the memo, an input bound without conversion is still the panel's own array
+    # (bind makes no copy): what reads it is shared
     _, layout_n, _ = prepare(b, data)
-    assert _nid(b, "low_ae") not in evaluated.shared(b, layout_n)
+    assert layout_n.inputs["ae"] is layout_b.inputs["ae"]
+    assert _nid(b, "low_ae") in evaluated.shared(b, layout_n)
+    # a copy of the same values is another array: what reads it is not shared
+    copied = replace(layout_n, inputs={**layout_n.inputs, "ae": layout_n.inputs["ae"].copy()})
+    assert _nid(b, "low_ae") not in evaluated.shared(b, copied)
     # other data (other input arrays, other entities): nothing is shared
     moved = replace(data, values={**data.values, "ae": data.values["ae"] + 1})
     _, layout_m, _ = prepare(b, moved)
