@@ -122,6 +122,27 @@ class ReferenceEvaluator:
         """A string constant over the cells (an engine may hold strings as codes)."""
         return np.full(self.shape, text, dtype=object)
 
+    # --- following successors (engine/lineage.py) -------------------------------------------
+
+    def followed(self, node: ast.Node, t: int) -> np.ndarray:
+        """The node's value in period t as each entity's stand-ins agree on it: its own once
+        it exists, its predecessors' before (follow=successor)."""
+        lineage = self.L.lineage
+        if t < 0 or lineage is None:
+            return self.eval(node, t)
+        memo = self.__dict__.setdefault("followed_memo", {})
+        key = (node.nid, t)
+        if key not in memo:
+            memo[key] = lineage.agree(self.eval(node, t), lineage.active[t])
+        return memo[key]
+
+    def followed_level(self, t: int) -> np.ndarray:
+        """The worst level in period t among each entity's stand-ins."""
+        lineage = self.L.lineage
+        if lineage is None:
+            return self.levels[t].copy()
+        return lineage.worst(self.levels[t], lineage.active[t])
+
     def _eval(self, node: ast.Node, t: int) -> np.ndarray:
         if isinstance(node, ast.Number):
             return constant(node.value, self.shape)
