@@ -16,14 +16,38 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Iterable
 
-from .api import (Comparison, Evaluation, ExplainResult, TestReport, diff, evaluate, explain,
-                  test)
-from .diagnostics import DataError, Diagnostic, PolicyError, RegimeError
+from .version import __version__
 
 if TYPE_CHECKING:
+    from .api import (Comparison, Evaluation, ExplainResult, TestReport, diff, evaluate,
+                      explain, test)
     from .check.checker import CheckedPolicy
+    from .diagnostics import DataError, Diagnostic, PolicyError, RegimeError
 
-from .version import __version__
+# The public names, imported from their modules on first use (PEP 562): importing a part of
+# the package (as the `regime` command does with rulesengine.cli) loads only that part, not
+# NumPy and the whole engine behind the API.
+_LAZY = {
+    **{name: "api" for name in ("Comparison", "Evaluation", "ExplainResult", "TestReport",
+                                "diff", "evaluate", "explain", "test")},
+    **{name: "diagnostics" for name in ("DataError", "Diagnostic", "PolicyError",
+                                        "RegimeError")},
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rulesengine' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value         # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 __all__ = ["load_policy", "evaluate", "explain", "diff", "test", "load_panel", "sample_panel",
            "Evaluation", "ExplainResult", "Comparison", "TestReport", "PolicyError", "DataError",

@@ -8,6 +8,7 @@ the test runner's, the data tools' or any other command's imports.
 from __future__ import annotations
 
 import importlib
+import os
 
 import click
 
@@ -48,4 +49,7 @@ def cli() -> None:
 
 def main() -> None:
     """Entry point of the `regime` console script."""
+    # regime does no linear algebra, and OpenBLAS starts a thread per core when NumPy is
+    # imported (about 50 ms of a warm `regime eval`); a user's own setting wins
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     cli(prog_name="regime")

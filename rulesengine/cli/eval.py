@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from ..report.shown import parse_show
 from .common import (check_targets, command_inputs, data_options, fail_cleanly, load_panel,
                      out_option, parse_params, policy_option, policy_path_option,
                      select_periods, with_options)
@@ -48,7 +47,11 @@ def command(policy_ref, data, entities, decisions, engine, param, period, period
                           period)
 
     check_targets(out, chart, command_inputs(None, policy_ref, data, entities, decisions))
-    kinds = parse_show(show)
+    kinds: tuple[str, ...] = ()
+    if show:
+        from ..report.shown import parse_show
+
+        kinds = parse_show(show)
     policy, revision = load_policy(policy_ref, policy_path)
     inputs = command_inputs(policy, data, entities, decisions)
     check_targets(out, chart, inputs)

@@ -20,7 +20,6 @@ from pathlib import Path
 from .. import codes
 from ..diagnostics import Diagnostic, RegimeError
 from ..files import open_input, write_output
-from .loaders import load_panel, write_panel
 from .panel import Panel
 
 SAMPLE_DIR = Path(__file__).with_name("sample")
@@ -41,6 +40,9 @@ def sample_panel() -> Panel:
 
 
 def _load_sample() -> Panel:
+    # the CSV/Parquet readers: only when the data cache misses (a warm run never loads them)
+    from .loaders import load_panel
+
     panel = load_panel(SAMPLE_DIR)
     return dataclasses.replace(panel, sources=(SAMPLE_SOURCE,))
 
@@ -106,6 +108,8 @@ def write_sample(out: str | os.PathLike, seed: int, *, fmt: str = "parquet",
 
     stale = check_sample_folder(out, fmt=fmt, force=force)
     panel = synthesize(seed)
+    from .loaders import write_panel   # the writers (pyarrow for Parquet): only here
+
     paths = write_panel(panel, out, fmt=fmt)
     for p in stale:
         p.unlink()

@@ -136,12 +136,14 @@ class ReferenceEvaluator:
             memo[key] = lineage.agree(self.eval(node, t), lineage.active[t])
         return memo[key]
 
-    def followed_level(self, t: int) -> np.ndarray:
-        """The worst level in period t among each entity's stand-ins."""
+    def followed_levels(self, stop: int, start: int = 0) -> np.ndarray:
+        """[stop - start, E]: the worst level in each period from start to stop-1 among each
+        entity's stand-ins (levels are decided up to stop-1 when stop is the current
+        period)."""
         lineage = self.L.lineage
         if lineage is None:
-            return self.levels[t].copy()
-        return lineage.worst(self.levels[t], lineage.active[t])
+            return self.levels[start:stop]
+        return lineage.worst(self.levels[start:stop], lineage.active[start:stop])
 
     def _eval(self, node: ast.Node, t: int) -> np.ndarray:
         if isinstance(node, ast.Number):
@@ -250,12 +252,16 @@ class ReferenceEvaluator:
         return int(self.L.params[node.name][t])
 
     def level_condition(self, node: ast.Node, levels: np.ndarray) -> np.ndarray:
-        """A periods_in() condition evaluated on given levels (it reads only `level`)."""
+        """A periods_in() condition evaluated on given levels (it reads only `level`), of
+        any shape: one period's levels, or several periods' at once."""
         if isinstance(node, ast.Name):
             ref = self.c.refs[node.nid]
-            return levels if ref.kind == "level_var" else np.full(self.E, float(ref.index))
-        if isinstance(node, (ast.Number, ast.Bool)):
-            return self._eval(node, 0)
+            return levels if ref.kind == "level_var" else np.full(levels.shape,
+                                                                   float(ref.index))
+        if isinstance(node, ast.Number):
+            return constant(node.value, levels.shape)
+        if isinstance(node, ast.Bool):
+            return constant(1.0 if node.value else 0.0, levels.shape)
         if isinstance(node, ast.Unary):
             v = self.level_condition(node.operand, levels)
             return k_not(v) if node.op == "not" else -v
@@ -269,7 +275,7 @@ class ReferenceEvaluator:
                     }[node.op]()
         if isinstance(node, ast.In):
             v = self.level_condition(node.operand, levels)
-            out = np.zeros(self.E)
+            out = np.zeros(levels.shape)
             for item in node.items:
                 out = k_or(out, truth(v == self.level_condition(item, levels), v))
             return k_not(out) if node.negated else out

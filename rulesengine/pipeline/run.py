@@ -8,10 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Mapping
 
 from ..check.checker import CheckedPolicy
-from ..compile.kernel import evaluate_compiled, is_cached
 from ..data.bind import bind
-from ..data.decisions import load_decisions
-from ..data.loaders import load_panel
 from ..data.panel import Panel
 from ..data.sample import sample_panel
 from ..diagnostics import RegimeError
@@ -51,6 +48,9 @@ def prepare(checked: CheckedPolicy, data=None, *, decisions: str | os.PathLike |
     elif isinstance(data, Panel):
         panel = data
     else:
+        # the file readers: not needed for a Panel or the (cached) sample
+        from ..data.loaders import load_panel
+
         panel = load_panel(data, policy=checked)
     check_overrides(checked, params or {})
     bound = bind(checked, panel, memo=memo)
@@ -58,6 +58,8 @@ def prepare(checked: CheckedPolicy, data=None, *, decisions: str | os.PathLike |
                             params)
     decided, by_cell = None, {}
     if decisions is not None:
+        from ..data.decisions import load_decisions   # only with a decisions file
+
         decided, by_cell = load_decisions(decisions, checked.policy, bound.entities,
                                           bound.period_kind, bound.start, bound.n_periods)
     layout = make_layout(checked, bound.entities, bound.inputs, values, bound.n_periods,
@@ -112,6 +114,9 @@ def choose_engine(checked: CheckedPolicy, layout: Layout, engine: str = "auto", 
 
     if cells * sum(1 for _ in all_nodes(checked)) < CACHED_FUSED_MIN_WORK:
         return "vectorised"
+    # the compiler's modules: only where a cached kernel might pay (not on NHS-sized data)
+    from ..compile.kernel import is_cached
+
     return "fused" if is_cached(checked, layout) else "vectorised"
 
 
@@ -125,6 +130,8 @@ def run_backend(checked: CheckedPolicy, layout: Layout, engine: str = "auto", *,
     elif used == "vectorised":
         raw = evaluate_vectorised(checked, layout, values)
     else:
+        from ..compile.kernel import evaluate_compiled   # code generation, numba: fused only
+
         raw = evaluate_compiled(checked, layout)
     return replace(raw, engine=used)
 

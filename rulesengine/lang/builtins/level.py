@@ -20,26 +20,23 @@ from .logic import NAN
 from .spec import FOLLOW, Builtin, family
 
 
-def _levels(ev, node, s):
-    """The levels period s contributes to a call: the entities' own, or followed."""
-    return ev.followed_level(s) if BUILTINS[node.func].follows(node) else ev.levels[s]
-
-
 def _previous(ev, node, t):
-    return np.array(_levels(ev, node, t - 1), dtype=np.float64) if t >= 1 \
-        else np.full(ev.E, NAN)
+    if t < 1:
+        return np.full(ev.E, NAN)
+    if BUILTINS[node.func].follows(node):
+        return ev.followed_levels(t, t - 1)[0]
+    return ev.levels[t - 1].copy()
 
 
 def _periods_in(ev, node, t):
-    """Consecutive periods up to t-1 (within the data) whose level met the condition."""
-    cond = node.args[0]
-    out = np.zeros(ev.E)
-    running = np.ones(ev.E, bool)
-    for k in range(t - 1, -1, -1):
-        held = ev.level_condition(cond, _levels(ev, node, k)) == 1
-        running &= held
-        out += running
-    return out
+    """Consecutive periods up to t-1 (within the data) whose level met the condition: the
+    condition on every earlier period's levels at once, then the run of periods that met it
+    counted back from t-1 (one call per period, not one per earlier period)."""
+    if t == 0:
+        return np.zeros(ev.E)
+    levels = ev.followed_levels(t) if BUILTINS[node.func].follows(node) else ev.levels[:t]
+    held = np.broadcast_to(ev.level_condition(node.args[0], levels) == 1, (t, ev.E))
+    return np.cumprod(held[::-1], axis=0).sum(axis=0).astype(np.float64)
 
 
 def _emit_previous(g, node, out, emit):

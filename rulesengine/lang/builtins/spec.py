@@ -32,8 +32,8 @@ generator, the document writer); what a family file may use of them:
   (node, t)`, `ev.shape`, `ev.E`, `ev.levels`, `ev.level_condition(node, levels)`, `ev.c`
   (the checked policy: `directions`, `refs`), `ev.L` (the layout: `groups`, `parent`,
   `params`, `alive`), `ev.p` (the policy); for follow=successor, `ev.followed(node, t)` (the
-  value in period t as each entity's stand-ins agree on it) and `ev.followed_level(t)` (the
-  worst level of the stand-ins), engine/lineage.py.
+  value in period t as each entity's stand-ins agree on it) and `ev.followed_levels(stop, start)`
+  (the worst level of the stand-ins in each period from start to stop-1), engine/lineage.py.
 - `g` (compile/codegen.py): `g.var(node)`, `g.past(node, when)`, `g.window_size(node)`,
   `g.fresh()`, `g.column(node)`, `g.grouping(node)`, `g.lower(node)`, `g.latch(node)`,
   `g.level_counter(node)`, `g.window_source(node)`, `g.is_param(node)`, `g.number(x)`,
