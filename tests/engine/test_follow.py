@@ -75,7 +75,8 @@ def test_window_conditions_agree_or_are_unknown():
 
 
 def test_windows_over_values_follow():
-    r = run({"mean": "mean_over(z, 2, follow=successor)", "change": "change(z, 1, follow=successor)",
+    r = run({"mean": "mean_over(z, 2, follow=successor)",
+             "change": "change(z, 1, follow=successor)",
              "median": "median_over(z, 3, follow=successor)", "own": "mean_over(z, 2)"})
     assert r["mean"][2, C] == 7 and np.isnan(r["own"][2, C])
     assert r["change"][2, C] == 6 and r["change"][3, C] == 2
