@@ -122,6 +122,11 @@ class ReferenceEvaluator:
         """A string constant over the cells (an engine may hold strings as codes)."""
         return np.full(self.shape, text, dtype=object)
 
+    def alive(self, t: int) -> np.ndarray | None:
+        """Which entities exist in period t (the layout's lifetimes; None: all of them),
+        shaped to broadcast over a value's cells."""
+        return None if self.L.alive is None else self.L.alive[t]
+
     # --- following successors (engine/lineage.py) -------------------------------------------
 
     def followed(self, node: ast.Node, t: int) -> np.ndarray:

@@ -136,6 +136,10 @@ class _Vectorised(ReferenceEvaluator):
     def before_data(self, node: ast.Node) -> np.ndarray:
         return np.full(self.shape, NAN)
 
+    def alive(self, t: int) -> np.ndarray | None:
+        # every period's row: a value here is the node over all periods (t is 0)
+        return None if self.L.alive is None else self.L.alive[:self.P]
+
     def followed(self, node: ast.Node, t: int) -> np.ndarray:
         """The node as each entity's stand-ins agree on it (follow=successor), over every
         period, shifted -t periods back."""

@@ -32,11 +32,11 @@ def _stats(ev, node, t):
     # one bin per (period, parent): members are added in entity order within each bin
     p = (np.arange(rows)[:, None] * E + parent[has][None, :]).reshape(-1)
     vals = v.reshape(rows, E)[:, has].reshape(-1)
-    alive = ev.L.alive
+    alive = ev.alive(t)         # who exists in the cells' periods (None: everyone)
     if alive is None:
         member = np.ones(vals.shape, bool)
-    else:   # this period's row (reference), or every period's (vectorised: t is 0 there)
-        member = (alive[t] if v.ndim == 1 else alive[:rows])[..., has].reshape(-1)
+    else:
+        member = np.broadcast_to(alive, (rows, E))[:, has].reshape(-1)
     unknown = np.isnan(vals) & member
     clean = np.where(unknown | ~member, 0.0, vals)
     size = rows * E

@@ -31,15 +31,16 @@ generator, the document writer); what a family file may use of them:
   vectorised engine's values are [periods, entities] and t <= 0 shifts them), `ev.window_size
   (node, t)`, `ev.shape`, `ev.E`, `ev.levels`, `ev.level_condition(node, levels)`, `ev.c`
   (the checked policy: `directions`, `refs`), `ev.L` (the layout: `groups`, `parent`,
-  `params`, `alive`), `ev.p` (the policy); for follow=successor, `ev.followed(node, t)` (the
-  value in period t as each entity's stand-ins agree on it) and `ev.followed_levels(stop, start)`
-  (the worst level of the stand-ins in each period from start to stop-1), engine/lineage.py.
+  `params`), `ev.p` (the policy), `ev.alive(t)` (who exists in the cells' periods); for
+  follow=successor, `ev.followed(node, t)` (the value in period t as each entity's stand-ins
+  agree on it) and `ev.followed_levels(stop, start)` (the worst level of the stand-ins in
+  each period from start to stop-1), engine/lineage.py.
 - `g` (compile/codegen.py): `g.var(node)`, `g.past(node, when)`, `g.window_size(node)`,
   `g.fresh()`, `g.column(node)`, `g.grouping(node)`, `g.lower(node)`, `g.latch(node)`,
   `g.level_counter(node)`, `g.window_source(node)`, `g.is_param(node)`, `g.number(x)`,
   `g.followed(node, when)`, `g.followed_level(when)`, `g.level_test(cond, level, emit)`,
-  `g.alive()`; `emit(line,
-  depth=0)` writes a line of the kernel, `depth` levels deeper than the call's.
+  `g.alive()`; `emit(line, depth=0)` writes a line of the kernel, `depth` levels deeper
+  than the call's.
 - `w` (authoring/doc.py): `w.arg(node, k)`, `w.window(node, k)`, `w.count(node)`,
   `w.listed(node)`, `w.peers(node)`, `w.period`, `w.share(value)`.
 """
