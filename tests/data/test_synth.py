@@ -275,12 +275,13 @@ def test_synth_command_out_below_a_file_or_in_a_folder_it_cannot_write(tmp_path,
     assert "is a file" in result.output
 
     # An unwritable folder (root ignores permissions, so the error is simulated).
-    import rulesengine.data.sample as sample
+    import rulesengine.data.loaders as loaders
 
     def refuse(panel, out, **kw):
         raise PermissionError(13, "Permission denied", str(out))
 
-    monkeypatch.setattr(sample, "write_panel", refuse)
+    # sample.py imports the writer when it writes (start-up time): patch it where it lives
+    monkeypatch.setattr(loaders, "write_panel", refuse)
     result = synth("--seed", "1", "--out", str(tmp_path / "ro"))
     assert result.exit_code == 1
     assert f"{tmp_path / 'ro'}: error: cannot write: Permission denied" in result.output
