@@ -93,6 +93,7 @@ class _Expr:
         self.draw = draw
         self.ctx = ctx
         self.force: str | None = None
+        self.always_follow = False       # every call that can follow successors does
 
     def choice(self, options):
         return self.draw(st.sampled_from(options))
@@ -179,6 +180,8 @@ class _Expr:
         return self.choice(["1", "2", "3"] + wins) + self.follow()
 
     def follow(self) -> str:
+        if self.always_follow:
+            return ", follow=successor"
         return self.choice(["", "", ", follow=successor"])
 
     def previous(self) -> str:
@@ -559,8 +562,9 @@ INPUT_TYPES = ("percent", "number", "money", "count", "flag", "rating")
 
 @st.composite
 def policies(draw, max_depth: int = 3, max_rules: int = 4, max_defines: int = 3,
-             focus: str | None = None) -> PolicySpec:
-    """A random policy over the whole language, by type (so nearly always well-typed)."""
+             focus: str | None = None, follow: bool = False) -> PolicySpec:
+    """A random policy over the whole language, by type (so nearly always well-typed); with
+    `follow`, every window and earlier level follows successors."""
     n_scales = draw(st.integers(1, 2))
     scales = {f"s{k}": [f"s{k}_{c}" for c in "abcd"[:draw(st.integers(2, 4))]]
               for k in range(n_scales)}
@@ -607,6 +611,7 @@ def policies(draw, max_depth: int = 3, max_rules: int = 4, max_defines: int = 3,
     judged = {lv for lv in levels if lv != default and draw(st.integers(0, 3)) == 0}
     ctx = _Ctx(inputs, scales, params, levels)
     gen = _Expr(draw, ctx)
+    gen.always_follow = follow
 
     define_types = ["bool", "bool", "number", "percent", "money", "count", "level", "string"]
     define_types += [("rating", s) for s in scales]
