@@ -240,11 +240,17 @@ class _Explainer(WhatIf):
         n = int(size.value) if isinstance(size, ast.Number) else int(
             self.L.params[size.name][self.t])
         inner = node.args[0]
+        follows = BUILTINS[node.func].follows(node)
         values = []
         for k in range(n):
             tt = self.t - k
             if tt < 0:
                 values.append("before the data")
+            elif follows and k >= 1:    # read through its predecessors before it existed
+                v = self.probe.followed(inner, tt)[self.e]
+                shown = self.fmt.value(v if isinstance(v, str) else float(v),
+                                       self.c.types.get(inner.nid))
+                values.append(f"{self.o.period_labels[tt]} {shown}")
             else:
                 values.append(f"{self.o.period_labels[tt]} {self.shown(inner, t=tt)}")
         return f"over the last {n}: " + ", ".join(values)
