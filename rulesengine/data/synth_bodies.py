@@ -1,7 +1,9 @@
 """The synthetic sample's bodies: trusts of the real types in 42 systems, CCGs, PCTs and SHAs,
-systems, the local health economies within them (the parents of trusts and CCGs) and regions, with each era's lifetime (`from`/`to` in the entities table: PCTs and
-SHAs to March 2013, CCGs April 2013 to June 2022) and what each body became (`successor`): a
-CCG its system's ICB, a PCT a CCG of its region, an SHA its region. Part of `synth.py`'s world (see there for how the values are made)."""
+systems, the local health economies within them (the parents of trusts and CCGs) and regions,
+with each era's lifetime (`from`/`to` in the entities table: PCTs and SHAs to March 2013, CCGs
+April 2013 to June 2022) and what each body became (`successor`): a CCG its system's ICB, a
+PCT a CCG of its region, an SHA its region. Part of `synth.py`'s world (see there for how the
+values are made)."""
 
 from __future__ import annotations
 
