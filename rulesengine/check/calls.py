@@ -42,8 +42,12 @@ class CallChecks:
             if kw.name not in spec.kwargs:
                 allowed = f" (it takes {', '.join(k + '=' for k in spec.kwargs)})" if spec.kwargs \
                     else ""
+                hint = ""
+                if kw.name == "follow":     # say which functions do take it
+                    takers = [b.name + "()" for b in BUILTINS.values() if "follow" in b.kwargs]
+                    hint = "; follow= is taken by " + ", ".join(takers)
                 self.error(f"{spec.name}() has no argument '{kw.name}'{allowed}"
-                           f"{did_you_mean(kw.name, spec.kwargs)}", kw.pos, scope.origin,
+                           f"{did_you_mean(kw.name, spec.kwargs)}{hint}", kw.pos, scope.origin,
                            code=codes.ARGUMENTS)
         n_params = len(spec.params)
         count = len(node.args)

@@ -68,6 +68,8 @@ class _Gen:
         self.latches: list[int] = []           # windows keeping last-seen periods per entity
         self.attrs: set[int] = set()           # entity attributes the kernel reads
         self.parent_attrs: set[int] = set()
+        self.uses_lineage = False              # follow=successor: the stand-ins' arrays
+        self.uses_alive = False                # members(...): who exists in each period
 
     # --- names ------------------------------------------------------------------------------
 
@@ -241,6 +243,31 @@ class _Gen:
         the last it was unknown (declared once the kernel's body is known)."""
         self.latches.append(node.nid)
         return f"ld{node.nid}", f"lu{node.nid}"
+
+    def followed(self, node: ast.Node, when: str) -> str:
+        """The value of `node` at period `when` (>= 0, before t) as the entity's stand-ins
+        agree on it (follow=successor); a param is the same for every stand-in."""
+        if self.is_param(node):
+            return self.past(node, when)
+        self.uses_lineage = True
+        history, mask = self.window_source(node)
+        return f"lib.follow({history}, {mask}, {when}, e, lp, li, la)"
+
+    def followed_level(self, when: str) -> str:
+        """The worst level at period `when` (>= 0, before t) among the entity's stand-ins."""
+        self.uses_lineage = True
+        return f"lib.follow_level(out_level, {when}, e, lp, li, la)"
+
+    def alive(self) -> str:
+        """This period's row of who exists (the entities' lifetimes)."""
+        self.uses_alive = True
+        return "alive[t]"
+
+    def level_test(self, node: ast.Node, level: str, emit) -> str:
+        """Emit a condition on levels (periods_in's) over the level in variable `level`;
+        return the variable holding its truth."""
+        self.windows += 1
+        return self.level_condition(node, 0, f"l{self.windows}", emit=emit, level=level)
 
     def level_counter(self, node: ast.Call) -> int:
         """The index of a count the kernel keeps up as it decides each period's level."""
@@ -446,7 +473,8 @@ class _Gen:
             emit(f"cw = max(cw, nl{i} if f{i} else -1)")
             emit(f"cj = max(cj, jl{i} if f{i} else -1)")
         emit(f"comp = cw if cw >= 0 else {default}")
-        emit("cand = cj if cj > comp else -1")
+        emit(f"cand = cj if (cj > comp) | ((cj >= 0) & (cj < comp) & (comp == {default})) "
+             "else -1")
         emit("top = max(comp, cand)")
         terms = [f"(u{i} & (nl{i} > comp)) | (u{i} & (jl{i} > top))" for i in range(len(roots))]
         emit("inc = " + " | ".join(terms))
@@ -461,39 +489,42 @@ class _Gen:
             self.emit(f"nl{i} = -1 if rule_judged[{i}] else rule_levels[{i}]", indent)
             self.emit(f"jl{i} = rule_levels[{i}] if rule_judged[{i}] else -1", indent)
 
-    def level_condition(self, node: ast.Node, indent: int, j: int) -> str:
-        """Emit a level counter's condition over `lv` (the level just decided); return its var."""
+    def level_condition(self, node: ast.Node, indent: int, j, emit=None,
+                        level: str = "lv") -> str:
+        """Emit a level counter's condition over `level` (by default `lv`, the level just
+        decided), by `emit` (by default at `indent`); return its var."""
         counter = [0]
+        put = emit if emit is not None else (lambda line: self.emit(line, indent))
 
         def go(n: ast.Node) -> str:
             counter[0] += 1
             out = f"q{j}_{counter[0]}"
             if isinstance(n, ast.Name):
                 ref = self.c.refs[n.nid]
-                self.emit(f"{out} = lv" if ref.kind == "level_var" else
-                          f"{out} = {number(ref.index)}", indent)
+                put(f"{out} = {level}" if ref.kind == "level_var" else
+                    f"{out} = {number(ref.index)}")
             elif isinstance(n, ast.Number):
-                self.emit(f"{out} = {number(n.value)}", indent)
+                put(f"{out} = {number(n.value)}")
             elif isinstance(n, ast.Bool):
-                self.emit(f"{out} = {'1.0' if n.value else '0.0'}", indent)
+                put(f"{out} = {'1.0' if n.value else '0.0'}")
             elif isinstance(n, ast.Unary):
                 a = go(n.operand)
-                self.emit(f"{out} = lib.k_not({a})" if n.op == "not" else f"{out} = -{a}", indent)
+                put(f"{out} = lib.k_not({a})" if n.op == "not" else f"{out} = -{a}")
             elif isinstance(n, ast.Binary):
                 a, b = go(n.left), go(n.right)
                 fn = {"and": "lib.k_and", "or": "lib.k_or", **COMPARE}[n.op]
-                self.emit(f"{out} = {fn}({a}, {b})", indent)
+                put(f"{out} = {fn}({a}, {b})")
             elif isinstance(n, ast.In):
                 a = go(n.operand)
-                self.emit(f"{out} = 0.0", indent)
+                put(f"{out} = 0.0")
                 for item in n.items:
                     b = go(item)
-                    self.emit(f"{out} = lib.k_or({out}, lib.eq({a}, {b}))", indent)
+                    put(f"{out} = lib.k_or({out}, lib.eq({a}, {b}))")
                 if n.negated:
-                    self.emit(f"{out} = lib.k_not({out})", indent)
+                    put(f"{out} = lib.k_not({out})")
             elif isinstance(n, ast.Between):
                 a, lo, hi = go(n.operand), go(n.low), go(n.high)
-                self.emit(f"{out} = lib.k_and(lib.ge({a}, {lo}), lib.le({a}, {hi}))", indent)
+                put(f"{out} = lib.k_and(lib.ge({a}, {lo}), lib.le({a}, {hi}))")
             else:  # pragma: no cover - the checker allows nothing else here
                 raise AssertionError(type(n).__name__)
             return out
@@ -521,6 +552,14 @@ class _Gen:
             if i in self.parent_attrs:
                 args.append(("parent_attr", attr))
                 names.append(f"pat{i}")
+        if self.uses_lineage:
+            for role, var in (("lineage_ptr", "lp"), ("lineage_idx", "li"),
+                              ("lineage_active", "la")):
+                args.append((role, ""))
+                names.append(var)
+        if self.uses_alive:
+            args.append(("alive", ""))
+            names.append("alive")
         for k, by in enumerate(self.groupings):
             args.append(("group_ptr", by))
             names.append(f"gp{k}")

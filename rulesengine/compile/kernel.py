@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine.layout import Layout
+from ..engine.lineage import Lineage
 from ..engine.outcomes import RawOutcomes, n_words
 from ..lang import ast
 from ..lang.builtins import BUILTINS
@@ -207,6 +208,14 @@ def arguments(checked: CheckedPolicy, compiled: Compiled, layout: Layout):
         "rule_levels": np.ascontiguousarray(layout.rule_levels, dtype=np.int64),
         "rule_judged": np.ascontiguousarray(layout.rule_judgement, dtype=np.bool_),
     }
+    roles = {role for role, _ in gen.args}
+    if "lineage_ptr" in roles:      # follow=successor (engine/lineage.py)
+        lineage = layout.lineage if layout.lineage is not None else Lineage.own(P, E)
+        fixed.update(lineage_ptr=lineage.ptr, lineage_idx=lineage.idx,
+                     lineage_active=np.ascontiguousarray(lineage.active))
+    if "alive" in roles:            # members(...) read only members that exist
+        fixed["alive"] = (np.ones((P, E), np.bool_) if layout.alive is None
+                          else np.ascontiguousarray(layout.alive))
     groups = {}
     for by, codes in layout.groups.items():
         if ("group_ptr", by) in gen.args:

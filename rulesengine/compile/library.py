@@ -266,11 +266,11 @@ def scores(y, threshold, mode, ptr, idx, out):
 # --- across the hierarchy ---------------------------------------------------------------------
 
 @njit(cache=True)
-def members(v, ptr, idx, op, out):
-    """Aggregate v over each entity's members (children in index order). op: 0 count,
-    1 share, 2 sum, 3 mean, 4 min, 5 max, 6 any, 7 all."""
+def members(v, ptr, idx, op, out, alive):
+    """Aggregate v over each entity's members (children in index order) that exist in the
+    period (`alive`). op: 0 count, 1 share, 2 sum, 3 mean, 4 min, 5 max, 6 any, 7 all."""
     for e in range(ptr.size - 1):
-        n = ptr[e + 1] - ptr[e]
+        n = 0
         ones = 0.0
         zeros = 0.0
         unk = 0.0
@@ -278,6 +278,9 @@ def members(v, ptr, idx, op, out):
         lo = np.inf
         hi = -np.inf
         for j in range(ptr[e], ptr[e + 1]):
+            if not alive[idx[j]]:
+                continue
+            n += 1
             x = v[idx[j]]
             if x != x:
                 unk += 1.0
@@ -352,10 +355,11 @@ def combine(rv, e, levels, judged, default, first, fired, unknown, t):
         v = rv[e, i]
         if v != v and not judged[i] and levels[i] > comp and i < stop:
             inc = True
-    if cand <= comp:
+    # worse than the computed level, or better than the default the rules left it at
+    if cand == comp or (cand < comp and comp != default):
         cand = -1
     # an unknown judgement rule could have made it a candidate for something worse
-    top = comp if cand < 0 else cand
+    top = max(comp, cand)
     for i in range(R):
         v = rv[e, i]
         if v != v and judged[i] and levels[i] > top:
@@ -364,6 +368,33 @@ def combine(rv, e, levels, judged, default, first, fired, unknown, t):
 
 
 # --- over time --------------------------------------------------------------------------------
+
+@njit(cache=True)
+def follow(h, q, s, e, lp, li, la):
+    """The value at period s (before now) that entity e's active stand-ins agree on, else
+    unknown (engine/lineage.py's agree). h holds the value by period: an input's own array
+    (q < 0) or a ring buffer indexed by s & q."""
+    lo = np.inf
+    hi = -np.inf
+    for j in range(lp[e], lp[e + 1]):
+        if la[s, j]:
+            w = h[s & q, li[j]] if q >= 0 else h[s, li[j]]
+            if w != w:
+                return NAN
+            lo = min(lo, w)
+            hi = max(hi, w)
+    return lo if lo == hi else NAN
+
+
+@njit(cache=True)
+def follow_level(level, s, e, lp, li, la):
+    """The worst level at period s (before now) among entity e's active stand-ins."""
+    worst = -1
+    for j in range(lp[e], lp[e + 1]):
+        if la[s, j]:
+            worst = max(worst, level[s, li[j]])
+    return float(worst)
+
 
 @njit(cache=True)
 def latch(a, last_decisive, last_unknown, e, t, n, decisive):

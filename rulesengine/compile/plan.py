@@ -123,14 +123,16 @@ class _Planner:
         deps = [self.alias.get(c.nid, c.nid) for c in children]
         stages = [self.values[d].stage for d in deps]
         spec = BUILTINS[node.func] if isinstance(node, ast.Call) else None
-        if spec is not None and spec.level_counter:
+        # a count that follows successors reads other entities' levels: counted back by
+        # its emitter, not kept up as each level is decided
+        if spec is not None and spec.level_counter and not spec.follows(node):
             self.level_counters.append(node)
         if isinstance(node, ast.Lag):
             # reads only earlier periods of its operand: available from the first stage
             self.history_of.setdefault(deps[0], []).append(node)
             return Value(node, stage=0, deps=[])
         if spec is not None and spec.lookback is not None:
-            if spec.history:
+            if spec.history or spec.follows(node):   # following reads the stand-ins' past
                 self.history_of.setdefault(deps[0], []).append(node)
             return Value(node, stage=max(stages, default=0), deps=deps)
         cross = (spec is not None and spec.cross) or (

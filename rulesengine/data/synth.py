@@ -2,7 +2,8 @@
 
 `synthesize(seed)` builds a Panel of 264 months (2004-04 to 2026-03) with each era's bodies:
 about 220 trusts of the real types throughout, 152 PCTs and 10 SHAs to March 2013, 106 CCGs from
-April 2013 to June 2022, 42 ICSs (ICBs from July 2022) from April 2021, and the 7 NHS regions,
+April 2013 to June 2022, 42 ICSs (ICBs from July 2022) from April 2021 with 55 local health
+economies within them (the parents of trusts and CCGs; success2015's unit), and the 7 NHS regions,
 with every metric of the catalogue for the entity kinds and trust types the catalogue lists, in
 the months it was published (`Metric.since/until`) and each body's era (`LIFETIMES`): outside
 them the values are missing; the entities table gives each body's lifetime and successor
@@ -130,6 +131,7 @@ class _World(_Bodies):
         self._missing()
         self._eras()
         self._round()
+        self._economies()       # last: they add entities, not values
 
     def _traits(self) -> None:
         rng = self.rng("traits")

@@ -1,7 +1,9 @@
 """The synthetic sample's bodies: trusts of the real types in 42 systems, CCGs, PCTs and SHAs,
-systems and regions, with each era's lifetime (`from`/`to` in the entities table: PCTs and
-SHAs to March 2013, CCGs April 2013 to June 2022) and what each body became (`successor`): a
-CCG its system's ICB, a PCT a CCG of its region, an SHA its region. Part of `synth.py`'s world (see there for how the values are made)."""
+systems, the local health economies within them (the parents of trusts and CCGs) and regions,
+with each era's lifetime (`from`/`to` in the entities table: PCTs and SHAs to March 2013, CCGs
+April 2013 to June 2022) and what each body became (`successor`): a CCG its system's ICB, a
+PCT a CCG of its region, an SHA its region. Part of `synth.py`'s world (see there for how the
+values are made)."""
 
 from __future__ import annotations
 
@@ -25,6 +27,8 @@ TRUSTS_PER_TYPE = {"acute": 129, "specialist": 17, "mental_health": 47, "communi
                    "ambulance": 10}
 AMBULANCE_PER_REGION = (1, 2, 1, 2, 1, 1, 2)
 N_CCG = 106
+# A system with this many acute trusts or more held two local health economies, else one.
+ECONOMY_SPLIT = 4
 TYPE_LABELS = {"acute": "Acute", "specialist": "Specialist", "mental_health": "Mental Health",
                "community": "Community", "ambulance": "Ambulance"}
 
@@ -125,13 +129,53 @@ class _Bodies:
         self.sha_cols = np.arange(self.pct_cols[-1] + 1, self.pct_cols[-1] + 1 + N_SHA)
         self.ics_cols = np.arange(self.sha_cols[-1] + 1, self.sha_cols[-1] + 1 + n_ics)
 
+    def _economies(self) -> None:
+        """The local health economies of the success regime's era (2015: success2015's unit;
+        the three areas chosen were parts of today's systems, e.g. North Cumbria): one or two
+        within each system, two where it has ECONOMY_SPLIT acute trusts or more, its trusts
+        and CCGs dealt to them in turn (acute trusts first). An economy is the parent of its
+        trusts and CCGs and a child of its system, so a system's members are its economies.
+        Added after the values, with no values of their own and no random draws: no metric
+        of any other body moves."""
+        e = self.entities
+        n_ics = len(self.region_of_ics)
+        ics_id = [f"ICS{j + 1:02d}" for j in range(n_ics)]
+        acute = np.bincount([tr.ics for tr in self.trusts if tr.type == "acute"],
+                            minlength=n_ics)
+        per_ics = np.where(acute >= ECONOMY_SPLIT, 2, 1)
+        first = np.concatenate([[0], np.cumsum(per_ics)[:-1]])
+        he_id = [f"HE{k + 1:02d}" for k in range(int(per_ics.sum()))]
+        parents = list(e.parents)
+        dealt = np.zeros(n_ics, dtype=int)
+        order = sorted(range(self.n_trust), key=lambda j: (self.trusts[j].type != "acute", j))
+        for j in order:
+            ics = self.trusts[j].ics
+            parents[j] = he_id[first[ics] + dealt[ics] % per_ics[ics]]
+            dealt[ics] += 1
+        dealt[:] = 0
+        for j, ics in enumerate(self.ccg_ics):
+            parents[self.n_trust + j] = he_id[first[ics] + dealt[ics] % per_ics[ics]]
+            dealt[ics] += 1
+        he_ics = np.repeat(np.arange(n_ics), per_ics)
+        n_he = len(he_id)
+        regions = [REGIONS[self.region_of_ics[i]] for i in he_ics]
+        self.entities = Entities(
+            e.ids + tuple(he_id), e.names + tuple(f"Synthetic health economy {h[2:]}"
+                                                  for h in he_id),
+            e.kinds + ("health_economy",) * n_he, e.types + ("health_economy",) * n_he,
+            tuple(parents) + tuple(ics_id[i] for i in he_ics), e.regions + tuple(regions),
+            e.starts + ("",) * n_he, e.ends + ("",) * n_he, e.successors + ("",) * n_he)
+        for name, arr in self.values.items():
+            self.values[name] = np.concatenate([arr, np.full((arr.shape[0], n_he), np.nan)],
+                                               axis=1)
+        self.n_ent = len(self.entities)
+
     def _lifetimes(self, ids, kinds, regions, reg_id):
         """Each body's era (LIFETIMES) and successor: a CCG its system's ICB, a PCT a CCG of
         its region (spread evenly over them, in order), an SHA its region. No random draws,
         so the values of every metric are as before lifetimes were added."""
-        # A system (ICS) also stands for the local health economy of earlier eras: it is the
-        # parent of its trusts throughout and success2015's unit in 2015, so it has no `from`
-        # (its own data begin in April 2021, LIFETIMES).
+        # A system (ICS) holds its trusts (through its local health economies) throughout, so
+        # it has no `from` (its own data begin in April 2021, LIFETIMES).
         starts = [LIFETIMES.get(k, (None, None))[0] or "" if k != "ics" else "" for k in kinds]
         ends = [LIFETIMES.get(k, (None, None))[1] or "" for k in kinds]
         successors = [""] * len(ids)

@@ -198,6 +198,8 @@ def specialise(checked: CheckedPolicy, layout: Layout, *, params: Sequence[str] 
                   params={k: v[start:stop] for k, v in layout.params.items()},
                   decisions=layout.decisions[start:stop],
                   kind_subject=layout.kind_subject[start:stop],
+                  alive=None if layout.alive is None else layout.alive[start:stop],
+                  lineage=None if layout.lineage is None else layout.lineage.rows(start, stop),
                   rule_levels=np.array([level_index[r.level] for r in kept], dtype=np.int64),
                   rule_judgement=np.zeros(len(kept), dtype=bool))
     whole = sum(1 for _ in all_nodes(checked))

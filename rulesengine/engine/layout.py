@@ -18,6 +18,7 @@ from ..data.panel import Entities
 from ..lang import ast
 from ..lang.builtins import PEER_FUNCTIONS, peer_grouping
 from ..check.checker import CheckedPolicy
+from .lineage import Lineage, lineage
 
 ALL = "all"
 
@@ -39,6 +40,11 @@ class Layout:
     rule_judgement: np.ndarray              # bool [R]: the rule's level needs a decision
     default_level: int
     n_levels: int
+    # bool [P, E]: the entity exists in the period (None: all do); members(...) count only these
+    alive: np.ndarray | None = None
+    # the stand-ins before each entity existed, for follow=successor (None: the policy never
+    # follows successors); engine/lineage.py
+    lineage: Lineage | None = None
 
     @property
     def parent(self) -> np.ndarray:
@@ -50,7 +56,9 @@ class Layout:
         """The first `n` periods (views of the same arrays, still C-contiguous)."""
         return replace(self, n_periods=n, inputs={k: v[:n] for k, v in self.inputs.items()},
                        params={k: v[:n] for k, v in self.params.items()},
-                       decisions=self.decisions[:n], kind_subject=self.kind_subject[:n])
+                       decisions=self.decisions[:n], kind_subject=self.kind_subject[:n],
+                       alive=None if self.alive is None else self.alive[:n],
+                       lineage=None if self.lineage is None else self.lineage.rows(0, n))
 
 
 class _Attributes(Mapping):
@@ -156,10 +164,14 @@ def make_layout(checked: CheckedPolicy, entities: Entities, inputs: Mapping[str,
     rule_levels = np.array(shape.rule_levels, dtype=np.int64)
     rule_judgement = np.array(shape.rule_judgement, dtype=bool)
     of_kind = entities.of_kinds(shape.kinds)
+    alive = None
     if periods is not None and entities.has_lifetimes:
-        kind_subject = entities.alive(periods[0], periods[1], n_periods) & of_kind
+        alive = entities.alive(periods[0], periods[1], n_periods)
+        kind_subject = alive & of_kind
     else:
         kind_subject = np.repeat(of_kind[None, :], n_periods, axis=0)
+    follows = any(isinstance(node, ast.Call) and node.kwarg("follow") is not None
+                  for node in all_nodes(checked))
     if decisions is None:
         # no decisions: one NaN seen in every cell, not an array of them (8 bytes a cell)
         decisions = np.broadcast_to(np.float64(np.nan), (n_periods, n))
@@ -172,4 +184,6 @@ def make_layout(checked: CheckedPolicy, entities: Entities, inputs: Mapping[str,
         decisions=(decisions if not any(decisions.strides)
                    else np.ascontiguousarray(decisions, dtype=np.float64)),
         rule_levels=rule_levels, rule_judgement=rule_judgement,
-        default_level=shape.default_level, n_levels=shape.n_levels)
+        default_level=shape.default_level, n_levels=shape.n_levels, alive=alive,
+        lineage=(lineage(entities, periods[0] if periods else None,
+                         periods[1] if periods else 0, n_periods) if follows else None))

@@ -43,7 +43,7 @@ class RawOutcomes:
 
     computed: np.ndarray        # int16: level index from the rules (0 = best)
     level: np.ndarray           # int16: decided level where a decision exists, else computed
-    candidate: np.ndarray       # int16: worst judgement level a rule made it a candidate for, or -1
+    candidate: np.ndarray       # int16: judgement level a rule made it a candidate for, or -1
     fired: np.ndarray           # uint64 [P, E, W]: bit i = rule i's condition was true
     unknown: np.ndarray         # uint64 [P, E, W]: bit i = rule i's condition was unknown
     incomplete: np.ndarray      # bool: an unknown rule could have made the level worse
@@ -167,7 +167,9 @@ def decide(fired: np.ndarray, unknown: np.ndarray, rule_levels: np.ndarray,
     """The one place where fired and unknown rules become a level, for every entity at once.
 
     fired, unknown: bool [R, E] (or [R, P, E]: any cells after the rules). `first` takes the first fired rule in file order, otherwise
-    (worst, collect) the worst fired level; judgement rules only make a candidate; an unknown
+    (worst, collect) the worst fired level; judgement rules only make a candidate (for the
+    worst judgement level fired, if worse than the computed level; else, when the computed
+    level is the default, for a better judgement level fired, such as a segment 1); an unknown
     rule that could have made the level worse (with `first`: only one before the deciding
     rule, since a later one could not have decided it) or a judgement rule that could have made
     it a candidate for something worse leaves the outcome incomplete. The reference evaluator
@@ -193,7 +195,10 @@ def decide(fired: np.ndarray, unknown: np.ndarray, rule_levels: np.ndarray,
         deciding = hits & (levels == comp[None])
     worsening = unknown & normal & considered & (levels > comp[None])
     judged = np.where(fired & ~normal, levels, -1).max(axis=0, initial=-1)
-    cand = np.where(judged > comp, judged, NO_LEVEL)
+    # a candidate for a worse level; or, where the rules found nothing worse than the default,
+    # for a better one (segment 1 of SOF 2021/22 was judged: the rule only flags it)
+    cand = np.where((judged > comp) | ((judged >= 0) & (judged < comp)
+                                       & (comp == default_level)), judged, NO_LEVEL)
     # an unknown judgement rule could have made it a candidate for something worse
     indicated = np.maximum(comp, cand)
     worsening = worsening | (unknown & ~normal & (levels > indicated[None]))

@@ -43,6 +43,11 @@ class Probe:
         position among its peers rather than ranking again by rules of its own."""
         return BUILTINS[name].reference(self._ref, call, t)
 
+    def followed(self, node: ast.Node, t: int) -> np.ndarray:
+        """The node's value in period t as each entity's stand-ins agree on it (what a window
+        with follow=successor reads before the entity existed)."""
+        return self._ref.followed(node, t)
+
     def with_input(self, name: str, t: int, e: int, value: float) -> "Probe":
         """A probe over the same data with input `name` of entity e in period t set to value."""
         arr = self.layout.inputs[name].copy()

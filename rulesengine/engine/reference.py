@@ -198,6 +198,34 @@ class ReferenceEvaluator:
         """A string constant over the cells (an engine may hold strings as codes)."""
         return np.full(self.shape, text, dtype=object)
 
+    def alive(self, t: int) -> np.ndarray | None:
+        """Which entities exist in period t (the layout's lifetimes; None: all of them),
+        shaped to broadcast over a value's cells."""
+        return None if self.L.alive is None else self.L.alive[t]
+
+    # --- following successors (engine/lineage.py) -------------------------------------------
+
+    def followed(self, node: ast.Node, t: int) -> np.ndarray:
+        """The node's value in period t as each entity's stand-ins agree on it: its own once
+        it exists, its predecessors' before (follow=successor)."""
+        lineage = self.L.lineage
+        if t < 0 or lineage is None:
+            return self.eval(node, t)
+        memo = self.__dict__.setdefault("followed_memo", {})
+        key = (node.nid, t)
+        if key not in memo:
+            memo[key] = lineage.agree(self.eval(node, t), lineage.active[t])
+        return memo[key]
+
+    def followed_levels(self, stop: int, start: int = 0) -> np.ndarray:
+        """[stop - start, E]: the worst level in each period from start to stop-1 among each
+        entity's stand-ins (levels are decided up to stop-1 when stop is the current
+        period)."""
+        lineage = self.L.lineage
+        if lineage is None:
+            return self.levels[start:stop]
+        return lineage.worst(self.levels[start:stop], lineage.active[start:stop])
+
     def _eval(self, node: ast.Node, t: int) -> np.ndarray:
         if isinstance(node, ast.Number):
             return constant(node.value, self.shape)

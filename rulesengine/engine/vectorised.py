@@ -147,6 +147,22 @@ class Vectorised(ReferenceEvaluator):
     def before_data(self, node: ast.Node) -> np.ndarray:
         return np.full(self.shape, NAN)
 
+    def alive(self, t: int) -> np.ndarray | None:
+        # every period's row: a value here is the node over all periods (t is 0)
+        return None if self.L.alive is None else self.L.alive[:self.P]
+
+    def followed(self, node: ast.Node, t: int) -> np.ndarray:
+        """The node as each entity's stand-ins agree on it (follow=successor), over every
+        period, shifted -t periods back."""
+        lineage = self.L.lineage
+        if lineage is None:
+            return self.eval(node, t)
+        memo = self.__dict__.setdefault("followed_memo", {})
+        base = memo.get(node.nid)
+        if base is None:
+            base = memo[node.nid] = lineage.agree(self.eval(node, 0), lineage.active[:self.P])
+        return shifted(base, -t)
+
     def call(self, node: ast.Call, t: int) -> np.ndarray:
         spec = BUILTINS[node.func]
         return (spec.vectorised or spec.reference)(self, node, t)
@@ -213,6 +229,11 @@ class _Stepped(ReferenceEvaluator):
 
     def before_data(self, node: ast.Node) -> np.ndarray:
         return np.full(self.shape, NAN)
+
+    def followed(self, node: ast.Node, t: int) -> np.ndarray:
+        if t >= 0 and node.nid not in self.vec.dependent:
+            return self.vec.followed(node, 0)[t]
+        return super().followed(node, t)
 
     def string(self, text: str) -> np.ndarray:
         return np.full(self.shape, self.vec.code(text))

@@ -38,7 +38,8 @@ def _doc(*args):
 def test_doc_builtin_shows_signature_meaning_and_family():
     r = _doc("--builtin", "count_over")
     assert r.exit_code == 0, r.output
-    assert r.output.startswith("# count\\_over(cond, n)\n")
+    assert r.output.startswith("# count\\_over(cond, n, follow=...)\n")
+    assert "- keyword arguments: `follow=`" in r.output
     assert "in how many of the last n periods cond held; unknown if any is unknown." in r.output
     assert "- `cond`: a true/false condition" in r.output
     assert "## The family: over time (per entity)" in r.output

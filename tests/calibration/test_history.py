@@ -125,11 +125,14 @@ def test_financial_special_measures_2016_first_wave():
 
 def test_success_regime_2015_three_areas():
     """Three areas were named on 3 Jun 2015 (north Cumbria; Essex; northern, eastern and
-    western Devon), Kent was considered [C hsj-sr3]: 1-5 candidate economies in 2015/16.
+    western Devon), Kent was considered [C hsj-sr3]: 1-5 candidate local health economies
+    (the sample's `health_economy` units, parts of its systems) in 2015/16.
     The thresholds behind it are modelling choices [U]."""
     o = outcomes("success2015")
     t = period(o, "2015/16")
-    n = candidates(rows(o, t), "success_regime")
+    economies = rows(o, t, kind="health_economy")
+    assert economies and len(economies) == len(rows(o, t))     # the unit is the economy
+    n = candidates(economies, "success_regime")
     assert 1 <= n <= 5, n
 
 

@@ -93,6 +93,7 @@ class _Expr:
         self.draw = draw
         self.ctx = ctx
         self.force: str | None = None
+        self.always_follow = False       # every call that can follow successors does
 
     def choice(self, options):
         return self.draw(st.sampled_from(options))
@@ -142,7 +143,7 @@ class _Expr:
         elif isinstance(t, tuple):
             options += list(c.scales[t[1]])
         elif t == "level":
-            options += ["previous(level)"] + c.levels
+            options += [self.previous()] + c.levels
         elif t == "string":
             options += list(ATTRIBUTES) + [f"parent.{a}" for a in ("type", "kind", "region")]
             options += ['"acute"', '"ambulance"', "'trust'", '"north"', '""']
@@ -173,8 +174,18 @@ class _Expr:
         return method(depth - 1) if t in ("bool", "level", "string") else method(t, depth - 1)
 
     def window(self) -> str:
+        """A window's length, sometimes with follow=successor (the last argument of every
+        call that takes a window)."""
         wins = [n for n, k in self.ctx.params.items() if k == "window"]
-        return self.choice(["1", "2", "3"] + wins)
+        return self.choice(["1", "2", "3"] + wins) + self.follow()
+
+    def follow(self) -> str:
+        if self.always_follow:
+            return ", follow=successor"
+        return self.choice(["", "", ", follow=successor"])
+
+    def previous(self) -> str:
+        return f"previous(level{self.follow()})"
 
     def peer_kwargs(self, arg_is_directed: bool, direction: bool = True) -> str:
         kw = ""
@@ -254,7 +265,7 @@ class _Expr:
 
     def p_previous(self, d):
         op = self.choice(["<", "<=", ">", ">=", "==", "!="])
-        return f"previous(level) {op} {self.choice(self.ctx.levels)}"
+        return f"{self.previous()} {op} {self.choice(self.ctx.levels)}"
 
     def p_compare_string(self, d):
         return f"{self.expr('string', d)} {self.choice(['==', '!='])} {self.expr('string', d)}"
@@ -304,7 +315,7 @@ class _Expr:
         f = self.fn(["count_over", "periods_in"])
         if f == "count_over":
             return f"count_over({self.expr('bool', depth)}, {self.window()})"
-        return f"periods_in({self.levelcond(2)})"
+        return f"periods_in({self.levelcond(2)}{self.follow()})"
 
     def levelcond(self, depth: int) -> str:
         lv = self.ctx.levels
@@ -472,7 +483,7 @@ class _Expr:
         return f"coalesce({self.expr('level', d)}, {self.choice(self.ctx.levels)})"
 
     def p_lag_level(self, d):
-        return f"previous(level)[-{self.int(1, 2)}]"
+        return f"{self.previous()}[-{self.int(1, 2)}]"
 
     STRING = [("if_string",), ("parent_string",)]
 
@@ -551,8 +562,9 @@ INPUT_TYPES = ("percent", "number", "money", "count", "flag", "rating")
 
 @st.composite
 def policies(draw, max_depth: int = 3, max_rules: int = 4, max_defines: int = 3,
-             focus: str | None = None) -> PolicySpec:
-    """A random policy over the whole language, by type (so nearly always well-typed)."""
+             focus: str | None = None, follow: bool = False) -> PolicySpec:
+    """A random policy over the whole language, by type (so nearly always well-typed); with
+    `follow`, every window and earlier level follows successors."""
     n_scales = draw(st.integers(1, 2))
     scales = {f"s{k}": [f"s{k}_{c}" for c in "abcd"[:draw(st.integers(2, 4))]]
               for k in range(n_scales)}
@@ -599,6 +611,7 @@ def policies(draw, max_depth: int = 3, max_rules: int = 4, max_defines: int = 3,
     judged = {lv for lv in levels if lv != default and draw(st.integers(0, 3)) == 0}
     ctx = _Ctx(inputs, scales, params, levels)
     gen = _Expr(draw, ctx)
+    gen.always_follow = follow
 
     define_types = ["bool", "bool", "number", "percent", "money", "count", "level", "string"]
     define_types += [("rating", s) for s in scales]
@@ -681,7 +694,7 @@ def panels(draw, spec: PolicySpec) -> PanelSpec:
     regions = [draw(st.sampled_from(REGIONS)) for _ in rows]
     # Lifetimes (organisations of their era): some entities begin or end within the panel's
     # quarters, so whole periods of them are not evaluated; at most 7 quarters from START.
-    starts, ends = [], []
+    starts, ends, bounds = [], [], []
     for _ in rows:
         lo = draw(st.sampled_from([None, None, 0, 1, 2, 4]))
         hi = draw(st.sampled_from([None, None, 0, 1, 3, 5]))
@@ -689,6 +702,17 @@ def panels(draw, spec: PolicySpec) -> PanelSpec:
             lo, hi = hi, lo
         starts.append("" if lo is None else _quarter_month(lo, first=True))
         ends.append("" if hi is None else _quarter_month(hi, first=False))
+        bounds.append((lo, hi))
+    # Successors (mergers, CCG -> ICB): an entity that ends may become one that exists in
+    # the next quarter, often one that begins then; several may become the same one.
+    successors = []
+    for i, (lo, hi) in enumerate(bounds):
+        after = None if hi is None else hi + 1
+        fits = [] if after is None else [
+            j for j, (lo2, hi2) in enumerate(bounds)
+            if j != i and (lo2 is None or lo2 <= after) and (hi2 is None or hi2 >= after)]
+        j = draw(st.sampled_from([None] + fits + [j for j in fits if bounds[j][0] == after]))
+        successors.append("" if j is None else ids[j])
     ents = Entities(
         ids=tuple(ids[i] for i in order),
         names=tuple(f"Org {ids[i]}" for i in order),
@@ -697,7 +721,8 @@ def panels(draw, spec: PolicySpec) -> PanelSpec:
         parents=tuple(rows[i][2] for i in order),
         regions=tuple(regions[i] for i in order),
         starts=tuple(starts[i] for i in order),
-        ends=tuple(ends[i] for i in order))
+        ends=tuple(ends[i] for i in order),
+        successors=tuple(successors[i] for i in order))
     short = draw(st.booleans())
     n_periods = draw(st.integers(1, 3)) if short else draw(st.integers(4, 7))
     missing = {i.name: draw(st.sampled_from([0.0, 0.0, 0.2, 0.5, 1.0])) for i in spec.inputs}
@@ -763,11 +788,11 @@ def first_difference(expected: RawOutcomes, actual: RawOutcomes,
 
 def describe_panel(layout: Layout) -> str:
     ents = layout.entities
-    lines = ["entities (id kind type parent region from to):"]
+    lines = ["entities (id kind type parent region from to successor):"]
     for k in range(len(ents)):
         lines.append(f"  {k}: {ents.ids[k]} {ents.kinds[k]} {ents.types[k]!r} "
                      f"{ents.parents[k]!r} {ents.regions[k]} {ents.starts[k] or '-'} "
-                     f"{ents.ends[k] or '-'}")
+                     f"{ents.ends[k] or '-'} {ents.successors[k] or '-'}")
     for name, arr in layout.inputs.items():
         lines.append(f"{name} =\n{arr}")
     for name, arr in layout.params.items():

@@ -65,6 +65,19 @@ def test_each_builtin_agrees(construct, data):
     agree_on_panels(spec, data)
 
 
+# follow=successor on every window and earlier level, on panels with mergers and chains
+FOLLOW_FOCUS = ("previous", "periods_in", "sustained", "count_over", "mean_over", "median_over")
+
+
+@pytest.mark.parametrize("construct", FOLLOW_FOCUS)
+@settings(max_examples=2, **SETTINGS)
+@given(data=st.data())
+def test_following_successors_agrees(construct, data):
+    spec = data.draw(G.policies(focus=construct, max_rules=2, max_defines=2, follow=True))
+    assert "follow=successor" in spec.text
+    agree_on_panels(spec, data)
+
+
 @pytest.mark.slow
 @settings(max_examples=1500, **SETTINGS)
 @given(spec=G.policies(max_depth=4, max_rules=6, max_defines=4), data=st.data())

@@ -56,28 +56,35 @@ def test_entities(panel):
     assert (kinds == "ccg").sum() == 106
     assert (kinds == "ics").sum() == 42
     assert (kinds == "region").sum() == 7
+    assert (kinds == "health_economy").sum() == 55
     assert (kinds == "pct").sum() == 152 and (kinds == "sha").sum() == 10
     types = [t for t, k in zip(e.types, e.kinds) if k == "trust"]
     assert {t: types.count(t) for t in set(types)} == {
         "acute": 129, "specialist": 17, "mental_health": 47, "community": 17, "ambulance": 10}
     index = e.index
     for eid, kind, parent, region in zip(e.ids, e.kinds, e.parents, e.regions):
-        expected = {"trust": "ics", "ccg": "ics", "ics": "region", "region": None,
-                    "pct": "sha", "sha": "region"}[kind]
+        expected = {"trust": "health_economy", "ccg": "health_economy", "ics": "region",
+                    "health_economy": "ics", "region": None, "pct": "sha",
+                    "sha": "region"}[kind]
         if expected is None:
             assert parent == "" and region in REGIONS
         else:
             assert e.kinds[index[parent]] == expected
             assert region == e.regions[index[parent]]
         pattern = {"trust": r"T\d{3}", "ccg": r"C\d{3}", "ics": r"ICS\d{2}",
-                   "region": r"REG\d", "pct": r"P\d{3}", "sha": r"SHA\d{2}"}[kind]
+                   "region": r"REG\d", "pct": r"P\d{3}", "sha": r"SHA\d{2}",
+                   "health_economy": r"HE\d{2}"}[kind]
         assert re.fullmatch(pattern, eid)
     assert sorted(set(e.regions)) == sorted(REGIONS)
     assert all("Synthetic" in n for n, k in zip(e.names, e.kinds) if k != "region")
-    # Every ICS hosts at least one acute and one mental-health trust.
+    # Every ICS hosts at least one acute and one mental-health trust (in its local health
+    # economies), and every economy an acute trust.
+    system_of = {i: p for i, k, p in zip(e.ids, e.kinds, e.parents) if k == "health_economy"}
     for ics in [i for i, k in zip(e.ids, e.kinds) if k == "ics"]:
-        hosted = {t for t, p in zip(e.types, e.parents) if p == ics}
+        hosted = {t for t, p in zip(e.types, e.parents) if system_of.get(p) == ics}
         assert {"acute", "mental_health"} <= hosted
+    for he in system_of:
+        assert "acute" in {t for t, p in zip(e.types, e.parents) if p == he}
 
 
 
@@ -86,7 +93,8 @@ def test_entities_of_their_era(panel):
     a CCG of its region, an SHA its region; trusts and regions throughout."""
     e = panel.entities
     index = e.index
-    eras = {"trust": ("", ""), "region": ("", ""), "pct": ("", "2013-03"),
+    eras = {"trust": ("", ""), "region": ("", ""), "health_economy": ("", ""),
+            "pct": ("", "2013-03"),
             "sha": ("", "2013-03"), "ccg": ("2013-04", "2022-06"),
             # a system is also the local health economy of earlier eras (success2015's unit)
             "ics": ("", "")}
@@ -99,7 +107,7 @@ def test_entities_of_their_era(panel):
             continue
         assert e.kinds[index[succ]] == succeeded_by[kind] and e.regions[index[succ]] == region
         if kind == "ccg":
-            assert succ == parent                   # its own system's ICB
+            assert succ == e.parents[index[parent]]     # its own system's ICB
     # every CCG of 2013 had PCTs before it
     assert {s for s, k in zip(e.successors, e.kinds) if k == "pct"} == \
         {i for i, k in zip(e.ids, e.kinds) if k == "ccg"}
@@ -275,12 +283,13 @@ def test_synth_command_out_below_a_file_or_in_a_folder_it_cannot_write(tmp_path,
     assert "is a file" in result.output
 
     # An unwritable folder (root ignores permissions, so the error is simulated).
-    import rulesengine.data.sample as sample
+    import rulesengine.data.loaders as loaders
 
     def refuse(panel, out, **kw):
         raise PermissionError(13, "Permission denied", str(out))
 
-    monkeypatch.setattr(sample, "write_panel", refuse)
+    # sample.py imports the writer when it writes (start-up time): patch it where it lives
+    monkeypatch.setattr(loaders, "write_panel", refuse)
     result = synth("--seed", "1", "--out", str(tmp_path / "ro"))
     assert result.exit_code == 1
     assert f"{tmp_path / 'ro'}: error: cannot write: Permission denied" in result.output

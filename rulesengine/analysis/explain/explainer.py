@@ -246,8 +246,18 @@ class _Explainer(WhatIf):
         inner = node.args[0]
         periods = [read[1] for read in self.shared.reads.read_by((node.nid, self.t))
                    if read[0] == inner.nid]
-        values = ["before the data" if tt < 0 else
-                  f"{self.o.period_labels[tt]} {self.shown(inner, t=tt)}" for tt in periods]
+        follows = BUILTINS[node.func].follows(node)
+        values = []
+        for tt in periods:
+            if tt < 0:
+                values.append("before the data")
+            elif follows and tt < self.t:   # read through its predecessors before it existed
+                v = self.probe.followed(inner, tt)[self.e]
+                shown = self.fmt.value(v if isinstance(v, str) else float(v),
+                                       self.c.types.get(inner.nid))
+                values.append(f"{self.o.period_labels[tt]} {shown}")
+            else:
+                values.append(f"{self.o.period_labels[tt]} {self.shown(inner, t=tt)}")
         return f"over the last {len(periods)}: " + ", ".join(values)
 
     def rank_context(self, side: ast.Node, comparison: ast.Node) -> list[str]:

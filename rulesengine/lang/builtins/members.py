@@ -5,6 +5,10 @@ Member aggregates are unknown if any member's value is; `any`/`all` are Kleene; 
 count/sum are 0, any false, all true, share/mean/min/max unknown. Members are added in entity
 order, so sums agree to the last bit between the engines.
 
+A member outside its lifetime (the entities table's `from`/`to`: a CCG after it became part
+of an ICB, a trust before it was founded) is not a member in that period: it is neither
+counted nor read, so its missing values there do not make the aggregate unknown.
+
 Compiled: `lib.members` in the mode below, between a kernel's entity loops.
 """
 
@@ -28,23 +32,28 @@ def _stats(ev, node, t):
     # one bin per (period, parent): members are added in entity order within each bin
     p = (np.arange(rows)[:, None] * E + parent[has][None, :]).reshape(-1)
     vals = v.reshape(rows, E)[:, has].reshape(-1)
-    unknown = np.isnan(vals)
-    clean = np.where(unknown, 0.0, vals)
+    alive = ev.alive(t)         # who exists in the cells' periods (None: everyone)
+    if alive is None:
+        member = np.ones(vals.shape, bool)
+    else:
+        member = np.broadcast_to(alive, (rows, E))[:, has].reshape(-1)
+    unknown = np.isnan(vals) & member
+    clean = np.where(unknown | ~member, 0.0, vals)
     size = rows * E
 
-    def count(weights=None):
+    def count(weights):
         return np.bincount(p, weights=weights, minlength=size).astype(
             np.float64).reshape(v.shape)
 
-    n = count()
-    ones = count((vals == 1).astype(np.float64))
-    zeros = count((vals == 0).astype(np.float64))
+    n = count(member.astype(np.float64))
+    ones = count(((vals == 1) & member).astype(np.float64))
+    zeros = count(((vals == 0) & member).astype(np.float64))
     unk = count(unknown.astype(np.float64))
     total = count(clean)
     lo = np.full(size, np.inf)
     hi = np.full(size, -np.inf)
-    np.minimum.at(lo, p, np.where(unknown, np.inf, vals))
-    np.maximum.at(hi, p, np.where(unknown, -np.inf, vals))
+    np.minimum.at(lo, p, np.where(unknown | ~member, np.inf, vals))
+    np.maximum.at(hi, p, np.where(unknown | ~member, -np.inf, vals))
     return n, ones, zeros, unk, total, lo.reshape(v.shape), hi.reshape(v.shape)
 
 
@@ -91,7 +100,8 @@ def _all(ev, node, t):
 
 
 def _emit(g, node, out, emit):
-    emit(f"lib.members({g.column(node.args[1])}, cp, ci, {_MODE[node.func]}, {out})")
+    emit(f"lib.members({g.column(node.args[1])}, cp, ci, {_MODE[node.func]}, {out}, "
+         f"{g.alive()})")
 
 
 def _member(name, arg, result, doc, reference, words, **roles):

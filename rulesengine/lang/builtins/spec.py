@@ -32,11 +32,16 @@ generator, the document writer); what a family file may use of them:
   (node, t)`, `ev.shape`, `ev.E`, `ev.levels`, `ev.level_condition(node, levels)`, `ev.computed(node,
   t)` (the node's value in period t if already computed, else None), `ev.c`
   (the checked policy: `directions`, `refs`), `ev.L` (the layout: `groups`, `parent`,
-  `params`), `ev.p` (the policy).
+  `params`), `ev.p` (the policy), `ev.alive(t)` (who exists in the cells' periods); for
+  follow=successor, `ev.followed(node, t)` (the value in period t as each entity's stand-ins
+  agree on it) and `ev.followed_levels(stop, start)` (the worst level of the stand-ins in
+  each period from start to stop-1), engine/lineage.py.
 - `g` (compile/codegen.py): `g.var(node)`, `g.past(node, when)`, `g.window_size(node)`,
   `g.fresh()`, `g.column(node)`, `g.grouping(node)`, `g.lower(node)`, `g.latch(node)`,
-  `g.level_counter(node)`, `g.window_source(node)`, `g.is_param(node)`, `g.number(x)`; `emit(line,
-  depth=0)` writes a line of the kernel, `depth` levels deeper than the call's.
+  `g.level_counter(node)`, `g.window_source(node)`, `g.is_param(node)`, `g.number(x)`,
+  `g.followed(node, when)`, `g.followed_level(when)`, `g.level_test(cond, level, emit)`,
+  `g.alive()`; `emit(line, depth=0)` writes a line of the kernel, `depth` levels deeper
+  than the call's.
 - `w` (authoring/doc.py): `w.arg(node, k)`, `w.window(node, k)`, `w.count(node)`,
   `w.listed(node)`, `w.peers(node)`, `w.period`, `w.share(value)`.
 """
@@ -80,7 +85,11 @@ RESULTS = {
 # What each keyword argument is: a peer grouping, a direction, or a value the engines read
 # (a threshold in the unit of the scored value).
 KWARG_ROLES = {"by": "group", "better": "direction", "standard": "value", "floor": "value",
-               "first": "choice"}
+               "first": "choice", "follow": "choice"}
+
+# The keyword that makes a built-in over time read an organisation's predecessors in the
+# periods before it existed (level.py, time.py): declared on each such entry.
+FOLLOW = dict(kwargs=("follow",), choices=(("follow", ("successor",)),))
 
 Reference = Callable[[Any, Any, int], Any]
 Emitter = Callable[[Any, Any, str, Callable[..., None]], None]
@@ -123,6 +132,10 @@ class Builtin:
         """The word a call gives a keyword that takes one (`first=worst`), or None."""
         kw = node.kwarg(keyword)
         return getattr(kw.value, "name", None) if kw is not None else None
+
+    def follows(self, node) -> bool:
+        """Whether this call reads predecessors before the entity existed (follow=successor)."""
+        return "follow" in self.kwargs and self.choice(node, "follow") == "successor"
 
     def orients(self, node) -> bool:
         """Whether this call reads its first argument oriented by `better:`."""
