@@ -304,7 +304,7 @@ def _kernel(ranked, lower, fpv, income, fmp, overall, safe, effective, caring, r
             out_incomplete[t, e] = incomplete
             out_fired[t, e, 0] = fired
             out_unknown[t, e, 0] = unknown
-            out_subject[t, e] = kind_subject[t, e]
+            out_subject[t, e] = kind_subject[e]
             run[e] = run[e] + 1 if final >= 2 else 0
 
 
