@@ -195,8 +195,8 @@ class SweepRun:
 
     levels: np.ndarray              # int16 [V, D, T, E]: final level index, -1 where not decided on
     period_labels: tuple[str, ...]  # the T periods looked at
-    entity_ids: tuple[str, ...]
-    entity_names: tuple[str, ...]
+    entity_ids: Sequence[str]       # the entities' columns (data/strings.py), not copied
+    entity_names: Sequence[str]
     level_ids: tuple[str, ...]
     level_labels: tuple[str, ...]
 
@@ -261,7 +261,7 @@ def sweep(checked, data=None, *, design: Design, noise: Sequence[Noise] = (), dr
         [bound.period_labels[t] for t in periods])
     run = SweepRun(levels=levels,
                    period_labels=tuple(bound.period_labels[t] for t in periods),
-                   entity_ids=tuple(bound.entities.ids), entity_names=tuple(bound.entities.names),
+                   entity_ids=bound.entities.ids, entity_names=bound.entities.names,
                    level_ids=tuple(lv.id for lv in p.levels),
                    level_labels=tuple(lv.label for lv in p.levels))
     return SweepResult(policy_id=p.id, policy_version=p.version, policy_hash=p.content_hash,

@@ -7,9 +7,10 @@ run's output. An entry is one folder under the cache's `data/` folder, named by 
 the data files' bytes, their place and the package's code (`cachedir.engine_stamp`,
 so an edited loader never reads what an older one wrote), holding
 
-    manifest.json   the periods, the entities table, rating labels, where each label was
-                    first read, the panel's digest (provenance) and, per metric, its files
-                    and their SHA-256
+    manifest.json   the periods, rating labels, where each label was first read, the
+                    panel's digest (provenance), per entity column its distinct values and
+                    the file of its codes, and per metric its files; each file's SHA-256
+    ent.<c>.npy     the codes of entity column c (ids, names, ...) into its values,
     <k>.mask.npy    where metric k has a value (packed bits), and
     <k>.values.npy  those values (float64, in row order),
 
@@ -36,9 +37,11 @@ from ..cachedir import engine_stamp
 from ..diagnostics import Pos
 from .panel import Entities, Panel
 
-FORMAT = 2                  # 2: entities carry lifetimes (from, to, successor)
+FORMAT = 3                  # 3: entity columns as codes (.npy) and values (manifest)
 MANIFEST = "manifest.json"
 _NAN_BITS = np.array(np.nan).view(np.uint64)
+_ENTITY_COLUMNS = ("ids", "names", "kinds", "types", "parents", "regions", "starts", "ends",
+                   "successors")
 
 
 def cached_panel(files: Sequence[Path], load: Callable[[], Panel]) -> Panel:
@@ -153,6 +156,27 @@ def _metric(entry: Path, spec: dict, shape: tuple[int, int]) -> np.ndarray:
     return out.reshape(shape)
 
 
+def _entities(entry: Path, spec: dict) -> Entities:
+    """The entities from their columns' codes and values; _Damaged unless each column's codes
+    are as recorded and index its values (Strings.from_codes refuses any other code)."""
+    columns = {}
+    for name, col in spec["columns"].items():
+        if name not in _ENTITY_COLUMNS:
+            raise _Damaged(name)
+        codes = _array(entry / f"ent.{name}.npy", col["codes_sha256"])
+        values = col["values"]
+        if codes.dtype.kind not in "iu" or codes.shape != (spec["n"],) \
+                or not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise _Damaged(name)
+        columns[name] = (codes, values)
+    if set(columns) != set(_ENTITY_COLUMNS):
+        raise _Damaged("entities")
+    try:
+        return Entities.from_codes(columns)
+    except ValueError as e:
+        raise _Damaged("entities") from e
+
+
 def _read(entry: Path, load: Callable[[], Panel]) -> Panel | None:
     # the guarded read: a pipe in the manifest's place is a miss, not a wait
     data = cachedir.read_entry(entry / MANIFEST)
@@ -162,7 +186,7 @@ def _read(entry: Path, load: Callable[[], Panel]) -> Panel | None:
         manifest = json.loads(data)
         if manifest.get("format") != FORMAT:
             return None
-        shape = (int(manifest["n_periods"]), len(manifest["entities"]["ids"]))
+        shape = (int(manifest["n_periods"]), int(manifest["entities"]["n"]))
         specs = manifest["metrics"]
         # Every file must be there and whole before the entry is used: a metric read later
         # must not find a half-removed entry.
@@ -170,10 +194,11 @@ def _read(entry: Path, load: Callable[[], Panel]) -> Panel | None:
             for part in ("mask", "values"):
                 if (entry / spec[part]).stat().st_size != spec[part + "_size"]:
                     return None
-        ents = manifest["entities"]
-        entities = Entities(*(tuple(ents[c]) for c in ("ids", "names", "kinds", "types",
-                                                        "parents", "regions", "starts", "ends",
-                                                        "successors")))
+        for name, col in manifest["entities"]["columns"].items():
+            if name not in _ENTITY_COLUMNS \
+                    or (entry / f"ent.{name}.npy").stat().st_size != col["codes_size"]:
+                return None
+        entities = _entities(entry, manifest["entities"])
         panel = Panel(
             period_kind=manifest["period_kind"], start=int(manifest["start"]),
             n_periods=shape[0], entities=entities,
@@ -220,13 +245,21 @@ def _write(folder: Path, entry: Path, panel: Panel) -> None:
                 _write_private(tmp / spec[part], raw)
             specs[name] = spec
         ents = panel.entities
+        columns = {}
+        for name, col in zip(_ENTITY_COLUMNS, ents.columns()):
+            # the narrowest integer type (most columns hold a few values: a byte a row)
+            codes = col.codes.astype(np.min_scalar_type(max(len(col.values) - 1, 0)))
+            buf = io.BytesIO()
+            np.save(buf, codes, allow_pickle=False)
+            raw = buf.getvalue()
+            columns[name] = {"values": list(col.values), "codes": f"ent.{name}.npy",
+                             "codes_sha256": hashlib.sha256(raw).hexdigest(),
+                             "codes_size": len(raw)}
+            _write_private(tmp / columns[name]["codes"], raw)
         manifest = {
             "format": FORMAT, "period_kind": panel.period_kind, "start": panel.start,
             "n_periods": panel.n_periods, "digest": panel.digest(),
-            "entities": {"ids": ents.ids, "names": ents.names, "kinds": ents.kinds,
-                         "types": ents.types, "parents": ents.parents,
-                         "regions": ents.regions, "starts": ents.starts, "ends": ents.ends,
-                         "successors": ents.successors},
+            "entities": {"n": len(ents), "columns": columns},
             "labels": {k: list(v) for k, v in panel.labels.items()},
             "sources": list(panel.sources),
             "label_sites": {m: {label: [file, [pos.line, pos.col, pos.end_col]]

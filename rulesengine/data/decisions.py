@@ -66,7 +66,7 @@ def load_decisions(path: str | Path, policy: Policy, entities: Entities, period_
             f"decisions file lacks column '{missing[0]}' (it needs {', '.join(COLUMNS)})"
             f"{did_you_mean(missing[0], header)}", file=name, pos=Pos(1, 1)))
     col = {c: header.index(c) for c in COLUMNS if c in header}
-    index = entities.index
+    ids = entities.ids          # looked up by code: no dict of every entity per file
     levels = {lv.id: lv.index for lv in policy.levels}
     out = np.full((n_periods, len(entities)), np.nan)
     decisions: dict[tuple[int, int], Decision] = {}
@@ -88,9 +88,10 @@ def load_decisions(path: str | Path, policy: Policy, entities: Entities, period_
         entity = row[col["entity"]].strip()
         level = row[col["level"]].strip()
         period_text = row[col["period"]].strip()
-        if entity not in index:
-            err(f"unknown entity '{entity}' in column 'entity'{did_you_mean(entity, index)}",
-                line, "entity")
+        code = ids.code_of(entity)
+        if code < 0:
+            err(f"unknown entity '{entity}' in column 'entity'"
+                f"{did_you_mean(entity, ids.values)}", line, "entity")
             continue
         if level not in levels:
             err(f"'{level}' in column 'level' is not a level of policy '{policy.id}' "
@@ -102,7 +103,7 @@ def load_decisions(path: str | Path, policy: Policy, entities: Entities, period_
             err(f"{e} (column 'period')", line, "period")
             continue
         t = ordinal - start
-        e = index[entity]
+        e = int(ids.last_rows()[code])
         if not 0 <= t < n_periods:
             # Not an error (a decisions file may cover more years than the data), but not
             # silently dropped either: it is in play nowhere.

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..diagnostics import Pos
 from ..periods import Period, first_month, format_period, parse_period
+from .strings import Strings, factorize  # noqa: F401 - factorize: one place for callers
 
 ENTITY_COLUMNS = ("entity", "name", "kind", "type", "parent", "region")
 # Optional columns of the entities table: an organisation's lifetime and what it became.
@@ -31,43 +32,59 @@ def normalise_label(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", str(text).strip().lower()).strip("_")
 
 
+_COLUMNS = ("ids", "names", "kinds", "types", "parents", "regions", "starts", "ends",
+            "successors")
+
+
 @dataclass(frozen=True)
 class Entities:
-    """The organisations in a panel and their attributes, one row each, in a fixed order."""
+    """The organisations in a panel and their attributes, one row each, in a fixed order.
 
-    ids: tuple[str, ...]
-    names: tuple[str, ...]
-    kinds: tuple[str, ...]
-    types: tuple[str, ...]
-    parents: tuple[str, ...]        # "" for none
-    regions: tuple[str, ...]
+    Each column is a `Strings` (codes into sorted distinct values, data/strings.py): built
+    from plain sequences of str once, shared when given a Strings, so grouping and lookups
+    work on codes and a new Entities over existing columns costs nothing per row."""
+
+    ids: Strings
+    names: Strings
+    kinds: Strings
+    types: Strings
+    parents: Strings        # "" for none
+    regions: Strings
     # Lifetimes, as months written `2013-04` ("" for open): the first and last month the
     # organisation existed, and the entity it became (mergers, PCT -> CCG -> ICB). Empty
-    # tuples (the default) mean no lifetimes: every entity exists throughout.
-    starts: tuple[str, ...] = ()
-    ends: tuple[str, ...] = ()
-    successors: tuple[str, ...] = ()
+    # columns (the default) mean no lifetimes: every entity exists throughout.
+    starts: Strings = ()
+    ends: Strings = ()
+    successors: Strings = ()
 
     def __post_init__(self) -> None:
         n = len(self.ids)
-        for name in ("starts", "ends", "successors"):
-            if not getattr(self, name) and n:
-                object.__setattr__(self, name, ("",) * n)
-        for col in (self.names, self.kinds, self.types, self.parents, self.regions,
-                    self.starts, self.ends, self.successors):
-            if len(col) != n:
+        for name in _COLUMNS:
+            col = getattr(self, name)
+            if name in ("starts", "ends", "successors") and not len(col):
+                col = Strings.repeat("", n)
+            object.__setattr__(self, name, Strings.of(col))
+        for name in _COLUMNS[1:]:
+            if len(getattr(self, name)) != n:
                 raise ValueError("entity attribute columns differ in length")
+
+    @classmethod
+    def from_codes(cls, columns: Mapping[str, tuple[np.ndarray, Sequence[str]]]
+                   ) -> "Entities":
+        """Entities from (codes, values) per column name (`ids`, `names`, ...; the lifetime
+        columns may be left out), each normalised as `Strings.from_codes` does."""
+        return cls(*(Strings.from_codes(*columns[name]) if name in columns else ()
+                     for name in _COLUMNS))
+
+    def columns(self) -> tuple[Strings, ...]:
+        """The nine columns in their order (ids ... successors)."""
+        return tuple(getattr(self, name) for name in _COLUMNS)
 
     @property
     def has_lifetimes(self) -> bool:
-        """Whether any entity has a `from`, `to` or `successor` (found once: every layout asks)."""
-        cached = self.__dict__.get("_has_lifetimes")
-        if cached is None:
-            # counting "" runs in C without a truth test per entity (a third of any()'s time)
-            cached = self.__dict__["_has_lifetimes"] = any(
-                tuple(col).count("") != len(col)
-                for col in (self.starts, self.ends, self.successors))
-        return cached
+        """Whether any entity has a `from`, `to` or `successor`."""
+        return any(col.values not in ((), ("",))
+                   for col in (self.starts, self.ends, self.successors))
 
     def alive(self, kind: str, start: int, n_periods: int) -> np.ndarray:
         """bool [periods, entities]: the entity existed in some month of the period (periods of
@@ -85,14 +102,9 @@ class Entities:
         ends as the extremes of int64), from the distinct dates, not per entity."""
         cached = self.__dict__.get("_lifetimes_cache")
         if cached is None:
-            ends = []
-            for column, open_end in ((self.starts, np.iinfo(np.int64).min),
-                                     (self.ends, np.iinfo(np.int64).max)):
-                codes, values = factorize(column)
-                months = np.array([month_ordinal(v) if v else open_end for v in values],
-                                  dtype=np.int64)
-                ends.append(months[codes] if codes.size else np.zeros(0, np.int64))
-            cached = self.__dict__["_lifetimes_cache"] = tuple(ends)
+            cached = self.__dict__["_lifetimes_cache"] = (
+                month_ordinals(self.starts, np.iinfo(np.int64).min),
+                month_ordinals(self.ends, np.iinfo(np.int64).max))
         return cached
 
     def __len__(self) -> int:
@@ -100,53 +112,43 @@ class Entities:
 
     @property
     def index(self) -> dict[str, int]:
-        return {e: i for i, e in enumerate(self.ids)}
+        """id -> row (the last row, should an id repeat)."""
+        return dict(zip(self.ids, range(len(self.ids))))
 
-    def attribute(self, name: str) -> tuple[str, ...]:
+    def attribute(self, name: str) -> Strings:
         """An attribute column by its name in the language: id, name, kind, type, parent, region."""
         return {"id": self.ids, "name": self.names, "kind": self.kinds, "type": self.types,
                 "parent": self.parents, "region": self.regions}[name]
+
+    def rows_of(self, column: Strings) -> np.ndarray:
+        """int64 [len(column)]: for each row of `column` (parents, successors), the row whose
+        id it names (the last such row), or -1 for "" and ids the table lacks; NumPy over the
+        rows, a lookup per distinct value."""
+        if not len(column):
+            return np.zeros(0, np.int64)
+        codes = self.ids.lookup(column)
+        known = codes >= 0
+        rows = np.full(len(column.values), -1, np.int64)
+        rows[known] = self.ids.last_rows()[codes[known]]
+        empty = column.code_of("")
+        if empty >= 0:
+            rows[empty] = -1
+        return rows[column.codes]
 
     def parent_index(self) -> np.ndarray:
         """For each entity, the row of its parent (the last row with that id), or -1."""
         cached = self.__dict__.get("_parent_index")
         if cached is None:
-            codes, values = self.codes("parent")
-            if len(values) <= _FEW_VALUES:
-                # a few parents (regions, ICSs): find each one's row, not every entity's
-                rev = tuple(self.ids)[::-1]
-                rows = np.full(len(values), -1, np.int64)
-                for i, value in enumerate(values):
-                    try:
-                        rows[i] = len(rev) - 1 - rev.index(value) if value else -1
-                    except ValueError:      # a parent the table does not list
-                        pass
-                cached = rows[codes] if codes.size else np.zeros(0, np.int64)
-            else:
-                ids = _strings(self.ids)
-                parents = _strings(self.parents)
-                order = np.argsort(ids, kind="stable")
-                pos = np.searchsorted(ids[order], parents, side="right") - 1
-                at = order[np.maximum(pos, 0)] if order.size else np.zeros(len(parents),
-                                                                            np.int64)
-                found = (pos >= 0) & (parents != "")
-                if order.size:
-                    found &= ids[at] == parents
-                cached = np.where(found, at, -1).astype(np.int64)
+            cached = self.rows_of(self.parents)
             cached.setflags(write=False)
             self.__dict__["_parent_index"] = cached     # a frozen dataclass: cache beside it
         return cached
 
     def codes(self, name: str) -> tuple[np.ndarray, tuple[str, ...]]:
-        """An attribute as integer codes (for grouping) and the distinct values they stand for,
-        sorted; computed once per attribute (see `factorize`)."""
-        cache = self.__dict__.setdefault("_codes", {})
-        hit = cache.get(name)
-        if hit is None:
-            codes, values = factorize(self.attribute(name))
-            codes.setflags(write=False)
-            hit = cache[name] = (codes, values)
-        return hit
+        """An attribute as integer codes (for grouping; read-only) and the distinct values
+        they stand for, sorted: the column's own."""
+        col = self.attribute(name)
+        return col.codes, col.values
 
     def of_kinds(self, kinds: frozenset[str]) -> np.ndarray:
         """bool [E]: the entity's kind is one of `kinds` (kept per set of kinds: a policy's
@@ -162,10 +164,8 @@ class Entities:
         return hit
 
     def take(self, rows: Sequence[int]) -> "Entities":
-        rows = list(rows)
-        return Entities(*(tuple(col[i] for i in rows) for col in (
-            self.ids, self.names, self.kinds, self.types, self.parents, self.regions,
-            self.starts, self.ends, self.successors)))
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        return Entities(*(col.take(rows) for col in self.columns()))
 
 
 def month_ordinal(text: str) -> int:
@@ -174,35 +174,11 @@ def month_ordinal(text: str) -> int:
     return int(year) * 12 + int(month) - 1
 
 
-# Columns with at most this many distinct values among their first rows are coded through a
-# dict; others (ids, names) by sorting a NumPy copy.
-_FEW_VALUES = 64
-
-
-def factorize(column: Sequence[str]) -> tuple[np.ndarray, tuple[str, ...]]:
-    """(int64 codes, the distinct values sorted in code point order) of a column of strings.
-    A column of a few distinct values (kinds, types, regions: most of them) is coded through
-    a dict in C (`map`), without converting a million strings to a NumPy array and sorting
-    them (ten times slower); a column of many values is sorted by NumPy."""
-    n = len(column)
-    if isinstance(column, tuple) and n and column.count(column[0]) == n:
-        return np.zeros(n, np.int64), (column[0],)      # one value (every entity a trust)
-    if isinstance(column, tuple) and len(set(column[:1000])) <= _FEW_VALUES:
-        distinct = set(column)
-        if len(distinct) <= _FEW_VALUES:
-            values = tuple(sorted(distinct))
-            if len(values) == 1:
-                return np.zeros(n, np.int64), values
-            index = {v: i for i, v in enumerate(values)}
-            return np.fromiter(map(index.__getitem__, column), np.int64, n), values
-    values, codes = np.unique(_strings(column), return_inverse=True)
-    return codes.reshape(-1).astype(np.int64), tuple(values.tolist())
-
-
-def _strings(column: Sequence[str]) -> np.ndarray:
-    """A column of strings as a NumPy unicode array (sorted in code point order, as Python
-    sorts str)."""
-    return np.array(column, dtype=str) if len(column) else np.zeros(0, dtype="<U1")
+def month_ordinals(column: Strings, empty: int) -> np.ndarray:
+    """int64 [rows]: each row's month (`2013-04`) as an ordinal, `empty` for "": one parse per
+    distinct month."""
+    months = np.array([month_ordinal(v) if v else empty for v in column.values], np.int64)
+    return months[column.codes] if len(column) else np.zeros(0, np.int64)
 
 
 @dataclass(frozen=True)
@@ -268,12 +244,14 @@ class Panel:
     def _digest(self) -> str:
         h = hashlib.sha256()
         h.update(f"{self.period_kind}:{self.start}:{self.n_periods}".encode())
-        for col in (self.entities.ids, self.entities.names, self.entities.kinds,
-                    self.entities.types, self.entities.parents, self.entities.regions):
-            h.update("\x1f".join(col).encode())
-        if self.entities.has_lifetimes:     # (panels without lifetimes keep their digests)
-            for col in (self.entities.starts, self.entities.ends, self.entities.successors):
-                h.update(("\x1e" + "\x1f".join(col)).encode())
+        # each entity column as its distinct values and its codes' bytes: the same rows give
+        # the same canonical codes (data/strings.py), and no string is made per row
+        columns = self.entities.columns()
+        if not self.entities.has_lifetimes:  # (as if a table without the lifetime columns)
+            columns = columns[:6]
+        for col in columns:
+            h.update(b"\x1e" + "\x1f".join(col.values).encode() + b"\x1d")
+            h.update(np.ascontiguousarray(col.codes, dtype="<i8").tobytes())
         for name in sorted(self.values):
             h.update(name.encode())
             h.update(np.ascontiguousarray(self.values[name], dtype=np.float64).tobytes())

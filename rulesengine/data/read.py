@@ -101,10 +101,16 @@ class _Column:
         """The column as strings (numbers written back as text, for ids and periods)."""
         if self.numbers is None:
             return self
+        # one word per distinct number, in the order of first appearance (the order in which
+        # the data names entities, when there is no entities table)
+        distinct, first, inverse = np.unique(self.numbers, return_index=True,
+                                             return_inverse=True)
+        order = np.argsort(first, kind="stable")
+        rank = np.empty(len(order), np.int64)
+        rank[order] = np.arange(len(order))
         words = ["" if v != v else (str(int(v)) if float(v).is_integer() else repr(float(v)))
-                 for v in self.numbers]
-        codes, uniques = _encode(words)
-        return _Column(self.name, self.col, codes=codes, uniques=uniques)
+                 for v in distinct[order].tolist()]
+        return _Column(self.name, self.col, codes=rank[inverse.reshape(-1)], uniques=words)
 
     def first_rows(self) -> np.ndarray:
         """For each distinct value of a string column, the first row holding it (-1 if none)."""

@@ -605,10 +605,10 @@ class _World(_Bodies):
     def _eras(self) -> None:
         """Each metric only in the months it was published, each body only in its era."""
         months = self.start + self.t
-        kinds = np.array(self.entities.kinds)
+        kinds = self.entities.kinds
         alive = np.ones((self.T, self.n_ent), dtype=bool)
         for kind, (lo, hi) in LIFETIMES.items():
-            cols = kinds == kind
+            cols = kinds.codes == kinds.code_of(kind)      # (-1 matches no row)
             if lo is not None:
                 alive[months < parse_period(lo).ordinal, :] &= ~cols[None, :]
             if hi is not None:

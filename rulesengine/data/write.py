@@ -28,14 +28,18 @@ def write_panel(panel: Panel, out: str | os.PathLike, *, fmt: str = "parquet",
     write_entities(panel.entities, ent_path)
     metrics = panel.metrics
     rows_p, rows_e = _rows_with_data(panel)
-    entity_col = [panel.entities.ids[e] for e in rows_e]
+    ids = panel.entities.ids
+    entity_codes = ids.codes[rows_e]
     labels = panel.period_labels
     period_col = [labels[p] for p in rows_p]
     if fmt == "parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        arrays = {"entity": pa.array(entity_col, pa.string()).dictionary_encode(),
+        # the ids' codes are the dictionary column's indices: no string per row
+        arrays = {"entity": pa.DictionaryArray.from_arrays(
+                      pa.array(entity_codes.astype(np.int32), pa.int32()),
+                      pa.array(ids.values, pa.string())),
                   "period": pa.array(period_col, pa.string()).dictionary_encode()}
         for m in metrics:
             vals = panel.values[m][rows_p, rows_e]
@@ -51,6 +55,7 @@ def write_panel(panel: Panel, out: str | os.PathLike, *, fmt: str = "parquet",
         with atomic_output(data_path) as fh:
             w = csv.writer(fh, lineterminator="\n")
             w.writerow(["entity", "period", *metrics])
+            entity_col = list(map(ids.values.__getitem__, entity_codes.tolist()))
             for i in range(len(rows_p)):
                 w.writerow([entity_col[i], period_col[i],
                             *(_format_cell(panel, m, c[i]) for m, c in zip(metrics, cols))])

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data.panel import Entities, month_ordinal
+from ..data.panel import Entities, month_ordinals
 from ..periods import Period, first_month
 
 
@@ -61,15 +61,14 @@ def lineage(entities: Entities, kind: str | None, start: int, n_periods: int) ->
     (None: no period index, so no lifetimes: each entity stands for itself). NumPy over the
     entities; the only loop is one step per generation of predecessors."""
     E = len(entities)
-    if kind is None or not any(entities.successors):
+    if kind is None or entities.successors.values in ((), ("",)):
         return Lineage.own(n_periods, E)
     # the period in which each entity begins (0 if it began before the data or has no `from`)
     months = np.array([first_month(Period(kind, start + t)) for t in range(n_periods)])
     last = months + {"month": 1, "quarter": 3, "year": 12}[kind] - 1
-    begins = np.array([month_ordinal(s) if s else -1 for s in entities.starts], np.int64)
+    begins = month_ordinals(entities.starts, -1)
     begin = np.where(begins >= 0, np.searchsorted(last, begins, side="left"), 0)
-    ids = {e: i for i, e in enumerate(entities.ids)}
-    succ = np.array([ids.get(s, -1) if s else -1 for s in entities.successors], np.int64)
+    succ = entities.rows_of(entities.successors)       # codes, a lookup per distinct id
     has_pred = np.zeros(E, bool)
     has_pred[succ[succ >= 0]] = True
     # predecessors of each entity as CSR

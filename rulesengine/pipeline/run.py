@@ -65,7 +65,7 @@ def prepare(checked: CheckedPolicy, data=None, *, decisions: str | os.PathLike |
                          decided, periods=(bound.period_kind, bound.start))
     if len(bound.entities) and not layout.kind_subject.any():
         # an entities table that says "hospital" or "TRUST" would otherwise evaluate nothing
-        found = sorted(set(bound.entities.kinds))
+        found = bound.entities.kinds.values         # the distinct kinds, sorted
         raise RegimeError(f"none of the {len(bound.entities)} entities in the data is of a kind "
                           f"policy '{checked.policy.id}' decides on "
                           f"({', '.join(checked.policy.entity or ())}); the data's kinds are "

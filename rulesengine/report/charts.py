@@ -96,7 +96,8 @@ def level_counts_chart(outcomes, path: str | Path, *, periods: Sequence[int] | N
 def _by_group_chart(outcomes, out: Path, t: int, peer_group: str, title: str | None) -> Path:
     plt = _pyplot()
     subject = outcomes.raw.subject[t]
-    groups_of = np.array(outcomes.entities.attribute(peer_group), dtype=object)[subject]
+    column = outcomes.entities.attribute(peer_group)     # codes: no string per entity
+    groups_of = np.array(column.values, dtype=object)[column.codes[subject]]
     levels = outcomes.raw.level[t][subject]
     groups = sorted(set(groups_of.tolist()), key=str)
     n_levels = len(outcomes.level_ids)

@@ -8,7 +8,13 @@ import random
 import numpy as np
 import pytest
 
-from rulesengine.data.panel import Entities, _strings, factorize, month_ordinal
+from rulesengine.data.panel import Entities, month_ordinal
+from rulesengine.data.strings import factorize
+
+
+def _strings(column):
+    """The column as a NumPy unicode array, as np.unique would sort it."""
+    return np.array(column, dtype=str) if len(column) else np.zeros(0, dtype="<U1")
 from rulesengine.periods import Period, first_month
 
 

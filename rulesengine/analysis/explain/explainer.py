@@ -67,7 +67,8 @@ class Explainer:
         """Explain entity's outcome in period index t (see explain())."""
         ids = self.outcomes.entities.ids
         if entity not in ids:
-            raise RegimeError(f"no entity '{entity}' in the data{did_you_mean(entity, ids)}")
+            raise RegimeError(f"no entity '{entity}' in the data"
+                              f"{did_you_mean(entity, ids.values)}")
         return _Explainer(self, ids.index(entity), t, what_if).run()
 
 
