@@ -67,20 +67,29 @@ class Strings(Sequence):
         codes = np.asarray(codes)
         if codes.ndim != 1 or (codes.size and codes.dtype.kind not in "iu"):
             raise ValueError("codes must be a one-dimensional integer array")
-        codes = codes.astype(np.int64, copy=False)
-        texts = ["" if v is None else str(v) for v in values]
+        texts = list(values)
+        if None in texts:
+            texts = ["" if v is None else v for v in texts]
         n_values = len(texts)
         if codes.size and (codes.max() >= n_values or codes.min() < -1):
             raise ValueError("a code is outside the values")
-        texts.append("")                        # the slot -1 points at: a null
-        used = np.bincount(codes + 1, minlength=n_values + 1) if codes.size else \
-            np.zeros(n_values + 1, np.int64)
-        used = np.roll(used, -1) > 0            # used[k] for value k; used[-1] for null
-        distinct = sorted({texts[k] for k in np.flatnonzero(used).tolist()})
-        position = {v: i for i, v in enumerate(distinct)}
-        remap = np.array([position.get(t, -1) for t in texts], dtype=np.int64)
-        return cls._canonical(remap[codes] if codes.size else np.zeros(0, np.int64),
-                              tuple(distinct))
+        if not codes.size:
+            return cls._canonical(np.zeros(0, np.int64), ())
+        texts.append("")                        # the slot a null (-1) points at
+        codes = np.where(codes < 0, n_values, codes).astype(np.int64, copy=False)
+        used = np.flatnonzero(np.bincount(codes, minlength=n_values + 1))
+        if len(used) <= _FEW_VALUES:
+            distinct = sorted({str(texts[k]) for k in used.tolist()})
+            position = {v: i for i, v in enumerate(distinct)}
+            remap = np.zeros(n_values + 1, np.int64)
+            remap[used] = [position[str(texts[k])] for k in used.tolist()]
+            return cls._canonical(remap[codes], tuple(distinct))
+        # many values (ids, names): sorted by NumPy, not as Python objects
+        kept = np.array(texts, dtype=str)[used]
+        distinct, inverse = np.unique(kept, return_inverse=True)
+        remap = np.zeros(n_values + 1, np.int64)
+        remap[used] = inverse.reshape(-1)
+        return cls._canonical(remap[codes], tuple(distinct.tolist()))
 
     @classmethod
     def repeat(cls, value: str, n: int) -> "Strings":

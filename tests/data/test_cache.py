@@ -109,6 +109,40 @@ def test_a_broken_manifest_or_file_is_a_miss(cache_root, from_files, damage):
     assert_same(sample_panel(), from_files)
 
 
+@pytest.mark.parametrize("damage", ["codes", "missing codes", "values", "a code too far"])
+def test_damaged_entity_columns_are_a_miss(cache_root, from_files, damage):
+    sample_panel()
+    (entry,) = _entries(cache_root)
+    manifest = entry / C.MANIFEST
+    data = json.loads(manifest.read_text())
+    kinds = data["entities"]["columns"]["kinds"]
+    if damage == "codes":
+        raw = bytearray((entry / "ent.kinds.npy").read_bytes())
+        raw[-1] ^= 1
+        (entry / "ent.kinds.npy").write_bytes(bytes(raw))
+    elif damage == "missing codes":
+        (entry / "ent.ids.npy").unlink()
+    elif damage == "values":
+        kinds["values"] = [1, 2]                            # not strings
+        manifest.write_text(json.dumps(data))
+    else:
+        kinds["values"] = kinds["values"][:1]               # codes now point past them
+        manifest.write_text(json.dumps(data))
+    assert_same(sample_panel(), from_files)
+
+
+def test_entity_columns_are_stored_as_codes(cache_root, from_files):
+    sample_panel()
+    (entry,) = _entries(cache_root)
+    columns = json.loads((entry / C.MANIFEST).read_text())["entities"]["columns"]
+    ents = from_files.entities
+    for name, col in zip(C._ENTITY_COLUMNS, ents.columns()):
+        assert columns[name]["values"] == list(col.values)
+        codes = np.load(entry / f"ent.{name}.npy", allow_pickle=False)
+        assert codes.tolist() == col.codes.tolist()
+    assert sample_panel().entities == ents
+
+
 def test_changed_files_are_another_entry(cache_root, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(C.Path(_load_sample.__code__.co_filename).with_name("sample"), copy)
