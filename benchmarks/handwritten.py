@@ -36,6 +36,8 @@ RANKED = (("ae_4hr_pct", False), ("ae_12hr_pct", True), ("rtt_18wk_pct", False),
 AE4, AE12, RTT18, RTT52, C62, FDS, DIAG, SHMI, CAT1, CAT2, OOA, SICK, LEAVE = range(13)
 TOP = 13                    # the sustained() state of the top-quartile test
 
+N_RULES = 13        # oversight2021_handwritten.yaml's rules: 7 for segment 3, 5 for 4, 1 for 1
+
 TYPES = ("acute", "specialist", "mental_health", "community", "ambulance")
 ACUTE, SPECIALIST, MH, COMMUNITY, AMBULANCE, OTHER = range(6)
 
@@ -269,7 +271,7 @@ def _kernel(ranked, lower, fpv, income, fmp, overall, safe, effective, caring, r
             unknown = np.uint64(0)
             comp = -1
             cand = -1
-            for i in range(13):
+            for i in range(N_RULES):
                 v = rules[i]
                 if v == 1.0:
                     fired |= np.uint64(1) << np.uint64(i)
@@ -302,8 +304,9 @@ def _kernel(ranked, lower, fpv, income, fmp, overall, safe, effective, caring, r
             out_level[t, e] = final
             out_candidate[t, e] = cand
             out_incomplete[t, e] = incomplete
-            out_fired[t, e, 0] = fired
-            out_unknown[t, e, 0] = unknown
+            for k in range(out_fired.shape[2]):     # regime's layout: rule i, bit i % 8 of byte i // 8
+                out_fired[t, e, k] = (fired >> np.uint64(8 * k)) & np.uint64(255)
+                out_unknown[t, e, k] = (unknown >> np.uint64(8 * k)) & np.uint64(255)
             out_subject[t, e] = kind_subject[e]
             run[e] = run[e] + 1 if final >= 2 else 0
 
@@ -316,6 +319,7 @@ def prepare(entities, inputs: dict, params: dict, decisions: np.ndarray | None =
     """The hand-written kernel's arguments (inputs by reference, no copies) and its outputs.
     `params` maps each param to its value (the same in every period)."""
     P, E = inputs["ae_4hr_pct"].shape
+    B = (N_RULES + 7) // 8                  # bytes of rule bits a cell (outcomes.n_bytes)
     kinds = np.array(entities.kinds)
     types = np.array(entities.types)
     tcode = np.full(E, OTHER, np.int8)
@@ -330,8 +334,8 @@ def prepare(entities, inputs: dict, params: dict, decisions: np.ndarray | None =
     if decisions is None:
         decisions = np.full((P, E), np.nan)
     outs = dict(computed=np.zeros((P, E), np.int16), level=np.zeros((P, E), np.int16),
-                candidate=np.zeros((P, E), np.int16), fired=np.zeros((P, E, 1), np.uint64),
-                unknown=np.zeros((P, E, 1), np.uint64), incomplete=np.zeros((P, E), np.bool_),
+                candidate=np.zeros((P, E), np.int16), fired=np.zeros((P, E, B), np.uint8),
+                unknown=np.zeros((P, E, B), np.uint8), incomplete=np.zeros((P, E), np.bool_),
                 subject=np.zeros((P, E), np.bool_))
     subject_kinds = ("trust", "ccg")
     args = (tuple(inputs[name] for name, _ in RANKED),

@@ -31,7 +31,7 @@ from typing import Iterable
 import numpy as np
 
 from ..diagnostics import Pos, Source
-from ..engine.outcomes import RawOutcomes
+from ..engine.outcomes import RawOutcomes, rule_bit
 from ..engine.reference import Read, Reads, ReferenceEvaluator
 from ..lang import ast
 from ..lang.builtins import BUILTINS
@@ -154,9 +154,8 @@ class Coverage:
             raise TypeError("coverage observes an evaluator made with a Reads tracer: "
                             "ReferenceEvaluator(checked, layout, Reads())")
         for i, rule in enumerate(self.checked.policy.rules):
-            word, bit = divmod(i, 64)
             for t, e in cells:
-                if (int(raw.fired[t, e, word]) >> bit) & 1:
+                if rule_bit(raw.fired[t, e], i):
                     self.fired.add(rule.id)
                 else:
                     self.not_fired.add(rule.id)

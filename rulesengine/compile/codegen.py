@@ -22,6 +22,7 @@ from ..lang import types as T
 from ..lang.builtins import BUILTINS, peer_grouping
 from ..check.checker import CheckedPolicy
 from ..policy.model import ENTITY_ATTRIBUTES
+from ..engine.outcomes import n_bytes
 from .plan import Plan, Value
 
 COMPARE = {"==": "lib.eq", "!=": "lib.ne", "<": "lib.lt", "<=": "lib.le", ">": "lib.gt",
@@ -478,12 +479,18 @@ class _Gen:
         emit("top = max(comp, cand)")
         terms = [f"(u{i} & (nl{i} > comp)) | (u{i} & (jl{i} > top))" for i in range(len(roots))]
         emit("inc = " + " | ".join(terms))
-        emit("out_fired[t, e, 0] = fw")
-        emit("out_unknown[t, e, 0] = uw")
+        # the words' bytes, in outcomes.rule_bits' layout (one byte a cell up to eight rules)
+        for k in range(n_bytes(len(roots))):
+            shifted = ("fw", "uw") if k == 0 else (f"(fw >> sh{k})", f"(uw >> sh{k})")
+            emit(f"out_fired[t, e, {k}] = {shifted[0]} & m255")
+            emit(f"out_unknown[t, e, {k}] = {shifted[1]} & m255")
 
     def combine_constants(self, indent: int) -> None:
         """Per-rule constants of the inline fold, read once before the loops."""
         self.emit("zero64 = np.uint64(0)", indent)
+        self.emit("m255 = np.uint64(255)", indent)
+        for k in range(1, n_bytes(len(self.plan.rule_roots))):
+            self.emit(f"sh{k} = np.uint64({8 * k})", indent)
         for i in range(len(self.plan.rule_roots)):
             self.emit(f"bit{i} = np.uint64({1 << i})", indent)
             self.emit(f"nl{i} = -1 if rule_judged[{i}] else rule_levels[{i}]", indent)

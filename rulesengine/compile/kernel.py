@@ -12,7 +12,7 @@ import numpy as np
 
 from ..engine.layout import Layout
 from ..engine.lineage import Lineage
-from ..engine.outcomes import RawOutcomes, n_words
+from ..engine.outcomes import RawOutcomes, n_bytes
 from ..lang import ast
 from ..lang.builtins import BUILTINS
 from ..check.checker import CheckedPolicy
@@ -180,8 +180,8 @@ def arguments(checked: CheckedPolicy, compiled: Compiled, layout: Layout):
     outs = dict(
         computed=np.zeros((P, E), np.int16), level=np.zeros((P, E), np.int16),
         candidate=np.zeros((P, E), np.int16),
-        fired=np.zeros((P, E, n_words(R)), np.uint64),
-        unknown=np.zeros((P, E, n_words(R)), np.uint64),
+        fired=np.zeros((P, E, n_bytes(R)), np.uint8),
+        unknown=np.zeros((P, E, n_bytes(R)), np.uint8),
         incomplete=np.zeros((P, E), np.bool_), subject=np.zeros((P, E), np.bool_))
     names = list(checked.policy.params)
     reads = _reads(gen)

@@ -334,9 +334,9 @@ def combine(rv, e, levels, judged, default, first, fired, unknown, t):
     stop = R
     for i in range(R):
         v = rv[e, i]
-        bit = np.uint64(1) << np.uint64(i & 63)
+        bit = np.uint8(1 << (i & 7))        # outcomes.rule_bits' layout
         if v == 1.0:
-            fired[t, e, i >> 6] |= bit
+            fired[t, e, i >> 3] |= bit
             if judged[i]:
                 if cand < levels[i]:
                     cand = levels[i]
@@ -347,7 +347,7 @@ def combine(rv, e, levels, judged, default, first, fired, unknown, t):
             elif comp < levels[i]:
                 comp = levels[i]
         elif v != v:
-            unknown[t, e, i >> 6] |= bit
+            unknown[t, e, i >> 3] |= bit
     if comp < 0:
         comp = default
     inc = False

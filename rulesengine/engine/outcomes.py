@@ -20,21 +20,37 @@ from ..provenance import Provenance  # the record every output carries; defined 
 NO_LEVEL = -1
 
 
-def n_words(n_rules: int) -> int:
-    """64-bit words needed for one bit per rule."""
-    return max(1, (n_rules + 63) // 64)
+def n_bytes(n_rules: int) -> int:
+    """Bytes a cell needs for one bit per rule (at least one, so every cell has a row)."""
+    return max(1, (n_rules + 7) // 8)
 
+
+# One bit per rule and cell, rule i being bit i % 8 of byte i // 8 (NumPy's little-endian
+# bit order): a byte a cell for up to eight rules. A cell's outputs are written once per
+# evaluation into fresh arrays, so their size is paid in page faults as much as in stores
+# (64-bit words cost a 4-rule policy two thirds of its kernel call).
 
 def rule_bits(mask: np.ndarray) -> np.ndarray:
-    """Rules' booleans [rules, *cells] as words [*cells, n_words]: rule i is bit i % 64 of
-    word i // 64 (as the kernel writes them). One pass of np.packbits over all rules."""
-    R = mask.shape[0]
-    W = n_words(R)
-    cells = mask.shape[1:]
-    bits = np.zeros(cells + (W * 64,), bool)
-    bits[..., :R] = np.moveaxis(mask, 0, -1)
-    packed = np.packbits(bits, axis=-1, bitorder="little")       # [*cells, W * 8] bytes
-    return np.ascontiguousarray(packed).view("<u8").astype(np.uint64, copy=False)
+    """Rules' booleans [rules, *cells] as bits [*cells, n_bytes] (as the kernels write them),
+    in one np.packbits pass over all rules."""
+    if mask.shape[0] == 0:
+        return np.zeros(mask.shape[1:] + (1,), np.uint8)
+    return np.packbits(np.moveaxis(mask, 0, -1), axis=-1, bitorder="little")
+
+
+def rule_mask(bits: np.ndarray, i: int) -> np.ndarray:
+    """bool [*cells]: rule i's bit in bits [*cells, n_bytes]."""
+    return ((bits[..., i >> 3] >> (i & 7)) & 1).astype(bool)
+
+
+def rule_bit(cell: np.ndarray, i: int) -> bool:
+    """Rule i's bit in one cell's bytes."""
+    return bool((int(cell[i >> 3]) >> (i & 7)) & 1)
+
+
+def set_rules(cell: np.ndarray, n: int) -> np.ndarray:
+    """The indexes of the rules, among the first n, whose bit is set in one cell's bytes."""
+    return np.flatnonzero(np.unpackbits(cell, bitorder="little")[:n])
 
 
 @dataclass(frozen=True)
@@ -44,8 +60,8 @@ class RawOutcomes:
     computed: np.ndarray        # int16: level index from the rules (0 = best)
     level: np.ndarray           # int16: decided level where a decision exists, else computed
     candidate: np.ndarray       # int16: judgement level a rule made it a candidate for, or -1
-    fired: np.ndarray           # uint64 [P, E, W]: bit i = rule i's condition was true
-    unknown: np.ndarray         # uint64 [P, E, W]: bit i = rule i's condition was unknown
+    fired: np.ndarray           # uint8 [P, E, n_bytes]: rule i's condition was true (rule_bits)
+    unknown: np.ndarray         # uint8 [P, E, n_bytes]: rule i's condition was unknown
     incomplete: np.ndarray      # bool: an unknown rule could have made the level worse
     subject: np.ndarray         # bool: the entity is one the policy decides on, this period
     engine: str = ""            # the engine that computed them: reference, vectorised, fused
@@ -99,10 +115,10 @@ class Outcomes:
         return self.raw.engine or (self.provenance.backend if self.provenance else "")
 
     def fired_rules(self, t: int, e: int) -> list[str]:
-        return [self.rule_ids[i] for i in _bits(self.raw.fired[t, e], len(self.rule_ids))]
+        return [self.rule_ids[i] for i in set_rules(self.raw.fired[t, e], len(self.rule_ids))]
 
     def unknown_rules(self, t: int, e: int) -> list[str]:
-        return [self.rule_ids[i] for i in _bits(self.raw.unknown[t, e], len(self.rule_ids))]
+        return [self.rule_ids[i] for i in set_rules(self.raw.unknown[t, e], len(self.rule_ids))]
 
     def rows(self, periods: Sequence[int] | None = None) -> list[dict]:
         """One dict per decided-on entity and period: the eval table's rows."""
@@ -203,17 +219,6 @@ def decide(fired: np.ndarray, unknown: np.ndarray, rule_levels: np.ndarray,
     indicated = np.maximum(comp, cand)
     worsening = worsening | (unknown & ~normal & (levels > indicated[None]))
     return Decided(comp, worsening.any(axis=0), cand, deciding, worsening)
-
-
-def _bit(words: np.ndarray, i: int) -> bool:
-    return bool((int(words[i // 64]) >> (i % 64)) & 1)
-
-
-def _bits(words: np.ndarray, n: int) -> np.ndarray:
-    """The indexes of the set bits among the first n (bit i of word i // 64), in order."""
-    bits = np.unpackbits(np.ascontiguousarray(words, dtype="<u8").view(np.uint8),
-                         bitorder="little")
-    return np.flatnonzero(bits[:n])
 
 
 def select_periods(outcomes, period: str | None) -> list[int]:

@@ -40,7 +40,7 @@ from ..lang.builtins import BUILTINS
 from ..lang.builtins.logic import NAN, constant, k_and, k_not, k_or, truth
 from ..check.checker import CheckedPolicy
 from .layout import Layout
-from .outcomes import NO_LEVEL, RawOutcomes, decide, n_words, rule_bits
+from .outcomes import NO_LEVEL, RawOutcomes, decide, n_bytes, rule_bits
 
 
 class Tracer:
@@ -137,12 +137,12 @@ class ReferenceEvaluator:
     def run(self) -> RawOutcomes:
         P, E, L = self.P, self.E, self.L
         R = len(self.p.rules)
-        W = n_words(R)
+        B = n_bytes(R)
         computed = np.zeros((P, E), np.int16)
         level = np.zeros((P, E), np.int16)
         candidate = np.full((P, E), NO_LEVEL, np.int16)
-        fired = np.zeros((P, E, W), np.uint64)
-        unknown = np.zeros((P, E, W), np.uint64)
+        fired = np.zeros((P, E, B), np.uint8)
+        unknown = np.zeros((P, E, B), np.uint8)
         incomplete = np.zeros((P, E), bool)
         subject = np.zeros((P, E), bool)
 

@@ -17,6 +17,7 @@ from rulesengine.analysis.explain import explain, render_text
 from rulesengine.cli import cli
 from rulesengine.data.panel import Entities, Panel
 from rulesengine.engine.reference import evaluate_reference
+from rulesengine.engine.outcomes import rule_bit
 from rulesengine.pipeline.run import assemble, prepare, run_backend
 from rulesengine.periods import parse_period
 
@@ -103,7 +104,7 @@ def test_explanation_names_what_decided_it(evaluated):
 
 def _rule_fired(checked, layout, rule_index: int, t: int, e: int) -> bool:
     raw = evaluate_reference(checked, layout)
-    return bool((int(raw.fired[t, e, rule_index // 64]) >> (rule_index % 64)) & 1)
+    return rule_bit(raw.fired[t, e], rule_index)
 
 
 def test_flip_margins_flip_the_rule_when_applied(evaluated):

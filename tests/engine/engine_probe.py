@@ -20,7 +20,7 @@ import yaml
 from rulesengine.compile.kernel import evaluate_compiled
 from rulesengine.data.panel import Entities
 from rulesengine.engine.layout import make_layout
-from rulesengine.engine.outcomes import RawOutcomes
+from rulesengine.engine.outcomes import RawOutcomes, rule_mask
 from rulesengine.engine.params import resolve_params
 from rulesengine.engine.reference import ReferenceEvaluator
 from rulesengine.engine.vectorised import evaluate_vectorised
@@ -91,11 +91,10 @@ class Result:
 
     def fired(self, rule: int) -> np.ndarray:
         """[P, E] bool: rule r<rule> fired."""
-        return ((self.outcomes.fired[:, :, rule // 64] >> np.uint64(rule % 64)) & 1).astype(bool)
+        return rule_mask(self.outcomes.fired, rule)
 
     def unknown(self, rule: int) -> np.ndarray:
-        return ((self.outcomes.unknown[:, :, rule // 64] >> np.uint64(rule % 64)) & 1).astype(
-            bool)
+        return rule_mask(self.outcomes.unknown, rule)
 
 
 def _load(text: str) -> CheckedPolicy:
@@ -185,8 +184,7 @@ def _check_kernel(parts, inputs, defines, names, values, kinds, checked, ents, d
     for f in ("computed", "level", "incomplete", "subject"):
         assert np.array_equal(getattr(expected, f), getattr(outcomes, f)), f
 
-    def bit(arr, i):
-        return ((arr[:, :, i // 64] >> np.uint64(i % 64)) & 1).astype(bool)
+    bit = rule_mask
 
     for name, i, kind in readers:
         v = values[name]

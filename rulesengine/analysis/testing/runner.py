@@ -16,7 +16,7 @@ from ...data.bind import bind
 from ...data.panel import Panel, normalise_label
 from ...diagnostics import Diagnostic, RegimeError, Reporter
 from ...engine.layout import make_layout
-from ...engine.outcomes import RawOutcomes
+from ...engine.outcomes import RawOutcomes, rule_bit
 from ...engine.params import resolve_params
 from ...engine.reference import Reads, ReferenceEvaluator
 from ...lang import types as T
@@ -80,16 +80,16 @@ def check_case(checked: CheckedPolicy, case: Case, run: Run, source) -> list[Dia
                      case.pos, code=codes.TEST_KERNEL)
 
     def fired(t, e):
-        return [r for i, r in enumerate(rule_ids) if _bit(raw.fired[t, e], i)]
+        return [r for i, r in enumerate(rule_ids) if rule_bit(raw.fired[t, e], i)]
 
     def unknown(t, e):
-        return [r for i, r in enumerate(rule_ids) if _bit(raw.unknown[t, e], i)]
+        return [r for i, r in enumerate(rule_ids) if rule_bit(raw.unknown[t, e], i)]
 
     def status(t, e, rule):
         i = rule_ids.index(rule)
-        if _bit(raw.fired[t, e], i):
+        if rule_bit(raw.fired[t, e], i):
             return "true"
-        return "unknown" if _bit(raw.unknown[t, e], i) else "false"
+        return "unknown" if rule_bit(raw.unknown[t, e], i) else "false"
 
     for exp in case.expectations:
         t, e = exp.t, exp.e
@@ -192,10 +192,6 @@ def _format(policy, typ: T.Type, v) -> str:
 
 def _level(level_ids, index) -> str:
     return "none" if index is None else level_ids[index]
-
-
-def _bit(words: np.ndarray, i: int) -> bool:
-    return bool((int(words[i // 64]) >> (i % 64)) & 1)
 
 
 def _disagreement(a: RawOutcomes, b: RawOutcomes, case: Case, level_ids) -> str:
