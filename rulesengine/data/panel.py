@@ -133,6 +133,8 @@ class Entities:
         empty = column.code_of("")
         if empty >= 0:
             rows[empty] = -1
+        if len(rows) == 1:          # one value (no entity has a parent): no gather
+            return np.full(len(column), rows[0], np.int64)
         return rows[column.codes]
 
     def parent_index(self) -> np.ndarray:
@@ -157,8 +159,11 @@ class Entities:
         hit = cache.get(kinds)
         if hit is None:
             codes, values = self.codes("kind")
-            hit = np.array([k in kinds for k in values], dtype=bool)[codes] if values \
-                else np.zeros(len(self.ids), dtype=bool)
+            wanted = np.array([k in kinds for k in values], dtype=bool)
+            # one answer for every entity (all trusts): no gather over the codes
+            hit = (np.full(len(codes), bool(wanted[0])) if wanted.size and
+                   (wanted.all() or not wanted.any()) else
+                   wanted[codes] if wanted.size else np.zeros(len(codes), dtype=bool))
             hit.setflags(write=False)
             cache[kinds] = hit
         return hit

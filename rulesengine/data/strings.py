@@ -123,6 +123,11 @@ class Strings(Sequence):
     def __reversed__(self) -> Iterator[str]:
         return map(self.values.__getitem__, self.codes[::-1].tolist())
 
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """The rows as a NumPy unicode array (np.array(column)), from the codes."""
+        out = self.array()[self.codes] if len(self) else np.zeros(0, dtype="<U1")
+        return out if dtype is None else out.astype(dtype)
+
     def tolist(self) -> list[str]:
         return list(self)
 

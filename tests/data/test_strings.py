@@ -91,6 +91,8 @@ def test_sequence_behaviour():
     assert col == ["b", "a", "b", "", "c"] and col != ("b",) and col != Strings(("b",))
     assert Strings.of(col) is col and Strings(col).codes is col.codes
     assert pickle.loads(pickle.dumps(col)) == col
+    assert np.array(col).tolist() == list(col) and np.array(col, dtype=object)[4] == "c"
+    assert np.array(Strings(())).shape == (0,)
     assert repr(col) == "Strings(['b', 'a', 'b', '', ... (5 rows)])"
 
 
