@@ -10,7 +10,8 @@ so an edited loader never reads what an older one wrote), holding
     manifest.json   the periods, rating labels, where each label was first read, the
                     panel's digest (provenance), per entity column its distinct values and
                     the file of its codes, and per metric its files; each file's SHA-256
-    ent.<c>.npy     the codes of entity column c (ids, names, ...) into its values,
+    entities.npy    the codes of the entity columns (ids, names, ...) into their values,
+                    one row per column,
     <k>.mask.npy    where metric k has a value (packed bits), and
     <k>.values.npy  those values (float64, in row order),
 
@@ -27,6 +28,7 @@ import hashlib
 import io
 import json
 import os
+from itertools import repeat
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, Sequence
 
@@ -36,10 +38,12 @@ from .. import cachedir
 from ..cachedir import engine_stamp
 from ..diagnostics import Pos
 from .panel import Entities, Panel
+from .strings import Strings
 
 FORMAT = 3                  # 3: entity columns as codes (.npy) and values (manifest)
 MANIFEST = "manifest.json"
 _NAN_BITS = np.array(np.nan).view(np.uint64)
+ENTITY_CODES = "entities.npy"
 _ENTITY_COLUMNS = ("ids", "names", "kinds", "types", "parents", "regions", "starts", "ends",
                    "successors")
 
@@ -157,24 +161,21 @@ def _metric(entry: Path, spec: dict, shape: tuple[int, int]) -> np.ndarray:
 
 
 def _entities(entry: Path, spec: dict) -> Entities:
-    """The entities from their columns' codes and values; _Damaged unless each column's codes
-    are as recorded and index its values (Strings.from_codes refuses any other code)."""
-    columns = {}
-    for name, col in spec["columns"].items():
-        if name not in _ENTITY_COLUMNS:
-            raise _Damaged(name)
-        codes = _array(entry / f"ent.{name}.npy", col["codes_sha256"])
-        values = col["values"]
-        if codes.dtype.kind not in "iu" or codes.shape != (spec["n"],) \
-                or not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            raise _Damaged(name)
-        columns[name] = (codes, values)
-    if set(columns) != set(_ENTITY_COLUMNS):
-        raise _Damaged("entities")
+    """The entities from their columns' codes (one [columns, entities] array) and values;
+    _Damaged unless the codes are as recorded and the columns canonical (Strings.stored
+    refuses any other)."""
+    codes = _array(entry / ENTITY_CODES, spec["codes_sha256"])
+    values = spec["values"]
+    if codes.dtype.kind not in "iu" or codes.shape != (len(_ENTITY_COLUMNS), spec["n"]) \
+            or not isinstance(values, dict) or set(values) != set(_ENTITY_COLUMNS) \
+            or not all(isinstance(v, list) and all(map(isinstance, v, repeat(str)))
+                       for v in values.values()):
+        raise _Damaged(ENTITY_CODES)
     try:
-        return Entities.from_codes(columns)
+        return Entities(*(Strings.stored(codes[k], values[name])
+                          for k, name in enumerate(_ENTITY_COLUMNS)))
     except ValueError as e:
-        raise _Damaged("entities") from e
+        raise _Damaged(ENTITY_CODES) from e
 
 
 def _read(entry: Path, load: Callable[[], Panel]) -> Panel | None:
@@ -194,10 +195,8 @@ def _read(entry: Path, load: Callable[[], Panel]) -> Panel | None:
             for part in ("mask", "values"):
                 if (entry / spec[part]).stat().st_size != spec[part + "_size"]:
                     return None
-        for name, col in manifest["entities"]["columns"].items():
-            if name not in _ENTITY_COLUMNS \
-                    or (entry / f"ent.{name}.npy").stat().st_size != col["codes_size"]:
-                return None
+        if (entry / ENTITY_CODES).stat().st_size != manifest["entities"]["codes_size"]:
+            return None
         entities = _entities(entry, manifest["entities"])
         panel = Panel(
             period_kind=manifest["period_kind"], start=int(manifest["start"]),
@@ -245,21 +244,22 @@ def _write(folder: Path, entry: Path, panel: Panel) -> None:
                 _write_private(tmp / spec[part], raw)
             specs[name] = spec
         ents = panel.entities
-        columns = {}
-        for name, col in zip(_ENTITY_COLUMNS, ents.columns()):
-            # the narrowest integer type (most columns hold a few values: a byte a row)
-            codes = col.codes.astype(np.min_scalar_type(max(len(col.values) - 1, 0)))
-            buf = io.BytesIO()
-            np.save(buf, codes, allow_pickle=False)
-            raw = buf.getvalue()
-            columns[name] = {"values": list(col.values), "codes": f"ent.{name}.npy",
-                             "codes_sha256": hashlib.sha256(raw).hexdigest(),
-                             "codes_size": len(raw)}
-            _write_private(tmp / columns[name]["codes"], raw)
+        cols = ents.columns()
+        # the narrowest integer type (most columns hold a few values, ids one per entity)
+        width = np.min_scalar_type(max([len(c.values) - 1 for c in cols] + [0]))
+        codes = np.stack([c.codes for c in cols]).astype(width) if len(ents) else \
+            np.zeros((len(cols), 0), width)
+        buf = io.BytesIO()
+        np.save(buf, codes, allow_pickle=False)
+        raw = buf.getvalue()
+        _write_private(tmp / ENTITY_CODES, raw)
+        entities = {"n": len(ents), "codes_sha256": hashlib.sha256(raw).hexdigest(),
+                    "codes_size": len(raw),
+                    "values": {name: list(c.values) for name, c in zip(_ENTITY_COLUMNS, cols)}}
         manifest = {
             "format": FORMAT, "period_kind": panel.period_kind, "start": panel.start,
             "n_periods": panel.n_periods, "digest": panel.digest(),
-            "entities": {"n": len(ents), "columns": columns},
+            "entities": entities,
             "labels": {k: list(v) for k, v in panel.labels.items()},
             "sources": list(panel.sources),
             "label_sites": {m: {label: [file, [pos.line, pos.col, pos.end_col]]

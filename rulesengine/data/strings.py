@@ -16,7 +16,9 @@ successors), `array()` makes the NumPy copy once per column.
 
 from __future__ import annotations
 
+import operator
 from bisect import bisect_left
+from itertools import repeat
 from typing import Iterable, Iterator, Sequence
 
 import numpy as np
@@ -75,6 +77,8 @@ class Strings(Sequence):
             raise ValueError("a code is outside the values")
         if not codes.size:
             return cls._canonical(np.zeros(0, np.int64), ())
+        if _is_canonical(codes, texts):         # (a column as stored): taken as it is
+            return cls._canonical(codes.astype(np.int64, copy=False), tuple(texts))
         texts.append("")                        # the slot a null (-1) points at
         codes = np.where(codes < 0, n_values, codes).astype(np.int64, copy=False)
         used = np.flatnonzero(np.bincount(codes, minlength=n_values + 1))
@@ -90,6 +94,17 @@ class Strings(Sequence):
         remap = np.zeros(n_values + 1, np.int64)
         remap[used] = inverse.reshape(-1)
         return cls._canonical(remap[codes], tuple(distinct.tolist()))
+
+    @classmethod
+    def stored(cls, codes: np.ndarray, values: Sequence[str]) -> "Strings":
+        """A column from its canonical form as `codes` and `values` hold it (values sorted,
+        distinct and each used; every code indexes one): ValueError for anything else, so
+        that a damaged copy is refused rather than read as other strings."""
+        codes = np.asarray(codes)
+        if codes.ndim != 1 or codes.dtype.kind not in "iu" \
+                or not _is_canonical(codes, list(values)):
+            raise ValueError("not a column's codes and values")
+        return cls._canonical(codes.astype(np.int64), tuple(values))
 
     @classmethod
     def repeat(cls, value: str, n: int) -> "Strings":
@@ -238,6 +253,17 @@ class Strings(Sequence):
             rows.setflags(write=False)
             self._last_rows = rows
         return self._last_rows
+
+
+def _is_canonical(codes: np.ndarray, values: list) -> bool:
+    """`values` are str, strictly increasing, and every one is used by `codes` (all of which
+    index one); checked in C over the values and NumPy over the codes."""
+    if not codes.size:
+        return not values
+    return bool(codes.min() >= 0 and codes.max() < len(values)
+                and all(map(isinstance, values, repeat(str)))
+                and all(map(operator.lt, values, values[1:]))
+                and np.bincount(codes, minlength=len(values)).all())
 
 
 def factorize(column: Sequence[str]) -> tuple[np.ndarray, tuple[str, ...]]:

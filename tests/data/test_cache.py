@@ -69,7 +69,7 @@ def test_entries_hold_no_pickle(cache_root):
         arr = np.load(f, allow_pickle=False)
         # metrics: packed bits and float64 values; entity columns: integer codes
         assert arr.dtype in (np.uint8, np.float64) or (
-            f.name.startswith("ent.") and arr.dtype.kind in "iu"), f.name
+            f.name == C.ENTITY_CODES and arr.dtype.kind in "iu"), f.name
 
 
 def _damage_values(entry, how):
@@ -109,37 +109,40 @@ def test_a_broken_manifest_or_file_is_a_miss(cache_root, from_files, damage):
     assert_same(sample_panel(), from_files)
 
 
-@pytest.mark.parametrize("damage", ["codes", "missing codes", "values", "a code too far"])
+@pytest.mark.parametrize("damage", ["codes", "missing codes", "values", "a code too far",
+                                    "unsorted"])
 def test_damaged_entity_columns_are_a_miss(cache_root, from_files, damage):
     sample_panel()
     (entry,) = _entries(cache_root)
     manifest = entry / C.MANIFEST
     data = json.loads(manifest.read_text())
-    kinds = data["entities"]["columns"]["kinds"]
+    values = data["entities"]["values"]
     if damage == "codes":
-        raw = bytearray((entry / "ent.kinds.npy").read_bytes())
+        raw = bytearray((entry / C.ENTITY_CODES).read_bytes())
         raw[-1] ^= 1
-        (entry / "ent.kinds.npy").write_bytes(bytes(raw))
+        (entry / C.ENTITY_CODES).write_bytes(bytes(raw))
     elif damage == "missing codes":
-        (entry / "ent.ids.npy").unlink()
+        (entry / C.ENTITY_CODES).unlink()
     elif damage == "values":
-        kinds["values"] = [1, 2]                            # not strings
-        manifest.write_text(json.dumps(data))
+        values["kinds"] = [1, 2]                             # not strings
+    elif damage == "a code too far":
+        values["kinds"] = values["kinds"][:1]               # codes now point past them
     else:
-        kinds["values"] = kinds["values"][:1]               # codes now point past them
-        manifest.write_text(json.dumps(data))
+        values["kinds"] = values["kinds"][::-1]             # read as given, kinds swap
+    manifest.write_text(json.dumps(data))
     assert_same(sample_panel(), from_files)
 
 
 def test_entity_columns_are_stored_as_codes(cache_root, from_files):
     sample_panel()
     (entry,) = _entries(cache_root)
-    columns = json.loads((entry / C.MANIFEST).read_text())["entities"]["columns"]
+    stored = json.loads((entry / C.MANIFEST).read_text())["entities"]
+    codes = np.load(entry / C.ENTITY_CODES, allow_pickle=False)
     ents = from_files.entities
-    for name, col in zip(C._ENTITY_COLUMNS, ents.columns()):
-        assert columns[name]["values"] == list(col.values)
-        codes = np.load(entry / f"ent.{name}.npy", allow_pickle=False)
-        assert codes.tolist() == col.codes.tolist()
+    assert codes.shape == (9, len(ents)) and codes.dtype.kind == "u"
+    for k, (name, col) in enumerate(zip(C._ENTITY_COLUMNS, ents.columns())):
+        assert stored["values"][name] == list(col.values)
+        assert codes[k].tolist() == col.codes.tolist()
     assert sample_panel().entities == ents
 
 

@@ -128,3 +128,19 @@ def test_entities_from_codes():
     assert ents.parent_index().tolist() == [2, 2, -1] and not ents.has_lifetimes
     assert ents == Entities(("a", "b", "c"), ("N",) * 3, ("trust", "trust", ""), ("",) * 3,
                             ("c", "c", ""), ("R",) * 3)
+
+
+def test_stored_takes_only_the_canonical_form():
+    col = Strings(("b", "a", "b"))
+    again = Strings.stored(col.codes.astype(np.uint8), list(col.values))
+    assert again == col and again.codes.dtype == np.int64
+    assert Strings.stored(np.zeros(0, np.int64), []) == Strings(())
+    for codes, values in (([1, 0, 1], ["b", "a"]),        # not sorted
+                          ([0, 0, 0], ["a", "b"]),        # a value no row holds
+                          ([0, 2, 0], ["a", "b"]),        # a code past the values
+                          ([0, -1, 0], ["a"]),            # a null
+                          ([0, 1, 0], ["a", "a"]),        # repeated
+                          ([0, 1, 0], ["a", 1]),          # not a string
+                          ([], ["a"])):
+        with pytest.raises(ValueError):
+            Strings.stored(np.array(codes, np.int64), values)
