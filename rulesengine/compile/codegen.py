@@ -455,34 +455,15 @@ class _Gen:
         return self.p.decide != "first" and 0 < len(self.p.rules) <= INLINE_COMBINE_MAX
 
     def combine_inline(self, default: int, indent: int) -> None:
-        """The same fold as lib.combine (and the reference's combine()): the worst fired
-        normal rule's level or the default; the worst fired judgement rule's level as the
-        candidate when worse; incomplete when an unknown normal rule's level is worse than
-        the level, or an unknown judgement rule's level is worse than level and candidate.
-        `nl`/`jl` hold each rule's level when it is a normal/judgement rule, else -1."""
+        """The same fold as lib.combine (and the reference's combine()), by lib.fold: the
+        worst fired normal rule's level or the default; the worst fired judgement rule's
+        level as the candidate when worse; incomplete when an unknown normal rule's level is
+        worse than the level, or an unknown judgement rule's level is worse than level and
+        candidate."""
         emit = lambda s: self.emit(s, indent)  # noqa: E731
         roots = self.plan.rule_roots
-        # Arithmetic, not `x if f else y`: each conditional expression is a branch and a
-        # join in numba's IR, and its SSA pass grows faster than the number of joins (a
-        # 50-rule fold written with them took 30 s to compile). f/u are 0 or 1; the words
-        # are int64 (bit 63 is the sign bit: only its bytes are ever read).
-        emit("fw = 0")
-        emit("uw = 0")
-        emit("cw = -1")
-        emit("cj = -1")
-        for i, nid in enumerate(roots):
-            emit(f"f{i} = np.int64(v{nid} == 1.0)")
-            emit(f"u{i} = np.int64(v{nid} != v{nid})")
-            emit(f"fw |= f{i} << {i}")
-            emit(f"uw |= u{i} << {i}")
-            emit(f"cw = max(cw, (nl{i} + 1) * f{i} - 1)")
-            emit(f"cj = max(cj, (jl{i} + 1) * f{i} - 1)")
-        emit(f"comp = cw if cw >= 0 else {default}")
-        emit(f"cand = cj if (cj > comp) | ((cj >= 0) & (cj < comp) & (comp == {default})) "
-             "else -1")
-        emit("top = max(comp, cand)")
-        terms = [f"(u{i} & ((nl{i} > comp) | (jl{i} > top)))" for i in range(len(roots))]
-        emit("inc = (" + " | ".join(terms) + ") != 0")
+        values = ", ".join(f"v{nid}" for nid in roots)
+        emit(f"comp, cand, inc, fw, uw = lib.fold(({values},), rule_nl, rule_jl, {default})")
         # the words' bytes, in outcomes.rule_bits' layout (one byte a cell up to eight rules)
         for k in range(n_bytes(len(roots))):
             shifted = ("fw", "uw") if k == 0 else (f"(fw >> {8 * k})", f"(uw >> {8 * k})")
@@ -490,11 +471,10 @@ class _Gen:
             emit(f"out_unknown[t, e, {k}] = {shifted[1]} & 255")
 
     def combine_constants(self, indent: int) -> None:
-        """Per-rule constants of the inline fold, read once before the loops."""
-        for i in range(len(self.plan.rule_roots)):      # (arithmetic: see combine_inline)
-            self.emit(f"j{i} = np.int64(rule_judged[{i}])", indent)
-            self.emit(f"nl{i} = (rule_levels[{i}] + 1) * (1 - j{i}) - 1", indent)
-            self.emit(f"jl{i} = (rule_levels[{i}] + 1) * j{i} - 1", indent)
+        """The inline fold's per-rule levels, found once before the loops: each rule's level
+        where it is a normal rule (`rule_nl`), or a judgement rule (`rule_jl`), else -1."""
+        self.emit("rule_nl = np.where(rule_judged, -1, rule_levels)", indent)
+        self.emit("rule_jl = np.where(rule_judged, rule_levels, -1)", indent)
 
     def level_condition(self, node: ast.Node, indent: int, j, emit=None,
                         level: str = "lv") -> str:
