@@ -14,7 +14,7 @@ object each time ("first prepare": the entities' codes found again too).
 Times are the CPU time of this process, best of N, the contenders taking turns: on a shared
 2-CPU machine CPU time is what other processes disturb least (every contender here runs on
 one thread). regime also writes the fired and unknown bits of every rule, the incomplete flag,
-the candidate level and the subject flag (64 bytes moved per cell against the hand kernel's
+the candidate level and the subject flag (50 bytes moved per cell against the hand kernel's
 42); the bandwidth line compares that with a plain NumPy copy.
 
     python benchmarks/bench_segments.py [--sizes 10000,1000000,4000000] [--repeat 5]
@@ -38,7 +38,7 @@ import _common as C  # noqa: E402
 import segments as S  # noqa: E402
 
 PERIODS = 4
-BYTES_REGIME = 5 * 8 + 2 * 3 + 8 * 2 + 1 * 2   # inputs; level, computed, candidate, bits, flags
+BYTES_REGIME = 5 * 8 + 2 * 3 + 1 * 2 + 1 * 2   # inputs; level, computed, candidate; bits; flags
 BYTES_HAND = 5 * 8 + 2
 
 

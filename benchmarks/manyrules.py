@@ -12,7 +12,10 @@ import sys
 LEVELS = ("ok", "watch", "concern", "serious")
 
 
-def policy_text(n: int) -> str:
+def policy_text(n: int, distinct: bool = False) -> str:
+    """The policy of n rules; `distinct` gives every rule its own threshold (hundredths of a
+    point: no two rules are the same expression, so none is shared), else thresholds repeat
+    every 100 rules as the review wrote them."""
     lines = [f"policy: rules{n}", f'title: "{n} rules of the form a > i"', 'version: "1"',
              "entity: trust", "period: quarter", "levels:"]
     lines += [f"  - {{id: {lv}}}" for lv in LEVELS]
@@ -20,7 +23,8 @@ def policy_text(n: int) -> str:
               "define:", "  a: ae_4hr_pct", "rules:"]
     for i in range(n):
         level = LEVELS[1 + i % (len(LEVELS) - 1)]
-        lines.append(f"  - {{id: r{i}, level: {level}, when: 'a > {i % 100}'}}")
+        threshold = f"{i * 100 / n:.2f}" if distinct else f"{i % 100}"
+        lines.append(f"  - {{id: r{i}, level: {level}, when: 'a > {threshold}'}}")
     return "\n".join(lines) + "\n"
 
 

@@ -32,6 +32,7 @@ BENCHES = {
     "explain": "bench_explain.py",        # 9. explain's what-if searches, the report's explanations
     "sweep": "bench_sweep.py",            # 10. 10,000 sweep variants, batched, vs one eval
     "lsp": "bench_lsp.py",                # 11. the language server: change -> diagnostics
+    "compile": "bench_compile.py",        # 12. compile time against rules
 }
 EXTRAS: dict[str, str] = {}              # scripts run only when named in --only
 

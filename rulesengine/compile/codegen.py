@@ -455,46 +455,26 @@ class _Gen:
         return self.p.decide != "first" and 0 < len(self.p.rules) <= INLINE_COMBINE_MAX
 
     def combine_inline(self, default: int, indent: int) -> None:
-        """The same fold as lib.combine (and the reference's combine()): the worst fired
-        normal rule's level or the default; the worst fired judgement rule's level as the
-        candidate when worse; incomplete when an unknown normal rule's level is worse than
-        the level, or an unknown judgement rule's level is worse than level and candidate.
-        `nl`/`jl` hold each rule's level when it is a normal/judgement rule, else -1."""
+        """The same fold as lib.combine (and the reference's combine()), by lib.fold: the
+        worst fired normal rule's level or the default; the worst fired judgement rule's
+        level as the candidate when worse; incomplete when an unknown normal rule's level is
+        worse than the level, or an unknown judgement rule's level is worse than level and
+        candidate."""
         emit = lambda s: self.emit(s, indent)  # noqa: E731
         roots = self.plan.rule_roots
-        emit("fw = zero64")
-        emit("uw = zero64")
-        emit("cw = -1")
-        emit("cj = -1")
-        for i, nid in enumerate(roots):
-            emit(f"f{i} = v{nid} == 1.0")
-            emit(f"u{i} = v{nid} != v{nid}")
-            emit(f"fw |= bit{i} if f{i} else zero64")
-            emit(f"uw |= bit{i} if u{i} else zero64")
-            emit(f"cw = max(cw, nl{i} if f{i} else -1)")
-            emit(f"cj = max(cj, jl{i} if f{i} else -1)")
-        emit(f"comp = cw if cw >= 0 else {default}")
-        emit(f"cand = cj if (cj > comp) | ((cj >= 0) & (cj < comp) & (comp == {default})) "
-             "else -1")
-        emit("top = max(comp, cand)")
-        terms = [f"(u{i} & (nl{i} > comp)) | (u{i} & (jl{i} > top))" for i in range(len(roots))]
-        emit("inc = " + " | ".join(terms))
+        values = ", ".join(f"v{nid}" for nid in roots)
+        emit(f"comp, cand, inc, fw, uw = lib.fold(({values},), rule_nl, rule_jl, {default})")
         # the words' bytes, in outcomes.rule_bits' layout (one byte a cell up to eight rules)
         for k in range(n_bytes(len(roots))):
-            shifted = ("fw", "uw") if k == 0 else (f"(fw >> sh{k})", f"(uw >> sh{k})")
-            emit(f"out_fired[t, e, {k}] = {shifted[0]} & m255")
-            emit(f"out_unknown[t, e, {k}] = {shifted[1]} & m255")
+            shifted = ("fw", "uw") if k == 0 else (f"(fw >> {8 * k})", f"(uw >> {8 * k})")
+            emit(f"out_fired[t, e, {k}] = {shifted[0]} & 255")
+            emit(f"out_unknown[t, e, {k}] = {shifted[1]} & 255")
 
     def combine_constants(self, indent: int) -> None:
-        """Per-rule constants of the inline fold, read once before the loops."""
-        self.emit("zero64 = np.uint64(0)", indent)
-        self.emit("m255 = np.uint64(255)", indent)
-        for k in range(1, n_bytes(len(self.plan.rule_roots))):
-            self.emit(f"sh{k} = np.uint64({8 * k})", indent)
-        for i in range(len(self.plan.rule_roots)):
-            self.emit(f"bit{i} = np.uint64({1 << i})", indent)
-            self.emit(f"nl{i} = -1 if rule_judged[{i}] else rule_levels[{i}]", indent)
-            self.emit(f"jl{i} = rule_levels[{i}] if rule_judged[{i}] else -1", indent)
+        """The inline fold's per-rule levels, found once before the loops: each rule's level
+        where it is a normal rule (`rule_nl`), or a judgement rule (`rule_jl`), else -1."""
+        self.emit("rule_nl = np.where(rule_judged, -1, rule_levels)", indent)
+        self.emit("rule_jl = np.where(rule_judged, rule_levels, -1)", indent)
 
     def level_condition(self, node: ast.Node, indent: int, j, emit=None,
                         level: str = "lv") -> str:

@@ -321,6 +321,39 @@ def take_parent(v, parent, fill, out):
 # --- levels from rules ------------------------------------------------------------------------
 
 @njit(cache=True)
+def fold(values, nl, jl, default):
+    """`decide: worst` for one cell, without branches on the data: from the rules' values (a
+    tuple of 1.0 / 0.0 / NaN) -> (computed level, candidate level or -1, incomplete, fired
+    bits, unknown bits); rule i is bit i of the int64 words (at most 64 rules). `nl`/`jl` hold
+    each rule's level where it is a normal/judgement rule, else -1. The same fold as
+    combine() and the reference's outcomes.decide(). Called with a tuple, so the kernel's
+    source grows by one name per rule, not by the fold: numba's front end costs about a
+    millisecond per operation it types, and the fold written out per rule took 0.2 s a rule
+    to compile. Its loops have a length known when compiled: LLVM unrolls them."""
+    fw = 0
+    uw = 0
+    cw = -1
+    cj = -1
+    for i in range(len(values)):
+        v = values[i]
+        f = np.int64(v == 1.0)
+        fw |= f << i
+        uw |= np.int64(v != v) << i
+        cw = max(cw, (nl[i] + 1) * f - 1)
+        cj = max(cj, (jl[i] + 1) * f - 1)
+    comp = cw if cw >= 0 else default
+    # a candidate for a worse level; or, where the rules found nothing worse than the
+    # default, for a better one (a judged segment 1)
+    cand = cj if (cj > comp) | ((cj >= 0) & (cj < comp) & (comp == default)) else -1
+    top = max(comp, cand)
+    inc = 0
+    for i in range(len(values)):
+        v = values[i]
+        inc |= np.int64(v != v) & np.int64((nl[i] > comp) | (jl[i] > top))
+    return comp, cand, inc != 0, fw, uw
+
+
+@njit(cache=True)
 def combine(rv, e, levels, judged, default, first, fired, unknown, t):
     """One entity's computed level, incomplete flag and candidate level from its rules'
     values rv[e, :], setting its fired and unknown bits. Mirrors the reference's combine():
