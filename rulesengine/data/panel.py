@@ -17,7 +17,7 @@ import numpy as np
 
 from ..diagnostics import Pos
 from ..periods import Period, first_month, format_period, parse_period
-from .strings import Strings, factorize  # noqa: F401 - factorize: one place for callers
+from .strings import Strings
 
 ENTITY_COLUMNS = ("entity", "name", "kind", "type", "parent", "region")
 # Optional columns of the entities table: an organisation's lifetime and what it became.
