@@ -33,9 +33,10 @@ ALIASES = {"numba": "fused"}
 # cells x expression nodes. Measured by benchmarks/bench_tiers.py (benchmarks/README.md).
 FUSED_MIN_CELLS = 4_000_000
 CACHED_FUSED_MIN_WORK = 100_000_000
-# Compiling grows faster than linearly with the number of rules; past this many the
-# vectorised engine is quicker at any size.
-FUSED_MAX_RULES = 400
+# Compiling grows linearly with the rules up to about this many (about 30 ms a rule,
+# benchmarks/bench_compile.py), then faster (twice the rules, four times the compile: numba's
+# passes over one large function); past it the vectorised engine runs.
+FUSED_MAX_RULES = 200
 
 
 def prepare(checked: CheckedPolicy, data=None, *, decisions: str | os.PathLike | None = None,
