@@ -27,7 +27,7 @@ from .plan import Plan, Value
 
 COMPARE = {"==": "lib.eq", "!=": "lib.ne", "<": "lib.lt", "<=": "lib.le", ">": "lib.gt",
            ">=": "lib.ge"}
-INLINE_COMBINE_MAX = 64   # rules folded inline (one word of fired bits); more call lib.combine
+INLINE_COMBINE_MAX = 64   # rules folded by lib.fold (one int64 word of bits); more: lib.combine
 
 
 @dataclass(frozen=True)
@@ -448,10 +448,10 @@ class _Gen:
 
     @property
     def inline_combine(self) -> bool:
-        """`worst` (and `collect`) with at most 64 rules: lib.combine's fold written out per
-        rule, without branches (a call per cell with its scratch row and data-dependent
-        branches cost ten times the rules themselves on a small policy). Longer policies
-        call the library, so the kernel grows no faster than its rules."""
+        """`worst` (and `collect`) with at most 64 rules (one int64 word of bits): the rules'
+        values go to lib.fold as a tuple, folded without branches on the data (lib.combine,
+        a call per cell with a scratch row and data-dependent branches, cost ten times the
+        rules themselves on a small policy). Longer policies, and `first`, call lib.combine."""
         return self.p.decide != "first" and 0 < len(self.p.rules) <= INLINE_COMBINE_MAX
 
     def combine_inline(self, default: int, indent: int) -> None:
