@@ -31,11 +31,14 @@ def n_bytes(n_rules: int) -> int:
 # (64-bit words cost a 4-rule policy two thirds of its kernel call).
 
 def rule_bits(mask: np.ndarray) -> np.ndarray:
-    """Rules' booleans [rules, *cells] as bits [*cells, n_bytes] (as the kernels write them),
-    in one np.packbits pass over all rules."""
-    if mask.shape[0] == 0:
-        return np.zeros(mask.shape[1:] + (1,), np.uint8)
-    return np.packbits(np.moveaxis(mask, 0, -1), axis=-1, bitorder="little")
+    """Rules' booleans [rules, *cells] as bits [*cells, n_bytes] (as the kernels write them)."""
+    R = mask.shape[0]
+    out = np.zeros((n_bytes(R),) + mask.shape[1:], np.uint8)
+    # a rule at a time over contiguous cells: np.packbits across the rules' axis reads it
+    # with a stride, five to nine times slower
+    for i in range(R):
+        out[i >> 3] |= mask[i].view(np.uint8) << (i & 7)
+    return np.ascontiguousarray(np.moveaxis(out, 0, -1))
 
 
 def rule_mask(bits: np.ndarray, i: int) -> np.ndarray:
@@ -174,12 +177,13 @@ class Decided:
     computed: np.ndarray        # int: level index from the rules
     incomplete: np.ndarray      # bool
     candidate: np.ndarray       # int: judgement level it is a candidate for, or NO_LEVEL
-    deciding: np.ndarray        # bool [R, E]: the fired rules that set the computed level
-    worsening: np.ndarray       # bool [R, E]: the unknown rules that make it incomplete
+    deciding: np.ndarray | None     # bool [R, E]: the fired rules that set the computed level
+    worsening: np.ndarray | None    # bool [R, E]: the unknown rules that make it incomplete
 
 
 def decide(fired: np.ndarray, unknown: np.ndarray, rule_levels: np.ndarray,
-           rule_judgement: np.ndarray, default_level: int, first: bool) -> Decided:
+           rule_judgement: np.ndarray, default_level: int, first: bool, *,
+           per_rule: bool = True) -> Decided:
     """The one place where fired and unknown rules become a level, for every entity at once.
 
     fired, unknown: bool [R, E] (or [R, P, E]: any cells after the rules). `first` takes the first fired rule in file order, otherwise
@@ -190,7 +194,13 @@ def decide(fired: np.ndarray, unknown: np.ndarray, rule_levels: np.ndarray,
     rule, since a later one could not have decided it) or a judgement rule that could have made
     it a candidate for something worse leaves the outcome incomplete. The reference evaluator
     and explain call this; the compiled kernel's lib.combine mirrors it per entity and the
-    differential tests hold the two equal."""
+    differential tests hold the two equal.
+
+    `per_rule=False` (the engines, over every cell at once) leaves `deciding` and
+    `worsening` None and finds the rest a level at a time (`_by_level`), never making an
+    integer array of rules x cells."""
+    if not per_rule and not first:
+        return _by_level(fired, unknown, rule_levels, rule_judgement, default_level)
     R = fired.shape[0]
     column = (R,) + (1,) * (fired.ndim - 1)       # one value per rule, over every cell
     levels = rule_levels.reshape(column)
@@ -219,6 +229,39 @@ def decide(fired: np.ndarray, unknown: np.ndarray, rule_levels: np.ndarray,
     indicated = np.maximum(comp, cand)
     worsening = worsening | (unknown & ~normal & (levels > indicated[None]))
     return Decided(comp, worsening.any(axis=0), cand, deciding, worsening)
+
+
+def _by_level(fired: np.ndarray, unknown: np.ndarray, rule_levels: np.ndarray,
+              rule_judgement: np.ndarray, default_level: int) -> Decided:
+    """decide() for worst and collect without its per-rule arrays, by the same definitions
+    a level at a time: whether any normal (judgement) rule of level L fired or was unknown
+    is one `any` over those rules. A policy has a few levels and may have thousands of
+    rules: the per-rule form's integer arrays of rules x cells were most of a 2,000-rule
+    policy's evaluation."""
+    levels = np.asarray(rule_levels)
+    judged_rule = np.asarray(rule_judgement, dtype=bool)
+    cells = fired.shape[1:]
+
+    def by_level(mask: np.ndarray, of: np.ndarray):
+        for level in np.unique(levels[of]):
+            yield int(level), mask[np.flatnonzero(of & (levels == level))].any(axis=0)
+
+    worst = np.full(cells, -1, np.int64)
+    for level, hit in by_level(fired, ~judged_rule):
+        worst[hit] = np.maximum(worst[hit], level)
+    comp = np.where(worst >= 0, worst, default_level)
+    judged = np.full(cells, -1, np.int64)
+    for level, hit in by_level(fired, judged_rule):
+        judged[hit] = np.maximum(judged[hit], level)
+    cand = np.where((judged > comp) | ((judged >= 0) & (judged < comp)
+                                       & (comp == default_level)), judged, NO_LEVEL)
+    indicated = np.maximum(comp, cand)
+    incomplete = np.zeros(cells, bool)
+    for level, unk in by_level(unknown, ~judged_rule):
+        incomplete |= unk & (level > comp)
+    for level, unk in by_level(unknown, judged_rule):
+        incomplete |= unk & (level > indicated)
+    return Decided(comp, incomplete, cand, None, None)
 
 
 def select_periods(outcomes, period: str | None) -> list[int]:

@@ -168,7 +168,7 @@ class ReferenceEvaluator:
         candidate level), by outcomes.decide(), the one place where fired rules become a level."""
         L = self.L
         d = decide(fired, unknown, L.rule_levels, L.rule_judgement, L.default_level,
-                   self.p.decide == "first")
+                   self.p.decide == "first", per_rule=False)
         return d.computed, d.incomplete, d.candidate
 
     # --- expressions -----------------------------------------------------------------------

@@ -202,7 +202,7 @@ class Vectorised(ReferenceEvaluator):
             np.isnan(value, out=is_unknown[i])
         fired, unknown = rule_bits(is_true), rule_bits(is_unknown)
         d = decide(is_true, is_unknown, L.rule_levels, L.rule_judgement, L.default_level,
-                   p.decide == "first")
+                   p.decide == "first", per_rule=False)
         computed, incomplete, candidate = d.computed, d.incomplete, d.candidate
         del is_true, is_unknown, d
         level = np.where(np.isnan(L.decisions), computed, L.decisions).astype(np.int16)
