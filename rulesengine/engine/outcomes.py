@@ -197,17 +197,19 @@ def decide(fired: np.ndarray, unknown: np.ndarray, rule_levels: np.ndarray,
     differential tests hold the two equal.
 
     `per_rule=False` (the engines, over every cell at once) leaves `deciding` and
-    `worsening` None and finds the rest a level at a time (`_by_level`), never making an
-    integer array of rules x cells."""
-    if not per_rule and not first:
-        return _by_level(fired, unknown, rule_levels, rule_judgement, default_level)
+    `worsening` None for worst and collect. The worst levels are found a level at a time
+    (whether any rule of level L fired is one `any` over those rules): a policy has a few
+    levels and may have thousands of rules, and integer arrays of rules x cells were most of
+    a 2,000-rule policy's evaluation."""
+    rule_levels = np.asarray(rule_levels)
+    judged_rule = np.asarray(rule_judgement, dtype=bool)
     R = fired.shape[0]
     column = (R,) + (1,) * (fired.ndim - 1)       # one value per rule, over every cell
     levels = rule_levels.reshape(column)
-    normal = ~rule_judgement.reshape(column)
-    order = np.arange(R).reshape(column)
-    hits = fired & normal
+    normal = ~judged_rule.reshape(column)
     if first:
+        order = np.arange(R).reshape(column)
+        hits = fired & normal
         has = hits.any(axis=0)
         first_hit = np.where(has, hits.argmax(axis=0), R)
         comp = np.where(has, rule_levels[np.minimum(first_hit, max(R - 1, 0))] if R else 0,
@@ -215,53 +217,49 @@ def decide(fired: np.ndarray, unknown: np.ndarray, rule_levels: np.ndarray,
         considered = order < first_hit[None]
         deciding = hits & (order == first_hit[None])
     else:  # worst and collect: the worst level among fired rules
-        worst = np.where(hits, levels, -1).max(axis=0, initial=-1)
+        worst = _worst_level(fired, ~judged_rule, rule_levels)
         comp = np.where(worst >= 0, worst, default_level)
         considered = True
-        deciding = hits & (levels == comp[None])
-    worsening = unknown & normal & considered & (levels > comp[None])
-    judged = np.where(fired & ~normal, levels, -1).max(axis=0, initial=-1)
+        deciding = None
+    judged = _worst_level(fired, judged_rule, rule_levels)
     # a candidate for a worse level; or, where the rules found nothing worse than the default,
     # for a better one (segment 1 of SOF 2021/22 was judged: the rule only flags it)
     cand = np.where((judged > comp) | ((judged >= 0) & (judged < comp)
                                        & (comp == default_level)), judged, NO_LEVEL)
     # an unknown judgement rule could have made it a candidate for something worse
     indicated = np.maximum(comp, cand)
-    worsening = worsening | (unknown & ~normal & (levels > indicated[None]))
+    if not (per_rule or first):
+        incomplete = (_any_above(unknown, ~judged_rule, rule_levels, comp)
+                      | _any_above(unknown, judged_rule, rule_levels, indicated))
+        return Decided(comp, incomplete, cand, None, None)
+    if deciding is None:
+        deciding = fired & normal & (levels == comp[None])
+    worsening = ((unknown & normal & considered & (levels > comp[None]))
+                 | (unknown & ~normal & (levels > indicated[None])))
     return Decided(comp, worsening.any(axis=0), cand, deciding, worsening)
 
 
-def _by_level(fired: np.ndarray, unknown: np.ndarray, rule_levels: np.ndarray,
-              rule_judgement: np.ndarray, default_level: int) -> Decided:
-    """decide() for worst and collect without its per-rule arrays, by the same definitions
-    a level at a time: whether any normal (judgement) rule of level L fired or was unknown
-    is one `any` over those rules. A policy has a few levels and may have thousands of
-    rules: the per-rule form's integer arrays of rules x cells were most of a 2,000-rule
-    policy's evaluation."""
-    levels = np.asarray(rule_levels)
-    judged_rule = np.asarray(rule_judgement, dtype=bool)
-    cells = fired.shape[1:]
+def _rules_by_level(of: np.ndarray, rule_levels: np.ndarray):
+    """(level, the indexes of the rules of that level among `of`), levels ascending."""
+    for level in np.unique(rule_levels[of]):
+        yield int(level), np.flatnonzero(of & (rule_levels == level))
 
-    def by_level(mask: np.ndarray, of: np.ndarray):
-        for level in np.unique(levels[of]):
-            yield int(level), mask[np.flatnonzero(of & (levels == level))].any(axis=0)
 
-    worst = np.full(cells, -1, np.int64)
-    for level, hit in by_level(fired, ~judged_rule):
-        worst[hit] = np.maximum(worst[hit], level)
-    comp = np.where(worst >= 0, worst, default_level)
-    judged = np.full(cells, -1, np.int64)
-    for level, hit in by_level(fired, judged_rule):
-        judged[hit] = np.maximum(judged[hit], level)
-    cand = np.where((judged > comp) | ((judged >= 0) & (judged < comp)
-                                       & (comp == default_level)), judged, NO_LEVEL)
-    indicated = np.maximum(comp, cand)
-    incomplete = np.zeros(cells, bool)
-    for level, unk in by_level(unknown, ~judged_rule):
-        incomplete |= unk & (level > comp)
-    for level, unk in by_level(unknown, judged_rule):
-        incomplete |= unk & (level > indicated)
-    return Decided(comp, incomplete, cand, None, None)
+def _worst_level(mask: np.ndarray, of: np.ndarray, rule_levels: np.ndarray) -> np.ndarray:
+    """Per cell, the worst level among the rules `of` whose mask is set, else -1."""
+    out = np.full(mask.shape[1:], -1, np.int64)
+    for level, rules in _rules_by_level(of, rule_levels):
+        out[mask[rules].any(axis=0)] = level        # ascending: the last level set is worst
+    return out
+
+
+def _any_above(mask: np.ndarray, of: np.ndarray, rule_levels: np.ndarray,
+               bound: np.ndarray) -> np.ndarray:
+    """Per cell, whether a rule `of` whose mask is set has a level worse than `bound`."""
+    out = np.zeros(mask.shape[1:], bool)
+    for level, rules in _rules_by_level(of, rule_levels):
+        out |= mask[rules].any(axis=0) & (level > bound)
+    return out
 
 
 def select_periods(outcomes, period: str | None) -> list[int]:
