@@ -240,9 +240,20 @@ def decide(fired: np.ndarray, unknown: np.ndarray, rule_levels: np.ndarray,
 
 
 def _rules_by_level(of: np.ndarray, rule_levels: np.ndarray):
-    """(level, the indexes of the rules of that level among `of`), levels ascending."""
-    for level in np.unique(rule_levels[of]):
-        yield int(level), np.flatnonzero(of & (rule_levels == level))
+    """(level, the indexes of the rules of that level among `of`), levels ascending; found
+    once per policy (the reference engine decides period by period, a diff a dozen times)."""
+    key = (of.tobytes(), rule_levels.astype(np.int64).tobytes())
+    hit = _groups.get(key)
+    if hit is None:
+        hit = tuple((int(level), np.flatnonzero(of & (rule_levels == level)))
+                    for level in np.unique(rule_levels[of]))
+        if len(_groups) > 64:
+            _groups.clear()
+        _groups[key] = hit
+    return hit
+
+
+_groups: dict[tuple[bytes, bytes], tuple] = {}
 
 
 def _worst_level(mask: np.ndarray, of: np.ndarray, rule_levels: np.ndarray) -> np.ndarray:
